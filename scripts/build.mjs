@@ -1,0 +1,42 @@
+// Builds what horn ships: the `horn` command (dist/horn.js), the runtime bundle that the
+// ApplicationMaster and containers run on NodeManagers (dist/horn-runtime.js, no node_modules
+// needed), and the WebAssembly kernels they embed.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+mkdirSync(join(root, 'build'), { recursive: true });
+
+// WebAssembly kernels: one plain-SIMD module and one that uses relaxed-SIMD fused multiply-add;
+// the loader picks the best one the runtime validates.
+const kernelSource = join(root, 'src/engine/kernels/assembly/kernels.ts');
+if (existsSync(kernelSource)) {
+  const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
+  const common = [kernelSource, '--runtime', 'stub', '-O3', '--noAssert', '--importMemory', '--enable', 'simd'];
+  execFileSync(process.execPath, [asc, ...common, '-o', join(root, 'build/kernels.wasm')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [asc, ...common, '--enable', 'relaxed-simd', '--use', 'RELAXED=1', '-o', join(root, 'build/kernels-relaxed.wasm')], { stdio: 'inherit' });
+}
+
+const shared = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+  loader: { '.proto': 'text', '.wasm': 'binary' },
+  // pino's optional transports are resolved at run time; horn logs to stdout/stderr only.
+  external: ['pino-pretty'],
+};
+const entries = [
+  { in: 'src/client/main.ts', out: 'dist/horn.js' },
+  { in: 'src/runtime.ts', out: 'dist/horn-runtime.js' },
+];
+for (const e of entries) {
+  if (!existsSync(join(root, e.in))) continue;
+  await build({ ...shared, entryPoints: [join(root, e.in)], outfile: join(root, e.out) });
+}
+console.log('build: ok');
