@@ -1,0 +1,50 @@
+// The numeric contract between the neural-network engine and its kernels. Every array is
+// row-major fp32. Arrays passed to a Kernels instance must come from its own `alloc` (the
+// WebAssembly backends compute on their linear memory without copying).
+
+export type KernelBackendName = 'wasm-relaxed-simd' | 'wasm-simd' | 'typescript';
+
+export interface Kernels {
+  readonly backend: KernelBackendName;
+
+  /** A zeroed array of `length` floats that these kernels can address directly. */
+  alloc(length: number): Float32Array;
+
+  /** c(m×n) = a(m×k) · b(k×n); with `accumulate`, c += a · b. */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+  /** c(m×n) = aᵀ · b with a stored k×m and b stored k×n (weight gradient Xᵀ·dY). */
+  matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+  /** c(m×n) = a · bᵀ with a stored m×k and b stored n×k (input gradient dY·Wᵀ). */
+  matmulNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+
+  /** x[r, :] += bias for every row r of a rows×cols matrix. */
+  addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
+  /** out[c] = Σ_r x[r, c] (bias gradient); with `accumulate`, out += that sum. */
+  sumRows(x: Float32Array, out: Float32Array, rows: number, cols: number, accumulate?: boolean): void;
+
+  /** y = activation(x) over the first `length` elements; y may be x. */
+  activate(kind: ElementwiseActivation, x: Float32Array, y: Float32Array, length: number, alpha?: number): void;
+  /** dx = dy · activation'(…), written from the activation's output y; dx may be dy. */
+  activateBackward(kind: ElementwiseActivation, y: Float32Array, dy: Float32Array, dx: Float32Array, length: number, alpha?: number): void;
+
+  /**
+   * Row-wise softmax of logits(rows×cols) into probs, and the gradient of the summed
+   * cross-entropy against `targets` (a probability row per sample, usually one-hot):
+   * grad = (probs − targets) · gradScale. Returns Σ cross-entropy over the rows.
+   */
+  softmaxCrossEntropy(logits: Float32Array, targets: Float32Array, probs: Float32Array, grad: Float32Array, rows: number, cols: number, gradScale: number): number;
+
+  /** y[i] *= x[i] (dropout masks). */
+  multiply(x: Float32Array, y: Float32Array, length: number): void;
+  /** y[i] += alpha · x[i]. */
+  axpy(alpha: number, x: Float32Array, y: Float32Array, length: number): void;
+  /** x[i] *= alpha. */
+  scale(x: Float32Array, alpha: number, length: number): void;
+
+  /** Momentum SGD with L2 decay: g' = g + wd·w; v = μ·v + g'; w -= lr·(nesterov ? g' + μ·v : v). μ = 0 is plain SGD. */
+  sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, length: number, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+  /** Adam (with L2 decay folded into g); `step` counts from 1 for bias correction. */
+  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, length: number, lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, step: number): void;
+}
+
+export type ElementwiseActivation = 'identity' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh';
