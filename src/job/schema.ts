@@ -1,0 +1,199 @@
+// THE job-file schema: every field a job.yaml may hold, its type, its bounds and when it applies.
+// Defaults are not here but in conf/job-defaults.yaml (validated by this same schema); the
+// TypeScript type `JobSpec` is inferred from this schema, so the three cannot drift apart.
+import { OUTPUT_PLACEHOLDERS, unknownPlaceholders } from './paths';
+import { bool, byKind, type Infer, int, list, num, obj, oneOf, optional, required, requiredWhen, str } from './schema-kit';
+
+export const ACTIVATIONS = ['identity', 'sigmoid', 'tanh', 'relu', 'leaky-relu', 'softmax'] as const;
+export const COSTS = ['squared-error', 'cross-entropy'] as const;
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam'] as const;
+export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+export const FORMATS = ['idx', 'csv', 'libsvm'] as const;
+export const INITS = ['auto', 'xavier', 'he'] as const;
+export const OVERWRITE = ['fail', 'overwrite', 'version'] as const;
+export const NORMALIZE = ['none', 'byte'] as const;
+
+const path = str({ nonEmpty: true, expected: 'a non-empty path' });
+
+/** IDX data comes as a pair of files; CSV and LibSVM as one. */
+const dataFiles = byKind(
+  'a path (csv, libsvm) or a mapping {images, labels} (idx)',
+  path,
+  obj({ images: required(path), labels: required(path) }),
+);
+
+const resources = obj({
+  memoryMb: required(int({ min: 128 })),
+  vcores: required(int({ min: 1 })),
+});
+
+const isFormat = (f: string) => (s: Record<string, unknown>) => s['format'] === f;
+
+const input = obj(
+  {
+    format: required(oneOf(FORMATS)),
+    /** Paths for `horn submit`: HDFS paths, relative ones resolved against /user/<user>. */
+    train: required(dataFiles),
+    test: optional(dataFiles),
+    /** Paths for `horn train --local`, relative to the job file; when absent, train/test are used as local paths. */
+    local: optional(obj({ train: required(dataFiles), test: optional(dataFiles) })),
+    normalize: required(oneOf(NORMALIZE)),
+    maxMalformed: required(int({ min: 0 })),
+    csv: requiredWhen(
+      obj({
+        delimiter: required(str({ check: (s) => (s.length === 1 && s !== '\n' && s !== '\r' ? undefined : 'a single character other than a newline') })),
+        labelColumn: required(int()),
+        header: required(bool()),
+      }),
+      isFormat('csv'),
+      'when format is csv',
+    ),
+    libsvm: requiredWhen(
+      obj({
+        features: required(int({ min: 1 })),
+        indexBase: required(int({ min: 0, max: 1 })),
+      }),
+      isFormat('libsvm'),
+      'when format is libsvm',
+    ),
+  },
+  (v, fail) => {
+    const wantsPair = v.format === 'idx';
+    const check = (field: string, files: unknown) => {
+      if (files === undefined) return;
+      const isPair = typeof files === 'object';
+      if (wantsPair && !isPair) fail(field, 'a mapping {images, labels} for format idx', 'a single path');
+      if (!wantsPair && isPair) fail(field, `a single path for format ${v.format}`, 'a mapping {images, labels}');
+    };
+    check('train', v.train);
+    check('test', v.test);
+    check('local.train', v.local?.train);
+    check('local.test', v.local?.test);
+  },
+);
+
+const layer = obj({
+  size: required(int({ min: 1 })),
+  activation: required(oneOf(ACTIVATIONS)),
+  dropout: optional(num({ min: 0, max: 1, maxExclusive: true })),
+  /** A user-written neuron class (see the engine's neuron API); the file is relative to the job file. */
+  neuron: optional(obj({ file: required(path), class: required(str({ nonEmpty: true })) })),
+});
+
+const model = obj(
+  {
+    inputSize: required(int({ min: 1 })),
+    layers: required(list(layer, { minItems: 1 })),
+    cost: required(oneOf(COSTS)),
+    init: required(oneOf(INITS)),
+    seed: required(int({ min: 0, max: 0xffffffff })),
+  },
+  (v, fail) => {
+    const last = v.layers[v.layers.length - 1]!;
+    const lastPath = `layers[${v.layers.length - 1}].activation`;
+    if (v.cost === 'cross-entropy' && last.activation !== 'softmax' && last.activation !== 'sigmoid') {
+      fail(lastPath, 'softmax or sigmoid on the output layer with cost cross-entropy', last.activation);
+    }
+    v.layers.forEach((l, i) => {
+      if (l.activation === 'softmax' && i !== v.layers.length - 1) fail(`layers[${i}].activation`, 'softmax only on the output layer', 'softmax on a hidden layer');
+    });
+    if (last.dropout !== undefined && last.dropout > 0) fail(`layers[${v.layers.length - 1}].dropout`, 'no dropout on the output layer', String(last.dropout));
+  },
+);
+
+const usesMomentum = (s: Record<string, unknown>) => s['type'] === 'momentum' || s['type'] === 'nesterov';
+const usesAdam = (s: Record<string, unknown>) => s['type'] === 'adam';
+
+const optimizer = obj({
+  type: required(oneOf(OPTIMIZERS)),
+  learningRate: required(num({ min: 0, minExclusive: true })),
+  momentum: requiredWhen(num({ min: 0, max: 1, maxExclusive: true }), usesMomentum, 'to optimizers momentum and nesterov'),
+  beta1: requiredWhen(num({ min: 0, max: 1, maxExclusive: true }), usesAdam, 'to optimizer adam'),
+  beta2: requiredWhen(num({ min: 0, max: 1, maxExclusive: true }), usesAdam, 'to optimizer adam'),
+  epsilon: requiredWhen(num({ min: 0, minExclusive: true }), usesAdam, 'to optimizer adam'),
+});
+
+const schedule = obj({
+  type: required(oneOf(SCHEDULES)),
+  /** step: multiply the rate by `gamma` every `stepEpochs` epochs. */
+  stepEpochs: requiredWhen(int({ min: 1 }), (s) => s['type'] === 'step', 'to schedule step'),
+  gamma: requiredWhen(num({ min: 0, max: 1, minExclusive: true }), (s) => s['type'] === 'step', 'to schedule step'),
+  /** cosine: anneal from the optimizer's rate to `minLearningRate` over all epochs. */
+  minLearningRate: requiredWhen(num({ min: 0 }), (s) => s['type'] === 'cosine', 'to schedule cosine'),
+  warmupEpochs: required(int({ min: 0 })),
+});
+
+const training = obj(
+  {
+    optimizer: required(optimizer),
+    schedule: required(schedule),
+    batchSize: required(int({ min: 1, max: 65536 })),
+    epochs: required(int({ min: 1 })),
+    weightDecay: required(num({ min: 0 })),
+  },
+  (v, fail) => {
+    if (v.schedule.warmupEpochs >= v.epochs) fail('schedule.warmupEpochs', `fewer warm-up epochs than epochs (${v.epochs})`, String(v.schedule.warmupEpochs));
+    if (v.schedule.type === 'cosine' && v.schedule.minLearningRate! > v.optimizer.learningRate) {
+      fail('schedule.minLearningRate', `at most optimizer.learningRate (${v.optimizer.learningRate})`, String(v.schedule.minLearningRate));
+    }
+  },
+);
+
+const cluster = obj(
+  {
+    am: required(resources),
+    worker: required(resources),
+    workers: required(int({ min: 1 })),
+    groups: required(int({ min: 1 })),
+    parameterServers: required(
+      obj({
+        count: required(int({ min: 0 })),
+        memoryMb: required(int({ min: 128 })),
+        vcores: required(int({ min: 1 })),
+      }),
+    ),
+  },
+  (v, fail) => {
+    if (v.groups > v.workers) fail('groups', `at most workers (${v.workers})`, String(v.groups));
+    else if (v.workers % v.groups !== 0) fail('groups', `a divisor of workers (${v.workers}) so groups are equal`, String(v.groups));
+  },
+);
+
+const output = obj({
+  model: required(
+    str({
+      nonEmpty: true,
+      expected: 'a non-empty path',
+      check: (s) => {
+        const bad = unknownPlaceholders(s);
+        return bad.length ? `a path whose placeholders are among ${OUTPUT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')} (unknown: ${bad.join(', ')})` : undefined;
+      },
+    }),
+  ),
+  overwrite: required(oneOf(OVERWRITE)),
+});
+
+export const jobSchema = obj({
+  name: required(str({ check: (s) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(s) ? undefined : 'a name of letters, digits, ".", "_" or "-" (at most 128, starting with a letter or digit)') })),
+  queue: required(str({ nonEmpty: true })),
+  tags: required(list(str({ check: (s) => (s.length > 0 && s.length <= 100 && !s.includes(',') ? undefined : 'a tag of 1 to 100 characters without commas') }))),
+  priority: required(int({ min: 0 })),
+  maxAttempts: required(int({ min: 1, max: 10 })),
+  input: required(input),
+  model: required(model),
+  training: required(training),
+  cluster: required(cluster),
+  output: required(output),
+});
+
+/** A fully defaulted, validated job: what `loadJobFile` returns and what is staged for the AM. */
+export type JobSpec = Infer<typeof jobSchema>;
+export type InputSpec = JobSpec['input'];
+export type DataFiles = InputSpec['train'];
+export type LayerSpec = JobSpec['model']['layers'][number];
+export type ModelSpec = JobSpec['model'];
+export type TrainingSpec = JobSpec['training'];
+export type OptimizerSpec = TrainingSpec['optimizer'];
+export type ScheduleSpec = TrainingSpec['schedule'];
+export type ClusterSpec = JobSpec['cluster'];
+export type OutputSpec = JobSpec['output'];
