@@ -1,0 +1,227 @@
+import axios from 'axios';
+import { Readable } from 'node:stream';
+import { HornError } from '../../common/errors';
+import { HadoopEndpoint, ServiceResponseError, type EndpointOptions } from '../http/endpoint';
+
+// HDFS through WebHDFS (REST on the NameNode's HTTP port, data redirected to DataNodes), so that
+// no JVM and no HDFS client library is needed anywhere horn runs.
+
+export interface FileStatus {
+  readonly path: string;
+  readonly type: 'FILE' | 'DIRECTORY' | 'SYMLINK';
+  readonly length: number;
+  /** Milliseconds since the epoch; what a YARN LocalResource must name as its timestamp. */
+  readonly modificationTime: number;
+  readonly permission: string;
+  readonly owner: string;
+  readonly group: string;
+  readonly replication: number;
+  readonly blockSize: number;
+}
+
+export interface BlockLocation {
+  readonly offset: number;
+  readonly length: number;
+  /** DataNode host names holding a replica. */
+  readonly hosts: readonly string[];
+}
+
+export interface CreateOptions {
+  readonly overwrite?: boolean;
+  /** Octal string such as "600". */
+  readonly permission?: string;
+  readonly replication?: number;
+  readonly blockSize?: number;
+}
+
+/** The path does not exist. */
+export class HdfsNotFoundError extends HornError {
+  constructor(readonly path: string, detail: string) {
+    super(`HDFS path ${path} does not exist (${detail})`, 'cluster', { path });
+  }
+}
+
+/** HDFS refused an operation on a path (permissions, exists already, quota…). */
+export class HdfsOperationError extends HornError {
+  constructor(readonly op: string, readonly path: string, readonly remoteClass: string | undefined, remoteMessage: string) {
+    super(`HDFS ${op} ${path} failed: ${remoteClass ? `${shortClass(remoteClass)}: ` : ''}${remoteMessage}`, 'cluster', { op, path, remoteClass });
+  }
+}
+
+const PREFIX = '/webhdfs/v1';
+
+export class WebHdfsClient {
+  private readonly nn: HadoopEndpoint;
+
+  /** `namenodeUrls`: http://host:port of each NameNode (several under HA). */
+  constructor(options: Omit<EndpointOptions, 'service' | 'baseUrls'> & { namenodeUrls: readonly string[] }) {
+    this.nn = new HadoopEndpoint({ ...options, service: 'WebHDFS', baseUrls: options.namenodeUrls });
+  }
+
+  get user(): string {
+    return this.nn.user;
+  }
+
+  async getFileStatus(path: string): Promise<FileStatus> {
+    const body = await this.json<{ FileStatus: RawStatus }>('GET', path, 'GETFILESTATUS');
+    return toStatus(path, body.FileStatus);
+  }
+
+  /** The status, or undefined when the path does not exist. */
+  async stat(path: string): Promise<FileStatus | undefined> {
+    try {
+      return await this.getFileStatus(path);
+    } catch (err) {
+      if (err instanceof HdfsNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async listStatus(path: string): Promise<FileStatus[]> {
+    const body = await this.json<{ FileStatuses: { FileStatus: RawStatus[] } }>('GET', path, 'LISTSTATUS');
+    return body.FileStatuses.FileStatus.map((s) => toStatus(joinPath(path, s.pathSuffix), s));
+  }
+
+  async mkdirs(path: string, permission?: string): Promise<void> {
+    const body = await this.json<{ boolean: boolean }>('PUT', path, 'MKDIRS', { permission });
+    if (!body.boolean) throw new HdfsOperationError('MKDIRS', path, undefined, 'the NameNode answered false');
+  }
+
+  async setPermission(path: string, permission: string): Promise<void> {
+    await this.json('PUT', path, 'SETPERMISSION', { permission });
+  }
+
+  /** Deletes a path; false when it did not exist. */
+  async delete(path: string, recursive = false): Promise<boolean> {
+    const body = await this.json<{ boolean: boolean }>('DELETE', path, 'DELETE', { recursive });
+    return body.boolean;
+  }
+
+  /** Renames; false when HDFS refuses without an exception (e.g. the destination exists). */
+  async rename(path: string, destination: string): Promise<boolean> {
+    const body = await this.json<{ boolean: boolean }>('PUT', path, 'RENAME', { destination });
+    return body.boolean;
+  }
+
+  /** Writes a file. A Buffer body is retried on transient failures; a stream is sent once. */
+  async create(path: string, data: Buffer | Readable, options: CreateOptions = {}): Promise<void> {
+    const params = {
+      overwrite: options.overwrite ?? false,
+      permission: options.permission,
+      replication: options.replication,
+      blocksize: options.blockSize,
+      noredirect: true,
+    };
+    const location = await this.json<{ Location: string }>('PUT', path, 'CREATE', params);
+    const response = await axios.put(location.Location, data, {
+      headers: { 'Content-Type': 'application/octet-stream' },
+      maxBodyLength: Infinity,
+      maxContentLength: Infinity,
+      timeout: this.nn.timeoutMs,
+      validateStatus: () => true,
+    });
+    if (response.status !== 201) {
+      const remote = (response.data as { RemoteException?: { javaClassName?: string; message?: string } })?.RemoteException;
+      throw new HdfsOperationError('CREATE', path, remote?.javaClassName, remote?.message ?? `DataNode answered HTTP ${response.status}`);
+    }
+  }
+
+  /** A stream of the file's bytes from `offset`, `length` bytes long (to the end when omitted). */
+  async open(path: string, range: { offset?: number; length?: number } = {}): Promise<Readable> {
+    const location = await this.json<{ Location: string }>('GET', path, 'OPEN', { offset: range.offset, length: range.length, noredirect: true });
+    const response = await axios.get<Readable>(location.Location, { responseType: 'stream', timeout: this.nn.timeoutMs, validateStatus: () => true });
+    if (response.status !== 200) {
+      const text = await streamText(response.data);
+      throw new HdfsOperationError('OPEN', path, undefined, `DataNode answered HTTP ${response.status}: ${text.slice(0, 300)}`);
+    }
+    return response.data;
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.open(path)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Where the file's blocks are. Uses GETFILEBLOCKLOCATIONS and falls back to the older
+   * GET_BLOCK_LOCATIONS on NameNodes that lack it (Hadoop before 3.1.4).
+   */
+  async getFileBlockLocations(path: string): Promise<BlockLocation[]> {
+    try {
+      const body = await this.json<{ BlockLocations: { BlockLocation: Array<{ offset: number; length: number; hosts: string[] }> } }>(
+        'GET',
+        path,
+        'GETFILEBLOCKLOCATIONS',
+      );
+      return body.BlockLocations.BlockLocation.map((b) => ({ offset: b.offset, length: b.length, hosts: b.hosts }));
+    } catch (err) {
+      if (!(err instanceof HdfsOperationError) || !/Invalid value for webhdfs parameter "?op"?/i.test(err.message)) throw err;
+    }
+    const body = await this.json<{ LocatedBlocks: { locatedBlocks: Array<{ startOffset: number; block: { numBytes: number }; locations: Array<{ hostName: string }> }> } }>(
+      'GET',
+      path,
+      'GET_BLOCK_LOCATIONS',
+    );
+    return body.LocatedBlocks.locatedBlocks.map((b) => ({ offset: b.startOffset, length: b.block.numBytes, hosts: b.locations.map((l) => l.hostName) }));
+  }
+
+  private async json<T>(method: 'GET' | 'PUT' | 'DELETE', path: string, op: string, params: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
+    if (!path.startsWith('/')) throw new HornError(`HDFS path must be absolute: ${JSON.stringify(path)}`, 'input', { path });
+    try {
+      const response = await this.nn.request<T>({ method, path: PREFIX + encodePath(path), params: { op, ...params } });
+      return response.data;
+    } catch (err) {
+      if (err instanceof ServiceResponseError) {
+        if (err.status === 404 || /FileNotFoundException/.test(err.remoteClass ?? '')) throw new HdfsNotFoundError(path, err.remoteMessage);
+        throw new HdfsOperationError(op, path, err.remoteClass, err.remoteMessage);
+      }
+      throw err;
+    }
+  }
+}
+
+interface RawStatus {
+  pathSuffix: string;
+  type: FileStatus['type'];
+  length: number;
+  modificationTime: number;
+  permission: string;
+  owner: string;
+  group: string;
+  replication: number;
+  blockSize: number;
+}
+
+function toStatus(path: string, s: RawStatus): FileStatus {
+  return {
+    path,
+    type: s.type,
+    length: s.length,
+    modificationTime: s.modificationTime,
+    permission: s.permission,
+    owner: s.owner,
+    group: s.group,
+    replication: s.replication,
+    blockSize: s.blockSize,
+  };
+}
+
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+export function joinPath(dir: string, name: string): string {
+  if (!name) return dir;
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+function shortClass(javaClass: string): string {
+  return javaClass.slice(javaClass.lastIndexOf('.') + 1);
+}
+
+async function streamText(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
