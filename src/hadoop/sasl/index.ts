@@ -1,0 +1,2 @@
+export * from './digest-md5';
+export * from './token-authenticator';

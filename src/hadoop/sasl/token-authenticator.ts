@@ -1,0 +1,110 @@
+// Hadoop SASL TOKEN authentication with DIGEST-MD5 over an IPC SaslExchange:
+// NEGOTIATE → server lists auths (TOKEN first, challenge piggybacked) → INITIATE echoing the chosen
+// SaslAuth without its challenge → SUCCESS with rspauth, which is verified.
+import { ConnectionAuthenticator, RemoteException, RpcAuthenticationError, SaslExchange } from '../ipc';
+import { codec, hasField } from '../proto';
+import { describeToken, Token } from '../security/token';
+import { DigestMd5Error, respondToChallenge, SaslQopUnsupportedError, verifyRspauth } from './digest-md5';
+
+export type SaslState = 'SUCCESS' | 'NEGOTIATE' | 'INITIATE' | 'CHALLENGE' | 'RESPONSE' | 'WRAP';
+
+export interface SaslAuth {
+  method: string;
+  mechanism: string;
+  protocol?: string;
+  serverId?: string;
+  challenge?: Uint8Array;
+}
+
+export interface SaslMessage {
+  version?: number;
+  state: SaslState;
+  token?: Uint8Array;
+  auths?: SaslAuth[];
+}
+
+export const saslCodec = codec<SaslMessage>('hadoop.common.RpcSaslProto');
+
+/** The echo of the server's SaslAuth: same fields with the same presence, challenge removed. */
+export function echoSaslAuth(auth: SaslAuth): SaslAuth {
+  const out: SaslAuth = { method: auth.method, mechanism: auth.mechanism };
+  if (hasField(auth, 'protocol')) out.protocol = auth.protocol ?? '';
+  if (hasField(auth, 'serverId')) out.serverId = auth.serverId ?? '';
+  return out;
+}
+
+export interface TokenSaslState {
+  chosen: SaslAuth;
+  expectedRspauth: string;
+}
+
+/**
+ * Pure step 1: given the server's NEGOTIATE reply, builds the INITIATE message. Returns
+ * `undefined` when the server answered SUCCESS (a SIMPLE-only server: no authentication needed).
+ */
+export function buildInitiate(token: Token, negotiateReply: SaslMessage, cnonce?: string): { initiate: SaslMessage; state: TokenSaslState } | undefined {
+  if (negotiateReply.state === 'SUCCESS') return undefined;
+  if (negotiateReply.state !== 'NEGOTIATE') {
+    throw new DigestMd5Error(`expected NEGOTIATE from the server, got ${negotiateReply.state}`);
+  }
+  const auths = negotiateReply.auths ?? [];
+  const chosen = auths.find((a) => a.method === 'TOKEN' && a.mechanism === 'DIGEST-MD5');
+  if (!chosen) {
+    throw new DigestMd5Error(`server does not offer TOKEN/DIGEST-MD5; it offers ${auths.map((a) => `${a.method}/${a.mechanism}`).join(', ') || 'nothing'}`);
+  }
+  if (!chosen.challenge || chosen.challenge.length === 0) {
+    throw new DigestMd5Error('server offered TOKEN without the initial DIGEST-MD5 challenge');
+  }
+  const step = respondToChallenge(Buffer.from(chosen.challenge).toString('utf8'), {
+    username: Buffer.from(token.identifier).toString('base64'),
+    password: Buffer.from(token.password).toString('base64'),
+    protocol: chosen.protocol ?? '',
+    serverId: chosen.serverId ?? 'default',
+    cnonce,
+  });
+  return {
+    initiate: { state: 'INITIATE', token: Buffer.from(step.response, 'utf8'), auths: [echoSaslAuth(chosen)] },
+    state: { chosen, expectedRspauth: step.expectedRspauth },
+  };
+}
+
+/** Pure step 2: checks the server's final message. */
+export function checkSuccess(reply: SaslMessage, state: TokenSaslState): void {
+  if (reply.state !== 'SUCCESS') {
+    throw new DigestMd5Error(`expected SUCCESS after INITIATE, got ${reply.state} (multi-round DIGEST-MD5 is not expected from Hadoop)`);
+  }
+  if (!reply.token || reply.token.length === 0) {
+    throw new DigestMd5Error('server SUCCESS carries no rspauth, so it did not prove it knows the token');
+  }
+  verifyRspauth(Buffer.from(reply.token).toString('utf8'), state.expectedRspauth);
+}
+
+/** ConnectionAuthenticator for one token (AMRMToken for the RM scheduler port, NMToken for a NodeManager). */
+export class TokenAuthenticator implements ConnectionAuthenticator {
+  constructor(readonly token: Token) {}
+
+  get tokenKind(): string {
+    return this.token.kind;
+  }
+
+  async authenticate(exchange: SaslExchange, server: string): Promise<void> {
+    try {
+      const negotiate = saslCodec.decode(await exchange(saslCodec.encode({ state: 'NEGOTIATE' })));
+      const step = buildInitiate(this.token, negotiate);
+      if (!step) return;
+      const reply = saslCodec.decode(await exchange(saslCodec.encode(step.initiate)));
+      checkSuccess(reply, step.state);
+    } catch (e) {
+      if (e instanceof SaslQopUnsupportedError) {
+        throw new RpcAuthenticationError(server, this.token.kind, e.message, undefined, { cause: e });
+      }
+      if (e instanceof DigestMd5Error) {
+        throw new RpcAuthenticationError(server, this.token.kind, `${describeToken(this.token)}: ${e.message}`, undefined, { cause: e });
+      }
+      if (e instanceof RemoteException) {
+        throw new RpcAuthenticationError(server, this.token.kind, e.remoteMessage.split('\n', 1)[0] ?? '', e.javaClassName, { cause: e });
+      }
+      throw e;
+    }
+  }
+}

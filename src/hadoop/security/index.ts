@@ -1,0 +1,3 @@
+export * from './credentials';
+export * from './token';
+export { WritableFormatError, WritableReader, WritableWriter, encodeVLong } from './writable';
