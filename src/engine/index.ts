@@ -1,0 +1,32 @@
+// The engine's public API. Kernels live in ./kernels (loadKernels picks the fastest backend).
+export { loadKernels } from './kernels';
+export type { Kernels, KernelBackendName } from './kernels';
+export { Model, classOf } from './model';
+export type { Batch, StepResult, Evaluation, ModelOptions } from './model';
+export type { LayerParameters } from './layer';
+export { Trainer, defaultStep, passOver } from './trainer';
+export type { BatchSource, TrainerOptions, TrainingProgress, EpochSummary, TrainingSummary, StepFunction } from './trainer';
+export { Optimizer, scheduledLearningRate } from './optimizer';
+export type { ParameterSegment } from './optimizer';
+export { validateModelSpec, validateOptimizerSpec, DEFAULT_OPTIMIZER } from './spec';
+export type { ModelSpec, LayerSpec, OptimizerSpec, ScheduleSpec, Activation, Cost, InitKind, NeuronReference } from './spec';
+export { Neuron, isNeuronClass } from './neuron';
+export type { NeuronClass, ForwardMessage, BackwardMessage } from './neuron';
+export { loadNeuronClass } from './neuron-loader';
+export { Rng } from './rng';
+export { xavierUniform, heNormal } from './init';
+export { saveModel, loadModel, readModelFile, serializeModel, parseModelFile, modelFromParsed, crc32, MODEL_MAGIC, MODEL_FORMAT_VERSION } from './format';
+export type { ModelFileHeader, ParsedModelFile, LoadModelOptions, SavedModelSpec, SavedLayerSpec, SavedNeuronReference } from './format';
+export { describeDenseLayers } from './describe';
+export type { DenseLayerDescription, DenseActivation } from './describe';
+export { ModelSpecError, ModelFormatError, BatchShapeError, NeuronLoadError, NeuronProtocolError } from './errors';
+
+import { loadKernels } from './kernels';
+import type { Kernels } from './kernels';
+import { Model, type ModelOptions } from './model';
+import type { ModelSpec } from './spec';
+
+/** Build a model on the fastest available kernels (or the ones given). */
+export async function createModel(spec: ModelSpec, options: ModelOptions & { kernels?: Kernels } = {}): Promise<Model> {
+  return new Model(spec, options.kernels ?? (await loadKernels()), options);
+}
