@@ -11,13 +11,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 mkdirSync(join(root, 'build'), { recursive: true });
 
 // WebAssembly kernels: one plain-SIMD module and one that uses relaxed-SIMD fused multiply-add;
-// the loader picks the best one the runtime validates.
+// the loader picks the best one the runtime validates. The source branches on asc's built-in
+// ASC_FEATURE_RELAXED_SIMD, so enabling the feature is what switches the multiply-adds to FMA.
 const kernelSource = join(root, 'src/engine/kernels/assembly/kernels.ts');
 if (existsSync(kernelSource)) {
   const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
   const common = [kernelSource, '--runtime', 'stub', '-O3', '--noAssert', '--importMemory', '--enable', 'simd'];
   execFileSync(process.execPath, [asc, ...common, '-o', join(root, 'build/kernels.wasm')], { stdio: 'inherit' });
-  execFileSync(process.execPath, [asc, ...common, '--enable', 'relaxed-simd', '--use', 'RELAXED=1', '-o', join(root, 'build/kernels-relaxed.wasm')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [asc, ...common, '--enable', 'relaxed-simd', '-o', join(root, 'build/kernels-relaxed.wasm')], { stdio: 'inherit' });
 }
 
 const shared = {

@@ -9,6 +9,10 @@ export class ReferenceKernels implements Kernels {
     return new Float32Array(length);
   }
 
+  free(_array: Float32Array): void {
+    // Garbage-collected.
+  }
+
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {

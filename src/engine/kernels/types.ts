@@ -9,6 +9,11 @@ export interface Kernels {
 
   /** A zeroed array of `length` floats that these kernels can address directly. */
   alloc(length: number): Float32Array;
+  /**
+   * Returns an array from `alloc` (the whole array, not a subarray) for reuse. The WebAssembly
+   * backends have a fixed-size memory; free what is allocated repeatedly. No-op in TypeScript.
+   */
+  free(array: Float32Array): void;
 
   /** c(m×n) = a(m×k) · b(k×n); with `accumulate`, c += a · b. */
   matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;

@@ -1,0 +1,507 @@
+// @ts-nocheck -- AssemblyScript, compiled by asc (scripts/build.mjs), not by tsc: its types (v128, usize, f32x4) and @inline are asc built-ins.
+// AssemblyScript source of horn's WebAssembly kernels. scripts/build.mjs compiles it twice:
+// build/kernels.wasm with SIMD128 only, and build/kernels-relaxed.wasm with relaxed SIMD, where
+// ASC_FEATURE_RELAXED_SIMD is true and every multiply-add becomes one fused instruction.
+//
+// Every pointer is a byte offset into the imported memory; the JavaScript side (../wasm.ts)
+// owns allocation, so this module never allocates. Arrays are row-major fp32.
+
+// ---------------------------------------------------------------------------------------------
+// Matrix products
+// ---------------------------------------------------------------------------------------------
+
+// Register tile: MR rows of C by NR = 8 columns (two vectors). 4×8 keeps 8 accumulators, two B
+// vectors and one broadcast live, which fits the 16 vector registers V8 has on x64 without
+// spilling; the two B vectors are reused by all MR rows and each broadcast by both vectors.
+const NR: i32 = 8;
+const MR: i32 = 4;
+
+// Partial tiles at the right and bottom edges are written here first and copied element-wise.
+const EDGE_TILE: usize = memory.data(MR * NR * 4, 16);
+
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(f32x4.mul(a, b), acc);
+}
+
+@inline function storeRow(dst: usize, lo: v128, hi: v128, accumulate: bool): void {
+  if (accumulate) {
+    lo = f32x4.add(lo, v128.load(dst));
+    hi = f32x4.add(hi, v128.load(dst, 16));
+  }
+  v128.store(dst, lo);
+  v128.store(dst, hi, 16);
+}
+
+/**
+ * C[rows×cols] (+)= A·Bpanel for one register tile. Row r of A is read at ar (r = 0..3),
+ * advancing aStep bytes per k; rows beyond `rows` alias row 0 so they compute harmlessly and
+ * are never stored. `bp` is a packed B panel: k groups of 8 consecutive floats.
+ */
+function tile4x8(
+  a0: usize, a1: usize, a2: usize, a3: usize, aStep: usize, bp: usize, k: i32,
+  c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let p = 0;
+  // Unrolled by two so the loop branch and the B pointer update are paid once per two steps.
+  for (; p + 1 < k; p += 2) {
+    let b0 = v128.load(bp);
+    let b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(a0);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a1);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a2);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a3);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep;
+    b0 = v128.load(bp, 32);
+    b1 = v128.load(bp, 48);
+    x = v128.load32_splat(a0);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a1);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a2);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a3);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep;
+    bp += 64;
+  }
+  if (p < k) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(a0);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a1);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a2);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a3);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+  }
+  if (rows == MR && cols == NR) {
+    storeRow(c, c00, c01, accumulate);
+    storeRow(c + ldc, c10, c11, accumulate);
+    storeRow(c + 2 * ldc, c20, c21, accumulate);
+    storeRow(c + 3 * ldc, c30, c31, accumulate);
+    return;
+  }
+  const t = EDGE_TILE;
+  v128.store(t, c00); v128.store(t, c01, 16);
+  v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80);
+  v128.store(t, c30, 96); v128.store(t, c31, 112);
+  for (let r = 0; r < rows; r++) {
+    const dst = c + <usize>r * ldc;
+    const src = t + <usize>(r * NR * 4);
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>(j << 2);
+      const v = load<f32>(src + o);
+      store<f32>(dst + o, accumulate ? load<f32>(dst + o) + v : v);
+    }
+  }
+}
+
+@inline function transpose4x4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + stride, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}
+
+/**
+ * Packs columns j0..j0+cols of the k×n operand B into `dst` as k groups of 8 floats (columns
+ * past `cols` are zero). With transB, B is stored n×k and the panel is a transpose of 8 rows.
+ */
+function packPanel(transB: bool, b: usize, dst: usize, k: i32, n: i32, j0: i32, cols: i32): void {
+  if (!transB) {
+    let src = b + (<usize>j0 << 2);
+    const ldb = <usize>n << 2;
+    if (cols == NR) {
+      for (let p = 0; p < k; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += ldb;
+        dst += 32;
+      }
+    } else {
+      for (let p = 0; p < k; p++) {
+        v128.store(dst, f32x4.splat(0));
+        v128.store(dst, f32x4.splat(0), 16);
+        for (let j = 0; j < cols; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+        src += ldb;
+        dst += 32;
+      }
+    }
+    return;
+  }
+  const ldb = <usize>k << 2;
+  const rowsBase = b + <usize>j0 * ldb;
+  if (cols == NR) {
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const s = rowsBase + (<usize>p << 2);
+      const d = dst + (<usize>p << 5);
+      transpose4x4Store(v128.load(s), v128.load(s + ldb), v128.load(s + 2 * ldb), v128.load(s + 3 * ldb), d, 32);
+      const s4 = s + 4 * ldb;
+      transpose4x4Store(v128.load(s4), v128.load(s4 + ldb), v128.load(s4 + 2 * ldb), v128.load(s4 + 3 * ldb), d + 16, 32);
+    }
+    for (; p < k; p++) {
+      const d = dst + (<usize>p << 5);
+      for (let j = 0; j < NR; j++) store<f32>(d + (<usize>j << 2), load<f32>(rowsBase + <usize>j * ldb + (<usize>p << 2)));
+    }
+    return;
+  }
+  for (let p = 0; p < k; p++) {
+    const d = dst + (<usize>p << 5);
+    v128.store(d, f32x4.splat(0));
+    v128.store(d, f32x4.splat(0), 16);
+    for (let j = 0; j < cols; j++) store<f32>(d + (<usize>j << 2), load<f32>(rowsBase + <usize>j * ldb + (<usize>p << 2)));
+  }
+}
+
+/**
+ * C(m×n) (+)= op(A)·op(B). transA: A is stored k×m (else m×k); transB: B is stored n×k (else
+ * k×n). `scratch` must hold 8·k floats: one packed B panel, kept hot in L1 while every row tile
+ * of A streams past it. Packing makes the transposed products run the same inner loop as A·B.
+ */
+export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32, scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  const acc = accumulate != 0;
+  if (k <= 0) {
+    if (!acc) memory.fill(c, 0, <usize>m * <usize>n * 4);
+    return;
+  }
+  const aRow: usize = transA ? 4 : <usize>k << 2;
+  const aStep: usize = transA ? <usize>m << 2 : 4;
+  const ldc = <usize>n << 2;
+  for (let j0 = 0; j0 < n; j0 += NR) {
+    const cols = min(NR, n - j0);
+    packPanel(transB != 0, b, scratch, k, n, j0, cols);
+    for (let i0 = 0; i0 < m; i0 += MR) {
+      const rows = min(MR, m - i0);
+      const a0 = a + <usize>i0 * aRow;
+      const a1 = rows > 1 ? a0 + aRow : a0;
+      const a2 = rows > 2 ? a0 + 2 * aRow : a0;
+      const a3 = rows > 3 ? a0 + 3 * aRow : a0;
+      tile4x8(a0, a1, a2, a3, aStep, scratch, k, c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, rows, cols, acc);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise work. Loops run four lanes at a time and finish the last length % 4 elements
+// with the same vector code on a splatted scalar, so the tail computes exactly like the body.
+// ---------------------------------------------------------------------------------------------
+
+// exp(x) for four lanes: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-7 polynomial
+// (Cephes' expf coefficients, ~1 ulp), 2^n built in the exponent bits. The clamp keeps 2^n a
+// normal float: exp saturates at e^88 and at e^-87 instead of overflowing or going to zero.
+@inline function expv(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = madd(n, f32x4.splat(-0.693359375), x);
+  r = madd(n, f32x4.splat(2.12194440e-4), r);
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+@inline function sigmoidv(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, expv(f32x4.neg(x))));
+}
+
+// tanh(|x|) = (1 − e)/(1 + e) with e = exp(−2|x|) loses relative accuracy near 0 where 1 − e
+// cancels, so |x| < 0.25 uses the odd Taylor series through x⁹ (truncation error < 1e-8).
+@inline function tanhv(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const e = expv(f32x4.mul(ax, f32x4.splat(-2)));
+  const one = f32x4.splat(1);
+  const big = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  const x2 = f32x4.mul(ax, ax);
+  let s = f32x4.splat(<f32>(62.0 / 2835.0));
+  s = madd(s, x2, f32x4.splat(<f32>(-17.0 / 315.0)));
+  s = madd(s, x2, f32x4.splat(<f32>(2.0 / 15.0)));
+  s = madd(s, x2, f32x4.splat(<f32>(-1.0 / 3.0)));
+  const small = madd(f32x4.mul(s, x2), ax, ax);
+  const magnitude = v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(0.25)));
+  // Copy the sign of x onto the magnitude.
+  return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+const ACT_IDENTITY: i32 = 0;
+const ACT_RELU: i32 = 1;
+const ACT_LEAKY_RELU: i32 = 2;
+const ACT_SIGMOID: i32 = 3;
+const ACT_TANH: i32 = 4;
+
+@inline function activatev(kind: i32, x: v128, alpha: v128): v128 {
+  if (kind == ACT_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (kind == ACT_LEAKY_RELU) return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
+  if (kind == ACT_SIGMOID) return sigmoidv(x);
+  if (kind == ACT_TANH) return tanhv(x);
+  return x;
+}
+
+// The derivative from the activation's output y, times dy.
+@inline function activateBackwardv(kind: i32, y: v128, dy: v128, alpha: v128): v128 {
+  const one = f32x4.splat(1);
+  if (kind == ACT_RELU) return v128.and(dy, f32x4.gt(y, f32x4.splat(0)));
+  if (kind == ACT_LEAKY_RELU) return v128.bitselect(dy, f32x4.mul(dy, alpha), f32x4.gt(y, f32x4.splat(0)));
+  if (kind == ACT_SIGMOID) return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+  if (kind == ACT_TANH) return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(y, y)));
+  return dy;
+}
+
+// Separate loops per kind keep the branch out of the element loop.
+@inline function activateLoop(kind: i32, x: usize, y: usize, length: i32, alpha: f32): void {
+  const a = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, activatev(kind, v128.load(x + o), a));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, f32x4.extract_lane(activatev(kind, f32x4.splat(load<f32>(x + o)), a), 0));
+  }
+}
+
+export function activate(kind: i32, x: usize, y: usize, length: i32, alpha: f32): void {
+  if (kind == ACT_RELU) activateLoop(ACT_RELU, x, y, length, alpha);
+  else if (kind == ACT_LEAKY_RELU) activateLoop(ACT_LEAKY_RELU, x, y, length, alpha);
+  else if (kind == ACT_SIGMOID) activateLoop(ACT_SIGMOID, x, y, length, alpha);
+  else if (kind == ACT_TANH) activateLoop(ACT_TANH, x, y, length, alpha);
+  else if (x != y) memory.copy(y, x, <usize>length << 2);
+}
+
+@inline function activateBackwardLoop(kind: i32, y: usize, dy: usize, dx: usize, length: i32, alpha: f32): void {
+  const a = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, activateBackwardv(kind, v128.load(y + o), v128.load(dy + o), a));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    const v = activateBackwardv(kind, f32x4.splat(load<f32>(y + o)), f32x4.splat(load<f32>(dy + o)), a);
+    store<f32>(dx + o, f32x4.extract_lane(v, 0));
+  }
+}
+
+export function activateBackward(kind: i32, y: usize, dy: usize, dx: usize, length: i32, alpha: f32): void {
+  if (kind == ACT_RELU) activateBackwardLoop(ACT_RELU, y, dy, dx, length, alpha);
+  else if (kind == ACT_LEAKY_RELU) activateBackwardLoop(ACT_LEAKY_RELU, y, dy, dx, length, alpha);
+  else if (kind == ACT_SIGMOID) activateBackwardLoop(ACT_SIGMOID, y, dy, dx, length, alpha);
+  else if (kind == ACT_TANH) activateBackwardLoop(ACT_TANH, y, dy, dx, length, alpha);
+  else if (dx != dy) memory.copy(dx, dy, <usize>length << 2);
+}
+
+export function addRowVector(x: usize, bias: usize, rows: i32, cols: i32): void {
+  const ld = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * ld;
+    let j = 0;
+    for (; j + 3 < cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(row + o, f32x4.add(v128.load(row + o), v128.load(bias + o)));
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      store<f32>(row + o, load<f32>(row + o) + load<f32>(bias + o));
+    }
+  }
+}
+
+export function sumRows(x: usize, out: usize, rows: i32, cols: i32, accumulate: i32): void {
+  if (accumulate == 0) memory.fill(out, 0, <usize>cols << 2);
+  const ld = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * ld;
+    let j = 0;
+    for (; j + 3 < cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
+    }
+  }
+}
+
+/** Row-wise softmax into probs, grad = (probs − targets)·gradScale; returns Σ cross-entropy. */
+export function softmaxCrossEntropy(logits: usize, targets: usize, probs: usize, grad: usize, rows: i32, cols: i32, gradScale: f32): f64 {
+  let loss: f64 = 0;
+  const ld = <usize>cols << 2;
+  const scale = f32x4.splat(gradScale);
+  for (let r = 0; r < rows; r++) {
+    const l = logits + <usize>r * ld;
+    const t = targets + <usize>r * ld;
+    const pr = probs + <usize>r * ld;
+    const g = grad + <usize>r * ld;
+    let max: f32 = -Infinity;
+    for (let j = 0; j < cols; j++) max = Mathf.max(max, load<f32>(l + (<usize>j << 2)));
+    const maxv = f32x4.splat(max);
+    // First pass: shifted exponentials into probs and their sum.
+    let sumv = f32x4.splat(0);
+    let sum: f32 = 0;
+    let j = 0;
+    for (; j + 3 < cols; j += 4) {
+      const o = <usize>j << 2;
+      const e = expv(f32x4.sub(v128.load(l + o), maxv));
+      v128.store(pr + o, e);
+      sumv = f32x4.add(sumv, e);
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(l + o) - max)), 0);
+      store<f32>(pr + o, e);
+      sum += e;
+    }
+    sum += f32x4.extract_lane(sumv, 0) + f32x4.extract_lane(sumv, 1) + f32x4.extract_lane(sumv, 2) + f32x4.extract_lane(sumv, 3);
+    const logSum = Math.log(<f64>sum);
+    const inv = f32x4.splat(<f32>(1.0 / <f64>sum));
+    // Second pass: normalise, gradient, and the loss from log-probabilities (stable for tiny p).
+    j = 0;
+    for (; j + 3 < cols; j += 4) {
+      const o = <usize>j << 2;
+      const p = f32x4.mul(v128.load(pr + o), inv);
+      const tv = v128.load(t + o);
+      v128.store(pr + o, p);
+      v128.store(g + o, f32x4.mul(f32x4.sub(p, tv), scale));
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      const p = load<f32>(pr + o) * f32x4.extract_lane(inv, 0);
+      store<f32>(pr + o, p);
+      store<f32>(g + o, (p - load<f32>(t + o)) * gradScale);
+    }
+    for (let q = 0; q < cols; q++) {
+      const o = <usize>q << 2;
+      const tq = load<f32>(t + o);
+      if (tq != 0) loss -= <f64>tq * (<f64>load<f32>(l + o) - <f64>max - logSum);
+    }
+  }
+  return loss;
+}
+
+export function multiply(x: usize, y: usize, length: i32): void {
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.mul(v128.load(y + o), v128.load(x + o)));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) * load<f32>(x + o));
+  }
+}
+
+export function axpy(alpha: f32, x: usize, y: usize, length: i32): void {
+  const a = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, madd(a, v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, f32x4.extract_lane(madd(a, f32x4.splat(load<f32>(x + o)), f32x4.splat(load<f32>(y + o))), 0));
+  }
+}
+
+export function scale(x: usize, alpha: f32, length: i32): void {
+  const a = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(x + o, f32x4.mul(v128.load(x + o), a));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, load<f32>(x + o) * alpha);
+  }
+}
+
+@inline function sgdv(w: v128, g: v128, v: v128, lr: v128, mu: v128, wd: v128, nesterov: bool, vOut: usize): v128 {
+  const gi = madd(wd, w, g);
+  const vi = madd(mu, v, gi);
+  v128.store(vOut, vi);
+  const step = nesterov ? madd(mu, vi, gi) : vi;
+  return f32x4.sub(w, f32x4.mul(lr, step));
+}
+
+export function sgdStep(w: usize, g: usize, v: usize, length: i32, lr: f32, momentum: f32, weightDecay: f32, nesterov: i32): void {
+  const lrv = f32x4.splat(lr), mu = f32x4.splat(momentum), wd = f32x4.splat(weightDecay);
+  const nest = nesterov != 0;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(w + o, sgdv(v128.load(w + o), v128.load(g + o), v128.load(v + o), lrv, mu, wd, nest, v + o));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    const tmp = memory.data(16, 16);
+    const r = sgdv(f32x4.splat(load<f32>(w + o)), f32x4.splat(load<f32>(g + o)), f32x4.splat(load<f32>(v + o)), lrv, mu, wd, nest, tmp);
+    store<f32>(v + o, load<f32>(tmp));
+    store<f32>(w + o, f32x4.extract_lane(r, 0));
+  }
+}
+
+@inline function adamv(w: v128, g: v128, m: usize, v: usize, b1: v128, b2: v128, rb1: v128, rb2: v128, lrc: v128, c2inv: v128, eps: v128, wd: v128): v128 {
+  const gi = madd(wd, w, g);
+  const mi = madd(b1, v128.load(m), f32x4.mul(rb1, gi));
+  const vi = madd(b2, v128.load(v), f32x4.mul(f32x4.mul(rb2, gi), gi));
+  v128.store(m, mi);
+  v128.store(v, vi);
+  return f32x4.sub(w, f32x4.div(f32x4.mul(lrc, mi), f32x4.add(f32x4.sqrt(f32x4.mul(vi, c2inv)), eps)));
+}
+
+/**
+ * Adam. The caller computes in double precision 1 − β1 and 1 − β2 (in f32, 1 − 0.999 is off
+ * by 1e-5 relative), lr/c1 and 1/c2 with the bias corrections c = 1 − β^t.
+ */
+export function adamStep(w: usize, g: usize, m: usize, v: usize, length: i32, beta1: f32, beta2: f32, oneMinusBeta1: f32, oneMinusBeta2: f32, epsilon: f32, weightDecay: f32, lrOverC1: f32, invC2: f32): void {
+  const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2), eps = f32x4.splat(epsilon), wd = f32x4.splat(weightDecay);
+  const rb1 = f32x4.splat(oneMinusBeta1), rb2 = f32x4.splat(oneMinusBeta2);
+  const lrc = f32x4.splat(lrOverC1), c2inv = f32x4.splat(invC2);
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(w + o, adamv(v128.load(w + o), v128.load(g + o), m + o, v + o, b1, b2, rb1, rb2, lrc, c2inv, eps, wd));
+  }
+  const tm = memory.data(16, 16);
+  const tv = memory.data(16, 16);
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    v128.store(tm, f32x4.splat(load<f32>(m + o)));
+    v128.store(tv, f32x4.splat(load<f32>(v + o)));
+    const r = adamv(f32x4.splat(load<f32>(w + o)), f32x4.splat(load<f32>(g + o)), tm, tv, b1, b2, rb1, rb2, lrc, c2inv, eps, wd);
+    store<f32>(m + o, load<f32>(tm));
+    store<f32>(v + o, load<f32>(tv));
+    store<f32>(w + o, f32x4.extract_lane(r, 0));
+  }
+}
+
+/** First byte past this module's static data; the JavaScript allocator starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,268 @@
+import {
+  KernelArgumentError,
+  KernelConfigError,
+  KernelMemoryExhaustedError,
+  loadKernels,
+  ReferenceKernels,
+  supportedKernelBackends,
+  type ElementwiseActivation,
+  type KernelBackendName,
+  type Kernels,
+} from '../../../src/engine/kernels';
+
+// Every backend must compute what reference.ts defines, on shapes that exercise the tile edges.
+
+const reference = new ReferenceKernels();
+const BACKENDS: KernelBackendName[] = ['typescript', 'wasm-simd', 'wasm-relaxed-simd'];
+const MEMORY = 64 * 1024 * 1024;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function filled(kernels: Kernels, length: number, random: () => number, lo = -1, hi = 1): Float32Array {
+  const x = kernels.alloc(length);
+  for (let i = 0; i < length; i++) x[i] = lo + (hi - lo) * random();
+  return x;
+}
+
+function copyOf(x: Float32Array): Float32Array {
+  return Float32Array.from(x);
+}
+
+/** Fails with the first index where |actual − expected| > abs + rel·|expected|. */
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, length: number, abs: number, rel: number): void {
+  for (let i = 0; i < length; i++) {
+    const diff = Math.abs(actual[i] - expected[i]);
+    if (!(diff <= abs + rel * Math.abs(expected[i]))) {
+      throw new Error(`index ${i}: got ${actual[i]}, expected ${expected[i]} (diff ${diff})`);
+    }
+  }
+}
+
+test('this runtime runs all three backends (so no backend test below is skipped)', () => {
+  expect(supportedKernelBackends()).toEqual(['wasm-relaxed-simd', 'wasm-simd', 'typescript']);
+});
+
+test('loadKernels picks relaxed SIMD by default and honours HORN_KERNELS', async () => {
+  expect((await loadKernels({ env: {}, memoryBytes: MEMORY })).backend).toBe('wasm-relaxed-simd');
+  for (const backend of BACKENDS) {
+    expect((await loadKernels({ env: { HORN_KERNELS: backend }, memoryBytes: MEMORY })).backend).toBe(backend);
+  }
+  await expect(loadKernels({ env: { HORN_KERNELS: 'cuda' } })).rejects.toThrow(KernelConfigError);
+  await expect(loadKernels({ env: { HORN_KERNEL_MEMORY_MB: 'lots' } })).rejects.toThrow(KernelConfigError);
+});
+
+describe.each(BACKENDS)('%s kernels', (backend) => {
+  let kernels: Kernels;
+  beforeAll(async () => {
+    kernels = await loadKernels({ backend, memoryBytes: MEMORY });
+    expect(kernels.backend).toBe(backend);
+  });
+
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [7, 13, 5], [13, 7, 1], [1, 9, 13], [7, 1, 13], [4, 8, 8], [5, 3, 9],
+    [9, 17, 15], [33, 65, 17], [64, 31, 24], [3, 2, 10], [128, 21, 10],
+  ];
+  const products = ['matmul', 'matmulTN', 'matmulNT'] as const;
+
+  describe.each(products)('%s', (product) => {
+    test.each(shapes)('%i×%i×%i (m×k×n) with and without accumulate', (m, k, n) => {
+      const random = rng(m * 1000 + k * 10 + n);
+      const a = filled(kernels, m * k, random);
+      const b = filled(kernels, k * n, random);
+      for (const accumulate of [false, true]) {
+        const c = filled(kernels, m * n, random);
+        const expected = copyOf(c);
+        kernels[product](a, b, c, m, k, n, accumulate);
+        reference[product](a, b, expected, m, k, n, accumulate);
+        expectClose(c, expected, m * n, 1e-5, 1e-5);
+      }
+    });
+
+    test('operands may be subarrays at any float offset, and k = 0 gives zeros', () => {
+      const random = rng(7);
+      const [m, k, n] = [6, 11, 9];
+      const pool = filled(kernels, 3 + m * k + 1 + k * n + 2 + m * n, random);
+      const a = pool.subarray(3, 3 + m * k);
+      const b = pool.subarray(4 + m * k, 4 + m * k + k * n);
+      const c = pool.subarray(6 + m * k + k * n);
+      const expected = copyOf(c);
+      kernels[product](a, b, c, m, k, n);
+      reference[product](a, b, expected, m, k, n);
+      expectClose(c, expected, m * n, 1e-5, 1e-5);
+      kernels[product](a, b, c, m, 0, n);
+      expect(Array.from(c.subarray(0, m * n)).every((v) => v === 0)).toBe(true);
+    });
+
+    test('the product at a 784-500-500-10 layer shape matches the reference', () => {
+      const random = rng(784);
+      const [m, k, n] = product === 'matmulTN' ? [784, 128, 50] : [128, 784, 50];
+      const a = filled(kernels, m * k, random);
+      const b = filled(kernels, k * n, random);
+      const c = kernels.alloc(m * n);
+      const expected = new Float32Array(m * n);
+      kernels[product](a, b, c, m, k, n);
+      reference[product](a, b, expected, m, k, n);
+      expectClose(c, expected, m * n, 1e-4, 1e-5);
+    });
+  });
+
+  const activations: ElementwiseActivation[] = ['identity', 'relu', 'leakyRelu', 'sigmoid', 'tanh'];
+  const special = [0, 1e-4, -1e-4, 0.2499, 0.25, -0.2501, 1e-30, 30, -30, 88.5, -88.5, 100, -100, 1000, -1000];
+
+  test.each(activations)('activate %s and its backward pass, in place and not, on odd lengths', (kind) => {
+    for (const length of [1, 3, 7, 37, special.length]) {
+      const random = rng(length);
+      const x = filled(kernels, length, random, -10, 10);
+      if (length === special.length) x.set(special);
+      const y = kernels.alloc(length);
+      const expected = new Float32Array(length);
+      kernels.activate(kind, x, y, length, 0.05);
+      reference.activate(kind, x, expected, length, 0.05);
+      expectClose(y, expected, length, 2e-7, 2e-6);
+      const inPlace = copyOf(x);
+      const xs = kernels.alloc(length);
+      xs.set(inPlace);
+      kernels.activate(kind, xs, xs, length, 0.05);
+      expectClose(xs, expected, length, 2e-7, 2e-6);
+
+      const dy = filled(kernels, length, random);
+      const dx = kernels.alloc(length);
+      const expectedDx = new Float32Array(length);
+      kernels.activateBackward(kind, y, dy, dx, length, 0.05);
+      reference.activateBackward(kind, y, dy, expectedDx, length, 0.05);
+      expectClose(dx, expectedDx, length, 1e-7, 1e-6);
+      kernels.activateBackward(kind, y, dy, dy, length, 0.05);
+      expectClose(dy, expectedDx, length, 1e-7, 1e-6);
+    }
+  });
+
+  test.each([[1, 1], [3, 10], [5, 7], [128, 10], [2, 13]])('softmaxCrossEntropy on %i×%i', (rows, cols) => {
+    const random = rng(rows * cols);
+    const logits = filled(kernels, rows * cols, random, -20, 20);
+    if (rows * cols >= 4) logits.set([1000, -1000, 80, -80].slice(0, Math.min(4, cols)));
+    const targets = kernels.alloc(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      if (r % 2 === 0) targets[r * cols + Math.floor(random() * cols)] = 1;
+      else for (let c = 0; c < cols; c++) targets[r * cols + c] = 1 / cols; // soft targets
+    }
+    const probs = kernels.alloc(rows * cols);
+    const grad = kernels.alloc(rows * cols);
+    const expectedProbs = new Float32Array(rows * cols);
+    const expectedGrad = new Float32Array(rows * cols);
+    const loss = kernels.softmaxCrossEntropy(logits, targets, probs, grad, rows, cols, 1 / rows);
+    const expectedLoss = reference.softmaxCrossEntropy(logits, targets, expectedProbs, expectedGrad, rows, cols, 1 / rows);
+    expect(Number.isFinite(loss)).toBe(true);
+    expect(Math.abs(loss - expectedLoss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expectedLoss)));
+    expectClose(probs, expectedProbs, rows * cols, 1e-7, 1e-5);
+    expectClose(grad, expectedGrad, rows * cols, 1e-7, 1e-5);
+  });
+
+  test.each([[1, 1], [7, 13], [4, 8], [3, 5]])('addRowVector and sumRows on %i×%i', (rows, cols) => {
+    const random = rng(rows + cols);
+    const x = filled(kernels, rows * cols, random);
+    const bias = filled(kernels, cols, random);
+    const expected = copyOf(x);
+    kernels.addRowVector(x, bias, rows, cols);
+    reference.addRowVector(expected, bias, rows, cols);
+    expectClose(x, expected, rows * cols, 1e-7, 1e-6);
+    for (const accumulate of [false, true]) {
+      const out = filled(kernels, cols, random);
+      const expectedOut = copyOf(out);
+      kernels.sumRows(x, out, rows, cols, accumulate);
+      reference.sumRows(x, expectedOut, rows, cols, accumulate);
+      expectClose(out, expectedOut, cols, 1e-6, 1e-5);
+    }
+  });
+
+  test.each([1, 6, 13, 64])('multiply, axpy and scale on length %i', (length) => {
+    const random = rng(length);
+    const x = filled(kernels, length, random);
+    const y = filled(kernels, length, random);
+    const expected = copyOf(y);
+    kernels.multiply(x, y, length);
+    reference.multiply(x, expected, length);
+    expectClose(y, expected, length, 0, 1e-7);
+    kernels.axpy(-0.3, x, y, length);
+    reference.axpy(-0.3, x, expected, length);
+    expectClose(y, expected, length, 1e-7, 1e-6);
+    kernels.scale(y, 1.7, length);
+    reference.scale(expected, 1.7, length);
+    expectClose(y, expected, length, 1e-7, 1e-6);
+  });
+
+  test.each([[false, 0], [false, 0.9], [true, 0.9]])('sgdStep (nesterov %s, momentum %f) over several steps', (nesterov, momentum) => {
+    const length = 23;
+    const random = rng(23);
+    const w = filled(kernels, length, random);
+    const v = kernels.alloc(length);
+    const ew = copyOf(w);
+    const ev = new Float32Array(length);
+    for (let step = 0; step < 5; step++) {
+      const g = filled(kernels, length, random);
+      kernels.sgdStep(w, g, v, length, 0.1, momentum, 1e-3, nesterov);
+      reference.sgdStep(ew, g, ev, length, 0.1, momentum, 1e-3, nesterov);
+    }
+    expectClose(w, ew, length, 1e-6, 1e-5);
+    expectClose(v, ev, length, 1e-6, 1e-5);
+  });
+
+  test('adamStep over several steps', () => {
+    const length = 29;
+    const random = rng(29);
+    const w = filled(kernels, length, random);
+    const m = kernels.alloc(length);
+    const v = kernels.alloc(length);
+    const [ew, em, ev] = [copyOf(w), new Float32Array(length), new Float32Array(length)];
+    for (let step = 1; step <= 5; step++) {
+      const g = filled(kernels, length, random);
+      kernels.adamStep(w, g, m, v, length, 1e-3, 0.9, 0.999, 1e-8, 1e-4, step);
+      reference.adamStep(ew, g, em, ev, length, 1e-3, 0.9, 0.999, 1e-8, 1e-4, step);
+    }
+    expectClose(w, ew, length, 1e-6, 1e-5);
+    expectClose(m, em, length, 1e-7, 1e-5); // m sums terms of ~0.1 that cancel: absolute error is the scale
+    expectClose(v, ev, length, 1e-9, 1e-5);
+  });
+
+  test('alloc returns zeroed arrays, also after free', () => {
+    const x = kernels.alloc(100);
+    expect(x.length).toBe(100);
+    x.fill(3);
+    kernels.free(x);
+    const y = kernels.alloc(100);
+    expect(Array.from(y).every((v) => v === 0)).toBe(true);
+    expect(kernels.alloc(0).length).toBe(0);
+  });
+});
+
+describe.each(['wasm-simd', 'wasm-relaxed-simd'] as const)('%s memory', (backend) => {
+  test('arrays not from alloc, and arrays too short for the shape, are rejected with context', async () => {
+    const kernels = await loadKernels({ backend, memoryBytes: MEMORY });
+    const a = kernels.alloc(6);
+    const c = kernels.alloc(4);
+    expect(() => kernels.matmul(new Float32Array(6), a, c, 2, 3, 2)).toThrow(KernelArgumentError);
+    expect(() => kernels.matmul(a, a, c, 2, 3, 2)).not.toThrow();
+    expect(() => kernels.matmul(a, a, c, 2, 3, 3)).toThrow(/matmul: argument b: holds 6 floats, the shape needs 9/);
+    expect(() => kernels.free(new Float32Array(2))).toThrow(KernelArgumentError);
+    expect(() => kernels.free(a.subarray(1))).toThrow(KernelArgumentError);
+  });
+
+  test('memory never grows: exhaustion is a typed error, and freed memory is reused', async () => {
+    const kernels = await loadKernels({ backend, memoryBytes: 1024 * 1024 });
+    const first = kernels.alloc(128 * 1024); // half the memory
+    const view = first;
+    expect(() => kernels.alloc(200 * 1024)).toThrow(KernelMemoryExhaustedError);
+    kernels.free(first);
+    const again = kernels.alloc(200 * 1024);
+    expect(again.length).toBe(200 * 1024);
+    expect(view.length).toBe(128 * 1024); // still attached
+  });
+});
