@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { ModelFormatError, ModelSpecError } from './errors';
+import { jsonErrorIndex } from './json-position';
 import { loadKernels } from './kernels';
 import type { Kernels } from './kernels/types';
 import { Model } from './model';
@@ -94,12 +95,13 @@ export function parseModelFile(bytes: Uint8Array, source: string): ParsedModelFi
   if (version !== MODEL_FORMAT_VERSION) fail(8, `format version ${version} is not supported (this horn reads version ${MODEL_FORMAT_VERSION})`);
   const headerLength = buf.readUInt32LE(12);
   if (PREAMBLE + headerLength > buf.length) fail(12, `header length ${headerLength} runs past the end of the ${buf.length}-byte file`);
+  const text = buf.toString('utf8', PREAMBLE, PREAMBLE + headerLength);
   let header: ModelFileHeader;
   try {
-    header = JSON.parse(buf.toString('utf8', PREAMBLE, PREAMBLE + headerLength)) as ModelFileHeader;
+    header = JSON.parse(text) as ModelFileHeader;
   } catch (err) {
-    const at = /position (\d+)/.exec((err as Error).message);
-    return fail(PREAMBLE + (at ? Number(at[1]) : 0), `header is not valid JSON: ${(err as Error).message}`);
+    const at = Math.max(0, jsonErrorIndex(text));
+    return fail(PREAMBLE + Buffer.byteLength(text.slice(0, at)), `header is not valid JSON: ${(err as Error).message}`);
   }
   checkHeader(header, (field, reason) => fail(PREAMBLE, `header field ${field}: ${reason}`));
   const paramsAt = align4(PREAMBLE + headerLength);
