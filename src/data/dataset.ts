@@ -122,6 +122,7 @@ async function* idxRecords(source: ByteSource, spec: Extract<DatasetSpec, { form
   let filled = 0;
   let k = 0;
   const labelStep = headers.labels.recordBytes;
+  const floatData = headers.images.typeCode === 0x0d || headers.images.typeCode === 0x0e;
   const emit = (): Item => {
     const features = new Float32Array(valuesPerRecord);
     decodeImage(record, 0, features, scale);
@@ -130,8 +131,11 @@ async function* idxRecords(source: ByteSource, spec: Extract<DatasetSpec, { form
     const offset = plan.fetchOffset + k * recordBytes;
     const labelOffset = labelPlan.fetchOffset + k * labelStep;
     k++;
-    for (const v of features) {
-      if (!Number.isFinite(v)) return new MalformedRecordError(spec.images, offset, 'a value is not a finite number');
+    // Only floating-point IDX data can hold NaN or infinities.
+    if (floatData) {
+      for (const v of features) {
+        if (!Number.isFinite(v)) return new MalformedRecordError(spec.images, offset, 'a value is not a finite number');
+      }
     }
     return { offset, features, label: one[0]!, labelOffset };
   };
