@@ -1,0 +1,76 @@
+// One training run of a job: read the training set, train, evaluate on the test set. The same
+// code runs in `horn train --local` (local files) and in a YARN worker (HDFS through WebHDFS);
+// only the ByteSource differs.
+import { createModel, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
+import { newStats, readBatches, type ByteSource, type DatasetSpec, type ReadOptions, type ReadStats } from '../data';
+import type { JobSpec } from '../job';
+import { engineModelSpec, readOptions } from './engine-spec';
+
+export interface TrainingRun {
+  readonly spec: JobSpec;
+  readonly source: ByteSource;
+  readonly train: DatasetSpec;
+  readonly test?: DatasetSpec;
+  /** Where user neuron files named in the job are found. */
+  readonly resolveNeuronFile?: (file: string) => string;
+  readonly onProgress?: (progress: RunProgress) => void;
+  readonly onPhase?: (phase: 'reading' | 'training' | 'evaluating') => void;
+  readonly signal?: AbortSignal;
+  /** Saved in the model file. */
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** Trainer progress plus the fraction of all training done (0–1). */
+export type RunProgress = TrainingProgress & { readonly fraction: number };
+
+export interface TrainingOutcome {
+  readonly model: Model;
+  readonly summary: TrainingSummary;
+  readonly test?: Evaluation;
+  readonly trainStats: ReadStats;
+  readonly testStats?: ReadStats;
+}
+
+export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
+  const { spec } = run;
+  const options = readOptions(spec);
+  run.onPhase?.('reading');
+  const trainStats = newStats();
+  const trainSet = await readAll(run.source, run.train, options, trainStats);
+  const model = await createModel(engineModelSpec(spec, run.resolveNeuronFile), { metadata: { job: spec.name, ...run.metadata } });
+  run.onPhase?.('training');
+  const trainer = new Trainer(model, {
+    epochs: spec.training.epochs,
+    batchSize: spec.training.batchSize,
+    seed: spec.model.seed,
+    onProgress: run.onProgress && ((p) => run.onProgress?.({ ...p, fraction: Math.min(1, (p.epoch - 1 + p.samples / Math.max(1, trainSet.count)) / p.epochs) })),
+    signal: run.signal,
+  });
+  const summary = await trainer.train(trainSet);
+  if (!run.test) return { model, summary, trainStats };
+  run.onPhase?.('evaluating');
+  const testStats = newStats();
+  const test = await model.evaluate(readBatches(run.source, run.test, 1024, options, testStats));
+  return { model, summary, test, trainStats, testStats };
+}
+
+/** The whole data set as one in-memory batch, so that every epoch is shuffled in full. */
+async function readAll(source: ByteSource, dataset: DatasetSpec, options: ReadOptions, stats: ReadStats): Promise<EngineBatch> {
+  const parts: { x: Float32Array; y: Float32Array; count: number }[] = [];
+  let count = 0;
+  for await (const b of readBatches(source, dataset, 8192, options, stats)) {
+    parts.push(b);
+    count += b.count;
+  }
+  const x = new Float32Array(parts.reduce((n, p) => n + p.x.length, 0));
+  const y = new Float32Array(parts.reduce((n, p) => n + p.y.length, 0));
+  let xo = 0;
+  let yo = 0;
+  for (const p of parts) {
+    x.set(p.x, xo);
+    y.set(p.y, yo);
+    xo += p.x.length;
+    yo += p.y.length;
+  }
+  return { x, y, count };
+}
