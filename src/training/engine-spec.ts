@@ -1,7 +1,6 @@
 // The job file's model and training sections in the engine's terms. Pure: no I/O.
 import type { ModelSpec as EngineModelSpec, OptimizerSpec as EngineOptimizerSpec, ScheduleSpec as EngineScheduleSpec, Activation } from '../engine';
-import type { DataFiles, InputSpec, JobSpec } from '../job';
-import type { DatasetSpec, ReadOptions } from '../data';
+import type { JobSpec } from '../job';
 
 const ACTIVATION: Record<JobSpec['model']['layers'][number]['activation'], Activation> = {
   identity: 'identity',
@@ -55,25 +54,4 @@ function engineSchedule(spec: JobSpec): EngineScheduleSpec {
     case 'cosine':
       return { kind: 'cosine', epochs: spec.training.epochs, minLearningRate: s.minLearningRate };
   }
-}
-
-/** Classification when the output layer has several units: labels become one-hot rows. */
-export function classCount(spec: JobSpec): number | undefined {
-  const out = spec.model.layers[spec.model.layers.length - 1]!.size;
-  return out > 1 ? out : undefined;
-}
-
-/** A reader's view of one data set of the job, with each path mapped by `resolve`. */
-export function datasetSpec(input: InputSpec, files: DataFiles, resolve: (p: string) => string): DatasetSpec {
-  if (typeof files === 'object') return { format: 'idx', images: resolve(files.images), labels: resolve(files.labels) };
-  if (input.format === 'csv') return { format: 'csv', path: resolve(files), csv: input.csv! };
-  if (input.format === 'libsvm') {
-    const { features, indexBase } = input.libsvm!;
-    return { format: 'libsvm', path: resolve(files), libsvm: { features, indexBase: indexBase === 0 ? 0 : 1 } };
-  }
-  throw new Error(`format ${input.format} needs an {images, labels} pair`);
-}
-
-export function readOptions(spec: JobSpec): ReadOptions {
-  return { classes: classCount(spec), normalize: spec.input.normalize, maxMalformed: spec.input.maxMalformed };
 }

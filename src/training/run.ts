@@ -4,13 +4,14 @@
 import { createModel, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
 import { newStats, readBatches, type ByteSource, type DatasetSpec, type ReadOptions, type ReadStats } from '../data';
 import type { JobSpec } from '../job';
-import { engineModelSpec, readOptions } from './engine-spec';
+import { engineModelSpec } from './engine-spec';
 
 export interface TrainingRun {
   readonly spec: JobSpec;
   readonly source: ByteSource;
   readonly train: DatasetSpec;
   readonly test?: DatasetSpec;
+  readonly readOptions: ReadOptions;
   /** Where user neuron files named in the job are found. */
   readonly resolveNeuronFile?: (file: string) => string;
   readonly onProgress?: (progress: RunProgress) => void;
@@ -33,7 +34,7 @@ export interface TrainingOutcome {
 
 export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   const { spec } = run;
-  const options = readOptions(spec);
+  const options = run.readOptions;
   run.onPhase?.('reading');
   const trainStats = newStats();
   const trainSet = await readAll(run.source, run.train, options, trainStats);

@@ -6,8 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import { localFiles } from '../../data';
 import { saveModel } from '../../engine';
-import { expandOutputPath, loadJobFile, resolveLocalPath } from '../../job';
-import { datasetSpec } from '../../training/engine-spec';
+import { datasetFor, expandOutputPath, loadJobFile, resolveLocalPath } from '../../job';
 import { runTraining } from '../../training/run';
 import { ProgressPrinter } from '../progress';
 
@@ -36,8 +35,9 @@ export interface LocalTrainingSummary {
 export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream = process.stderr): Promise<LocalTrainingSummary> {
   if (!args.local) throw new HornError('horn train runs in this process and needs --local; use `horn submit` to train on YARN', 'input', { flag: 'local' });
   const { spec, baseDir } = loadJobFile(args.job);
-  const files = spec.input.local ?? { train: spec.input.train, test: spec.input.test };
-  const local = (p: string) => resolveLocalPath(baseDir, p);
+  const mode = { kind: 'local', baseDir } as const;
+  const train = datasetFor(spec, 'train', mode);
+  const hasTest = (spec.input.local ?? spec.input).test !== undefined;
   const output = resolve(args.output ?? expandOutputPath(spec.output.model, { name: spec.name, now: new Date(), appId: 'local' }));
   if (existsSync(output) && spec.output.overwrite === 'fail' && !args.output) {
     throw new HornError(`the model path ${output} exists and output.overwrite is fail`, 'input', { field: 'output.model', path: output });
@@ -47,9 +47,10 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   const outcome = await runTraining({
     spec,
     source: localFiles,
-    train: datasetSpec(spec.input, files.train, local),
-    test: files.test ? datasetSpec(spec.input, files.test, local) : undefined,
-    resolveNeuronFile: local,
+    train: train.dataset,
+    test: hasTest ? datasetFor(spec, 'test', mode).dataset : undefined,
+    readOptions: train.options,
+    resolveNeuronFile: (file) => resolveLocalPath(baseDir, file),
     onPhase: (phase) => printer.update({ state: phase }),
     onProgress: (p) =>
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
