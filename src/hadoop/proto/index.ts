@@ -6,6 +6,7 @@ import rpcHeaderSource from './RpcHeader.proto';
 import securitySource from './Security.proto';
 import yarnSource from './yarn_protos.proto';
 import yarnServiceSource from './yarn_service_protos.proto';
+import yarnSecurityTokenSource from './yarn_security_token.proto';
 
 export class ProtoCodecError extends Error {
   constructor(
@@ -23,7 +24,7 @@ let root: protobuf.Root | undefined;
 function loadRoot(): protobuf.Root {
   if (root) return root;
   const r = new protobuf.Root();
-  for (const source of [rpcHeaderSource, securitySource, yarnSource, yarnServiceSource]) {
+  for (const source of [rpcHeaderSource, securitySource, yarnSource, yarnServiceSource, yarnSecurityTokenSource]) {
     protobuf.parse(source, r);
   }
   r.resolveAll();

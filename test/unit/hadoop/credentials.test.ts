@@ -98,3 +98,36 @@ describe('credentials file', () => {
     expect(decodeTokenFromUrlString(s)).toEqual({ ...hdfs, identifier: new Uint8Array(hdfs.identifier), password: new Uint8Array(hdfs.password) });
   });
 });
+
+describe('credentials file captured from an AM container of the real cluster (Hadoop 3.4.3)', () => {
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { decodeAMRMTokenIdentifier, formatApplicationAttemptId } = require('../../../src/hadoop/yarn') as typeof import('../../../src/hadoop/yarn');
+  const path = join(__dirname, 'fixtures/container_tokens');
+  const bytes = readFileSync(path);
+
+  test('is HDTS format 0 (Writable) with the AMRMToken under alias "" and no secrets', () => {
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('HDTS\0');
+    const creds = Credentials.parse(bytes, path);
+    expect([...creds.tokens.keys()]).toEqual(['']);
+    expect(creds.secrets.size).toBe(0);
+    const token = creds.findTokenByKind('YARN_AM_RM_TOKEN')!;
+    expect(token.service).toBe('');
+    expect(token.identifier.length).toBe(21);
+    expect(token.password.length).toBe(20);
+  });
+
+  test('the AMRMToken identifier names the application attempt', () => {
+    const token = Credentials.parse(bytes, path).findTokenByKind('YARN_AM_RM_TOKEN')!;
+    const id = decodeAMRMTokenIdentifier(token);
+    expect(formatApplicationAttemptId(id.appAttemptId)).toBe('appattempt_1795318647931_0005_000001');
+    expect(typeof id.keyId).toBe('number');
+  });
+
+  test('writing it back in format 0 reproduces the file byte for byte; format 1 round-trips', () => {
+    const creds = Credentials.parse(bytes, path);
+    expect(creds.serialize().equals(bytes)).toBe(true);
+    const again = Credentials.parse(creds.serialize(CredentialsFormat.PROTOBUF));
+    expect(again.serialize().equals(bytes)).toBe(true);
+  });
+});

@@ -1,0 +1,335 @@
+// The ApplicationMaster's client of the RM scheduler port (ApplicationMasterProtocol):
+// register, allocate heartbeats with absolute asks and response_id sequencing, AMRMToken
+// replacement, finish with retry until the RM has stored the final state.
+import { ConnectionError, RemoteException, RpcConnection, RpcConnectionOptions, ServerUnreachableError } from '../ipc';
+import { TokenAuthenticator } from '../sasl';
+import { Credentials } from '../security/credentials';
+import { Token, TokenKind } from '../security/token';
+import { AskTable, ContainerRequest, MatchResult, TrackedRequest } from './asks';
+import { formatContainerId } from './ids';
+import { NMTokenCache } from './nm-tokens';
+import {
+  allocate,
+  AllocateRequest,
+  AllocateResponse,
+  APPLICATION_MASTER_PROTOCOL,
+  finishApplicationMaster,
+  invoke,
+  registerApplicationMaster,
+  RegisterApplicationMasterResponse,
+} from './protocols';
+import { normaliseStatus } from './records';
+import type { Container, ContainerId, ContainerStatus, FinalApplicationStatus, Resource } from './records';
+
+export class AMRMClientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AMRMClientError';
+  }
+}
+
+export interface AMRMClientOptions {
+  /** RM scheduler address (yarn.resourcemanager.scheduler.address), e.g. master.test:8030. */
+  host: string;
+  port: number;
+  amrmToken: Token;
+  /** Rack of a host as the RM sees it; default /default-rack. */
+  rackOf?: (host: string) => string;
+  /** Shared with the NM client so it can authenticate to the nodes. */
+  nmTokens?: NMTokenCache;
+  connection?: Partial<Omit<RpcConnectionOptions, 'host' | 'port' | 'protocol' | 'authenticator'>>;
+}
+
+export interface RegisterOptions {
+  host: string;
+  rpcPort?: number;
+  /** Root URL of the AM's web UI (proxied by the RM at /proxy/<appId>/). */
+  trackingUrl?: string;
+}
+
+export interface AllocatedContainer {
+  container: Container;
+  /** The request this container satisfies. */
+  request: TrackedRequest;
+  locality: MatchResult['locality'];
+}
+
+export interface AllocateResult {
+  responseId: number;
+  allocated: AllocatedContainer[];
+  /** Containers that matched no outstanding request; they were queued for release. */
+  surplus: Container[];
+  completed: ContainerStatus[];
+  /** Available resources for this application (headroom). */
+  headroom?: Resource;
+  numClusterNodes?: number;
+  amCommand?: 'AM_RESYNC' | 'AM_SHUTDOWN';
+  /** True when the RM sent a new AMRMToken in this response (already in use for reconnects). */
+  amrmTokenRenewed: boolean;
+}
+
+export interface FinishOptions {
+  finalStatus: 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNDEFINED' | 'ENDED';
+  diagnostics?: string;
+  trackingUrl?: string;
+  /** Give up after this long; default 30 s. */
+  timeoutMs?: number;
+  /** Pause between finish calls while the RM has not stored the final state; default 100 ms. */
+  retryIntervalMs?: number;
+}
+
+export interface HeartbeatOptions {
+  intervalMs: number;
+  onResult(result: AllocateResult): void | Promise<void>;
+  /** Called with a failed heartbeat; the loop stops after it. */
+  onError(error: Error): void;
+}
+
+/** Environment variable horn's submitter sets in the AM container with the scheduler host:port. */
+export const RM_SCHEDULER_ADDRESS_ENV = 'HORN_RM_SCHEDULER_ADDRESS';
+
+export function parseHostPort(value: string, what: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(value.trim());
+  if (!m) throw new AMRMClientError(`${what} must be host:port, got ${JSON.stringify(value)}`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+export class AMRMClient {
+  readonly nmTokens: NMTokenCache;
+  private readonly connection: RpcConnection;
+  private readonly asks: AskTable;
+  private amrmToken: Token;
+  private responseId = -1;
+  private progress = 0;
+  private readonly releases = new Map<string, ContainerId>();
+  private readonly blacklistAdd = new Set<string>();
+  private readonly blacklistRemove = new Set<string>();
+  private registration: RegisterOptions | undefined;
+  private heartbeat: { timer?: NodeJS.Timeout; stopped: boolean; running?: Promise<void> } | undefined;
+  private trackingUrlUpdate: string | undefined;
+
+  constructor(options: AMRMClientOptions) {
+    this.amrmToken = options.amrmToken;
+    this.nmTokens = options.nmTokens ?? new NMTokenCache();
+    this.asks = new AskTable(options.rackOf);
+    this.connection = new RpcConnection({
+      connectTimeoutMs: 10_000,
+      callTimeoutMs: 60_000,
+      maxConnectAttempts: 4,
+      ...options.connection,
+      host: options.host,
+      port: options.port,
+      protocol: APPLICATION_MASTER_PROTOCOL,
+      authenticator: new TokenAuthenticator(options.amrmToken),
+    });
+  }
+
+  /**
+   * Builds a client inside the AM container: the AMRMToken from $HADOOP_TOKEN_FILE_LOCATION
+   * (found by kind) and the scheduler address from `schedulerAddress` or $HORN_RM_SCHEDULER_ADDRESS.
+   */
+  static async fromContainerEnvironment(
+    env: NodeJS.ProcessEnv = process.env,
+    overrides: Partial<AMRMClientOptions> & { schedulerAddress?: string } = {},
+  ): Promise<AMRMClient> {
+    const credentials = await Credentials.fromContainerEnvironment(env);
+    const token = overrides.amrmToken ?? credentials.findTokenByKind(TokenKind.AMRM);
+    if (!token) {
+      throw new AMRMClientError(`no ${TokenKind.AMRM} token in ${env.HADOOP_TOKEN_FILE_LOCATION}; is this process the ApplicationMaster container?`);
+    }
+    const address = overrides.schedulerAddress ?? env[RM_SCHEDULER_ADDRESS_ENV];
+    if (!address) throw new AMRMClientError(`the RM scheduler address is unknown: set ${RM_SCHEDULER_ADDRESS_ENV}=host:port in the AM environment`);
+    const { host, port } = parseHostPort(address, RM_SCHEDULER_ADDRESS_ENV);
+    return new AMRMClient({ ...overrides, host, port, amrmToken: token });
+  }
+
+  get currentAmrmToken(): Token {
+    return this.amrmToken;
+  }
+
+  get lastResponseId(): number {
+    return this.responseId;
+  }
+
+  get outstandingRequests(): TrackedRequest[] {
+    return this.asks.outstanding;
+  }
+
+  async register(options: RegisterOptions): Promise<RegisterApplicationMasterResponse> {
+    const response = await invoke(this.connection, registerApplicationMaster, {
+      host: options.host,
+      rpcPort: options.rpcPort ?? -1,
+      trackingUrl: options.trackingUrl ?? '',
+    });
+    this.registration = options;
+    this.responseId = 0;
+    this.nmTokens.update(response.nmTokensFromPreviousAttempts);
+    return response;
+  }
+
+  addContainerRequest(request: ContainerRequest): TrackedRequest {
+    return this.asks.add(request);
+  }
+
+  removeContainerRequest(requestId: number): boolean {
+    return this.asks.remove(requestId);
+  }
+
+  /** Gives a container back to the RM at the next heartbeat (a running one is killed). */
+  releaseContainer(id: ContainerId): void {
+    this.releases.set(formatContainerId(id), id);
+  }
+
+  /** Nodes to stop/start avoiding; sent at the next heartbeat. */
+  updateBlacklist(additions: readonly string[], removals: readonly string[] = []): void {
+    for (const h of additions) {
+      this.blacklistRemove.delete(h);
+      this.blacklistAdd.add(h);
+    }
+    for (const h of removals) {
+      this.blacklistAdd.delete(h);
+      this.blacklistRemove.add(h);
+    }
+  }
+
+  /** Progress 0–1, reported to the RM with every heartbeat. */
+  setProgress(progress: number): void {
+    if (!Number.isFinite(progress)) throw new AMRMClientError(`progress must be a number in 0..1, got ${progress}`);
+    this.progress = Math.min(1, Math.max(0, progress));
+  }
+
+  /** Changes the tracking URL the RM shows (sent with the next heartbeat; Hadoop 3.3+). */
+  updateTrackingUrl(url: string): void {
+    this.trackingUrlUpdate = url;
+  }
+
+  /** One heartbeat: sends changed asks, releases, blacklist and progress; returns what the RM allocated and what completed. */
+  async allocate(): Promise<AllocateResult> {
+    if (this.responseId < 0) throw new AMRMClientError('allocate before registerApplicationMaster');
+    const asks = this.asks.takeChangedAsks();
+    const release = [...this.releases.values()];
+    this.releases.clear();
+    const additions = [...this.blacklistAdd];
+    const removals = [...this.blacklistRemove];
+    this.blacklistAdd.clear();
+    this.blacklistRemove.clear();
+    const request: AllocateRequest = {
+      ask: asks,
+      release,
+      responseId: this.responseId,
+      progress: this.progress,
+      ...(additions.length || removals.length ? { blacklistRequest: { blacklistAdditions: additions, blacklistRemovals: removals } } : {}),
+      ...(this.trackingUrlUpdate !== undefined ? { trackingUrl: this.trackingUrlUpdate } : {}),
+    };
+    let response: AllocateResponse;
+    try {
+      response = await this.sendAllocate(request);
+    } catch (e) {
+      // Nothing reached the RM for certain: put the deltas back so the next heartbeat resends them.
+      this.asks.resendAll();
+      for (const id of release) this.releases.set(formatContainerId(id), id);
+      this.updateBlacklist(additions, removals);
+      throw e;
+    }
+    this.trackingUrlUpdate = undefined;
+    this.responseId = response.responseId;
+    this.nmTokens.update(response.nmTokens);
+    let amrmTokenRenewed = false;
+    if (response.amRmToken) {
+      this.amrmToken = response.amRmToken;
+      this.connection.setAuthenticator(new TokenAuthenticator(response.amRmToken));
+      amrmTokenRenewed = true;
+    }
+    const allocated: AllocatedContainer[] = [];
+    const surplus: Container[] = [];
+    for (const container of response.allocatedContainers) {
+      const match = this.asks.match(container);
+      if (match) allocated.push({ container, request: match.request, locality: match.locality });
+      else {
+        surplus.push(container);
+        this.releaseContainer(container.id);
+      }
+    }
+    return {
+      responseId: response.responseId,
+      allocated,
+      surplus,
+      completed: response.completedContainerStatuses.map(normaliseStatus),
+      headroom: response.limit,
+      numClusterNodes: response.numClusterNodes,
+      amCommand: response.aMCommand,
+      amrmTokenRenewed,
+    };
+  }
+
+  private async sendAllocate(request: AllocateRequest): Promise<AllocateResponse> {
+    try {
+      return await invoke(this.connection, allocate, request);
+    } catch (e) {
+      if (e instanceof ConnectionError && !(e instanceof ServerUnreachableError)) {
+        // Lost connection: the RM answers a repeated response_id with its cached response, so one resend is safe.
+        return await invoke(this.connection, allocate, request);
+      }
+      if (e instanceof RemoteException && e.javaClassName.endsWith('ApplicationMasterNotRegisteredException') && this.registration) {
+        // RM restarted/failed over: register again and resend every outstanding ask.
+        await this.register(this.registration);
+        this.asks.resendAll();
+        return await invoke(this.connection, allocate, { ...request, ask: this.asks.takeChangedAsks(), responseId: this.responseId });
+      }
+      throw e;
+    }
+  }
+
+  /** Runs `allocate` every `intervalMs` until `stopHeartbeats` or an error. */
+  startHeartbeats(options: HeartbeatOptions): void {
+    if (this.heartbeat && !this.heartbeat.stopped) throw new AMRMClientError('heartbeats already running');
+    const state: { timer?: NodeJS.Timeout; stopped: boolean; running?: Promise<void> } = { stopped: false };
+    this.heartbeat = state;
+    const beat = async () => {
+      if (state.stopped) return;
+      try {
+        const result = await this.allocate();
+        if (!state.stopped) await options.onResult(result);
+      } catch (e) {
+        state.stopped = true;
+        options.onError(e as Error);
+        return;
+      }
+      if (!state.stopped) state.timer = setTimeout(() => (state.running = beat()), options.intervalMs);
+    };
+    state.running = beat();
+  }
+
+  /** Stops the loop and waits for an in-flight heartbeat. */
+  async stopHeartbeats(): Promise<void> {
+    const state = this.heartbeat;
+    if (!state) return;
+    state.stopped = true;
+    if (state.timer) clearTimeout(state.timer);
+    await state.running;
+  }
+
+  /** Unregisters with a final status; repeats until the RM reports the attempt unregistered. */
+  async finish(options: FinishOptions): Promise<void> {
+    await this.stopHeartbeats();
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const status = `APP_${options.finalStatus}` as FinalApplicationStatus;
+    for (;;) {
+      const response = await invoke(this.connection, finishApplicationMaster, {
+        finalApplicationStatus: status,
+        diagnostics: options.diagnostics ?? '',
+        trackingUrl: options.trackingUrl ?? this.registration?.trackingUrl ?? '',
+      });
+      if (response.isUnregistered) return;
+      if (Date.now() > deadline) {
+        throw new AMRMClientError(`finishApplicationMaster: the RM did not confirm unregistration within ${options.timeoutMs ?? 30_000} ms`);
+      }
+      await new Promise((r) => setTimeout(r, options.retryIntervalMs ?? 100));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stopHeartbeats();
+    await this.connection.close();
+  }
+}
