@@ -281,6 +281,7 @@ export function obj<F extends Fields>(fields: F, check?: CrossCheck<ObjectOf<F>>
       if (!anchor) return INVALID;
 
       const out: Record<string, unknown> = {};
+      const invalid = new Set<string>();
       const positions = new Map<string, At>();
       let ok = true;
       for (const name of names) {
@@ -297,10 +298,18 @@ export function obj<F extends Fields>(fields: F, check?: CrossCheck<ObjectOf<F>>
         };
         const mine = atOf(userMap, user);
         const theirs = atOf(defaultMap, defaults);
-        if (field.when && !field.when(out)) {
+        const applies = field.when ? guarded(out, invalid, field.when) : true;
+        if (applies === SKIPPED) {
+          // Whether the field applies depends on a sibling that is invalid: check only its own value.
+          if (mine && field.schema.read(mine, undefined, fieldPath, r, mine) === INVALID) ok = false;
+          invalid.add(name);
+          continue;
+        }
+        if (!applies) {
           if (mine) {
             r.report(mine.src, keyOffsetOf(userMap, name, mine.offset), fieldPath, `no "${name}" here: it applies only ${field.whenText ?? 'in another configuration'}`, describe(mine.node));
             ok = false;
+            invalid.add(name);
           }
           continue;
         }
@@ -308,31 +317,56 @@ export function obj<F extends Fields>(fields: F, check?: CrossCheck<ObjectOf<F>>
           if (field.needed) {
             r.report(anchor.src, anchor.keyOffset ?? anchor.offset, fieldPath, `a value (${field.schema.expected})`, 'nothing (the field is missing)');
             ok = false;
+            invalid.add(name);
           }
           continue;
         }
         const v = field.schema.read(mine, mine ? (isMapAt(theirs) ? theirs : undefined) : theirs, fieldPath, r, mine ?? user ?? missingAt);
-        if (v === INVALID) ok = false;
-        else {
+        if (v === INVALID) {
+          ok = false;
+          invalid.add(name);
+        } else {
           out[name] = v;
           positions.set(name, (mine ?? theirs)!);
         }
       }
-      if (!ok) return INVALID;
       const value = out as ObjectOf<F>;
       if (check) {
+        // Runs even when some fields are invalid, so that the user sees all errors at once; a check
+        // that reads an invalid field is skipped (it would only repeat that field's error).
         let failed = false;
-        check(value, (field, exp, found) => {
-          failed = true;
-          const top = field.split(/[.[]/)[0]!;
-          const at = positions.get(top) ?? anchor;
-          r.report(at.src, locate(at, field.slice(top.length)), path ? `${path}.${field}` : field, exp, found);
-        });
+        guarded(out, invalid, (partial) =>
+          check(partial as ObjectOf<F>, (field, exp, found) => {
+            failed = true;
+            const top = field.split(/[.[]/)[0]!;
+            const at = positions.get(top) ?? anchor;
+            r.report(at.src, locate(at, field.slice(top.length)), path ? `${path}.${field}` : field, exp, found);
+          }),
+        );
         if (failed) return INVALID;
       }
-      return value;
+      return ok ? value : INVALID;
     },
   };
+}
+
+const SKIPPED: unique symbol = Symbol('skipped');
+
+/** Runs `fn` on `value`; if `fn` reads a field listed in `invalid`, stops it and returns SKIPPED. */
+function guarded<R>(value: Record<string, unknown>, invalid: Set<string>, fn: (v: Record<string, unknown>) => R): R | typeof SKIPPED {
+  const stop = { stop: true };
+  const view = new Proxy(value, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && invalid.has(key)) throw stop;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  try {
+    return fn(view);
+  } catch (err) {
+    if (err === stop) return SKIPPED;
+    throw err;
+  }
 }
 
 /** Offset of the node at `rest` (".a.b[2].c") below `at`, or of the deepest node that exists. */

@@ -71,6 +71,21 @@ describe('parseJobText', () => {
     expect(r.errors[3]!.found).toBe('"many" (a string)');
   });
 
+  test('cross-field checks still run beside field errors, unless they read an invalid field', () => {
+    const text = `input:\n  format: csv\n  train: d.csv\nmodel:\n  inputSize: x\n  layers:\n    - { size: 3, activation: tanh }\ntraining:\n  optimizer: { type: adagrad, momentum: 2 }\n  epochs: 2\n  schedule: { type: constant, warmupEpochs: 4 }\n`;
+    const r = parseJobText({ file: 'j.yaml', text }, defaults);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map((e) => [e.field, e.line])).toEqual([
+      ['model.inputSize', 5],
+      ['model.layers[0].activation', 7],
+      ['training.optimizer.type', 9],
+      ['training.optimizer.momentum', 9],
+      ['training.schedule.warmupEpochs', 11],
+    ]);
+    expect(r.errors[3]!.expected).toBe('a number ≥ 0 and < 1');
+  });
+
   test('YAML syntax errors carry a position', () => {
     const r = parseJobText({ file: 'j.yaml', text: 'input:\n  format: [csv\n' }, defaults);
     expect(r.ok).toBe(false);
