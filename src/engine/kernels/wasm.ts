@@ -9,6 +9,7 @@ import { webAssembly, type WasmMemory } from './webassembly';
 
 interface KernelExports {
   gemm(transA: number, transB: number, a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number, scratch: number): void;
+  gemmScratchFloats(transA: number, m: number, k: number): number;
   addRowVector(x: number, bias: number, rows: number, cols: number): void;
   sumRows(x: number, out: number, rows: number, cols: number, accumulate: number): void;
   activate(kind: number, x: number, y: number, length: number, alpha: number): void;
@@ -23,7 +24,7 @@ interface KernelExports {
 }
 
 const EXPORTED_FUNCTIONS: readonly (keyof KernelExports)[] = [
-  'gemm', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy',
+  'gemm', 'gemmScratchFloats', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy',
   'multiply', 'axpy', 'scale', 'sgdStep', 'adamStep', 'heapBase',
 ];
 
@@ -170,10 +171,10 @@ export class WasmKernels implements Kernels {
     const pa = this.at(op, 'a', a, m * k);
     const pb = this.at(op, 'b', b, k * n);
     const pc = this.at(op, 'c', c, m * n);
-    this.fn.gemm(transA, transB, pa, pb, pc, m, k, n, accumulate ? 1 : 0, this.scratch(k * 8 * 4));
+    this.fn.gemm(transA, transB, pa, pb, pc, m, k, n, accumulate ? 1 : 0, this.scratch(this.fn.gemmScratchFloats(transA, m, k) * 4));
   }
 
-  /** A byte range for one packed panel of B; kept between calls and only ever enlarged. */
+  /** A byte range for packed operands; kept between calls and only ever enlarged. */
   private scratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
       if (this.scratchOffset >= 0) this.arena.release(this.scratchOffset);

@@ -34,56 +34,31 @@ const EDGE_TILE: usize = memory.data(MR * NR * 4, 16);
 }
 
 /**
- * C[rows×cols] (+)= A·Bpanel for one register tile. Row r of A is read at ar (r = 0..3),
- * advancing aStep bytes per k; rows beyond `rows` alias row 0 so they compute harmlessly and
- * are never stored. `bp` is a packed B panel: k groups of 8 consecutive floats.
+ * C[rows×cols] (+)= A·Bpanel for one register tile. The four rows of A for step p are the
+ * consecutive floats at a + p·aStep (a packed A block, or Aᵀ read in place), so one pointer
+ * with immediate offsets addresses them. `bp` is a packed B panel: k groups of 8 floats.
+ * Rows ≥ `rows` and columns ≥ `cols` are computed but not stored.
  */
-function tile4x8(
-  a0: usize, a1: usize, a2: usize, a3: usize, aStep: usize, bp: usize, k: i32,
-  c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool,
-): void {
+function tile4x8(a: usize, aStep: usize, bp: usize, k: i32, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let p = 0;
-  // Unrolled by two so the loop branch and the B pointer update are paid once per two steps.
-  for (; p + 1 < k; p += 2) {
-    let b0 = v128.load(bp);
-    let b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a0);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep;
-    b0 = v128.load(bp, 32);
-    b1 = v128.load(bp, 48);
-    x = v128.load32_splat(a0);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep;
-    bp += 64;
-  }
-  if (p < k) {
+  // Not unrolled: TurboFan schedules the loads of an unrolled body ahead of its multiply-adds,
+  // which runs out of the 16 vector registers and spills accumulators to the stack.
+  for (let p = 0; p < k; p++) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a0);
+    let x = v128.load32_splat(a);
     c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load32_splat(a1);
+    x = v128.load32_splat(a, 4);
     c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load32_splat(a2);
+    x = v128.load32_splat(a, 8);
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load32_splat(a3);
+    x = v128.load32_splat(a, 12);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    a += aStep;
+    bp += 32;
   }
   if (rows == MR && cols == NR) {
     storeRow(c, c00, c01, accumulate);
@@ -171,9 +146,49 @@ function packPanel(transB: bool, b: usize, dst: usize, k: i32, n: i32, j0: i32, 
 }
 
 /**
+ * Packs rows i0..i0+rows of op(A) into `dst` as k groups of 4 floats (rows past `rows` are
+ * zero). Without transA, A is stored m×k and each group is a column of a 4-row strip.
+ */
+function packRows(transA: bool, a: usize, dst: usize, m: i32, k: i32, i0: i32, rows: i32): void {
+  if (transA) {
+    const lda = <usize>m << 2;
+    let src = a + (<usize>i0 << 2);
+    for (let p = 0; p < k; p++) {
+      v128.store(dst, f32x4.splat(0));
+      for (let r = 0; r < rows; r++) store<f32>(dst + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
+      src += lda;
+      dst += 16;
+    }
+    return;
+  }
+  const lda = <usize>k << 2;
+  const base = a + <usize>i0 * lda;
+  let p = 0;
+  if (rows == MR) {
+    for (; p + 3 < k; p += 4) {
+      const s = base + (<usize>p << 2);
+      transpose4x4Store(v128.load(s), v128.load(s + lda), v128.load(s + 2 * lda), v128.load(s + 3 * lda), dst + (<usize>p << 4), 16);
+    }
+  }
+  for (; p < k; p++) {
+    const d = dst + (<usize>p << 4);
+    v128.store(d, f32x4.splat(0));
+    for (let r = 0; r < rows; r++) store<f32>(d + (<usize>r << 2), load<f32>(base + <usize>r * lda + (<usize>p << 2)));
+  }
+}
+
+/** Floats of scratch that gemm needs for these dimensions. */
+export function gemmScratchFloats(transA: i32, m: i32, k: i32): i32 {
+  const blocks = transA ? 1 : (m + MR - 1) / MR;
+  return NR * k + blocks * MR * k;
+}
+
+/**
  * C(m×n) (+)= op(A)·op(B). transA: A is stored k×m (else m×k); transB: B is stored n×k (else
- * k×n). `scratch` must hold 8·k floats: one packed B panel, kept hot in L1 while every row tile
- * of A streams past it. Packing makes the transposed products run the same inner loop as A·B.
+ * k×n). Packing makes the transposed products run the same inner loop as A·B: each 8-column
+ * panel of B is packed (and kept hot in L1 while every row tile streams past it), and A is
+ * packed into 4-row strips once per call unless it is stored transposed, where the four
+ * floats a tile needs per step are already adjacent. `scratch` holds gemmScratchFloats floats.
  */
 export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32, scratch: usize): void {
   if (m <= 0 || n <= 0) return;
@@ -182,19 +197,29 @@ export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: 
     if (!acc) memory.fill(c, 0, <usize>m * <usize>n * 4);
     return;
   }
-  const aRow: usize = transA ? 4 : <usize>k << 2;
-  const aStep: usize = transA ? <usize>m << 2 : 4;
+  const panel = scratch;
+  const packedA = scratch + (<usize>(NR * k) << 2);
+  const strip = <usize>(MR * k) << 2;
+  const fullRows = m - m % MR;
+  if (transA) {
+    // Only a ragged last strip needs packing: reading it in place would run past A's end.
+    if (fullRows < m) packRows(true, a, packedA, m, k, fullRows, m - fullRows);
+  } else {
+    for (let i0 = 0; i0 < m; i0 += MR) packRows(false, a, packedA + <usize>(i0 / MR) * strip, m, k, i0, min(MR, m - i0));
+  }
   const ldc = <usize>n << 2;
   for (let j0 = 0; j0 < n; j0 += NR) {
     const cols = min(NR, n - j0);
-    packPanel(transB != 0, b, scratch, k, n, j0, cols);
-    for (let i0 = 0; i0 < m; i0 += MR) {
-      const rows = min(MR, m - i0);
-      const a0 = a + <usize>i0 * aRow;
-      const a1 = rows > 1 ? a0 + aRow : a0;
-      const a2 = rows > 2 ? a0 + 2 * aRow : a0;
-      const a3 = rows > 3 ? a0 + 3 * aRow : a0;
-      tile4x8(a0, a1, a2, a3, aStep, scratch, k, c + <usize>i0 * ldc + (<usize>j0 << 2), ldc, rows, cols, acc);
+    packPanel(transB != 0, b, panel, k, n, j0, cols);
+    const cj = c + (<usize>j0 << 2);
+    if (transA) {
+      const aStep = <usize>m << 2;
+      for (let i0 = 0; i0 < fullRows; i0 += MR) tile4x8(a + (<usize>i0 << 2), aStep, panel, k, cj + <usize>i0 * ldc, ldc, MR, cols, acc);
+      if (fullRows < m) tile4x8(packedA, 16, panel, k, cj + <usize>fullRows * ldc, ldc, m - fullRows, cols, acc);
+    } else {
+      for (let i0 = 0; i0 < m; i0 += MR) {
+        tile4x8(packedA + <usize>(i0 / MR) * strip, 16, panel, k, cj + <usize>i0 * ldc, ldc, min(MR, m - i0), cols, acc);
+      }
     }
   }
 }

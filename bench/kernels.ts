@@ -1,0 +1,149 @@
+// GFLOPS of the three matrix products of training at the shapes of a 784-500-500-10 MLP with
+// batch 128, for every kernel backend this runtime supports, measured in one process so the
+// ratios are comparable. Run: bash bench/run-kernels.sh [--seconds S] [--rounds R] [--json]
+
+import { loadKernels, supportedKernelBackends, type KernelBackendName, type Kernels } from '../src/engine/kernels';
+
+type Product = 'matmul' | 'matmulTN' | 'matmulNT';
+
+interface Case {
+  product: Product;
+  label: string;
+  m: number;
+  k: number;
+  n: number;
+}
+
+const BATCH = 128;
+const LAYERS: [number, number][] = [[784, 500], [500, 500], [500, 10]];
+
+// Forward Y = X·W, weight gradient dW = Xᵀ·dY, input gradient dX = dY·Wᵀ for each layer (the
+// first layer's input gradient is never computed in training, but it is the largest A·Bᵀ shape).
+const CASES: Case[] = [
+  ...LAYERS.map(([fanIn, fanOut]): Case => ({ product: 'matmul', label: `X·W     ${BATCH}×${fanIn}·${fanIn}×${fanOut}`, m: BATCH, k: fanIn, n: fanOut })),
+  ...LAYERS.map(([fanIn, fanOut]): Case => ({ product: 'matmulTN', label: `Xᵀ·dY   ${fanIn}×${BATCH}·${BATCH}×${fanOut}`, m: fanIn, k: BATCH, n: fanOut })),
+  ...LAYERS.map(([fanIn, fanOut]): Case => ({ product: 'matmulNT', label: `dY·Wᵀ   ${BATCH}×${fanOut}·${fanOut}×${fanIn}`, m: BATCH, k: fanOut, n: fanIn })),
+];
+
+interface Options {
+  seconds: number;
+  rounds: number;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { seconds: 0.15, rounds: 5, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') options.json = true;
+    else if (arg === '--seconds') options.seconds = Number(argv[++i]);
+    else if (arg === '--rounds') options.rounds = Number(argv[++i]);
+    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --seconds S, --rounds R, --json)`);
+  }
+  if (!(options.seconds > 0) || !(options.rounds >= 1)) throw new Error('bench/kernels: --seconds and --rounds must be positive');
+  return options;
+}
+
+interface Operands {
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+}
+
+function operands(kernels: Kernels, c: Case): Operands {
+  let seed = 12345;
+  const fill = (length: number): Float32Array => {
+    const x = kernels.alloc(length);
+    for (let i = 0; i < length; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      x[i] = seed / 2 ** 32 - 0.5;
+    }
+    return x;
+  };
+  return { a: fill(c.m * c.k), b: fill(c.k * c.n), c: kernels.alloc(c.m * c.n) };
+}
+
+/** Seconds per call: the fastest of `rounds` timed batches, each at least `seconds` long. */
+function time(kernels: Kernels, c: Case, x: Operands, options: Options): number {
+  const run = (): void => kernels[c.product](x.a, x.b, x.c, c.m, c.k, c.n);
+  // Warm up (tier-up of JavaScript and of Liftoff → TurboFan WebAssembly code) and size a batch.
+  let calls = 1;
+  for (;;) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) run();
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+    if (elapsed >= options.seconds / 4) {
+      calls = Math.max(1, Math.ceil((calls * options.seconds) / elapsed));
+      break;
+    }
+    calls *= 2;
+  }
+  let best = Infinity;
+  for (let r = 0; r < options.rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) run();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9 / calls);
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const backends: KernelBackendName[] = supportedKernelBackends();
+  const all: Record<string, Kernels> = {};
+  for (const backend of backends) all[backend] = await loadKernels({ backend, memoryBytes: 64 * 1024 * 1024 });
+
+  const gflops: Record<string, Record<string, number>> = {};
+  const seconds: Record<string, Record<Product, number>> = {};
+  const flops: Record<Product, number> = { matmul: 0, matmulTN: 0, matmulNT: 0 };
+  for (const backend of backends) seconds[backend] = { matmul: 0, matmulTN: 0, matmulNT: 0 };
+  for (const c of CASES) {
+    const work = 2 * c.m * c.n * c.k;
+    flops[c.product] += work;
+    gflops[c.label] = {};
+    for (const backend of backends) {
+      const kernels = all[backend];
+      const x = operands(kernels, c);
+      const t = time(kernels, c, x, options);
+      for (const array of [x.a, x.b, x.c]) kernels.free(array);
+      gflops[c.label][backend] = work / t / 1e9;
+      seconds[backend][c.product] += t;
+    }
+  }
+  const perProduct: Record<string, Record<string, number>> = {};
+  for (const product of ['matmul', 'matmulTN', 'matmulNT'] as const) {
+    perProduct[product] = {};
+    for (const backend of backends) perProduct[product][backend] = flops[product] / seconds[backend][product] / 1e9;
+  }
+
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ node: process.version, backends, gflopsPerShape: gflops, gflopsPerProduct: perProduct }, null, 2)}\n`);
+    return;
+  }
+  const fastest = backends[0];
+  const header = ['product (batch 128, 784-500-500-10)', ...backends, `${fastest} / typescript`];
+  const rows: string[][] = [];
+  for (const c of CASES) {
+    const g = gflops[c.label];
+    rows.push([c.label, ...backends.map((b) => g[b].toFixed(1)), `${(g[fastest] / g.typescript).toFixed(1)}×`]);
+  }
+  for (const product of ['matmul', 'matmulTN', 'matmulNT'] as const) {
+    const g = perProduct[product];
+    const name = { matmul: 'A·B', matmulTN: 'Aᵀ·B', matmulNT: 'A·Bᵀ' }[product];
+    rows.push([`${name} all three layers (flop-weighted)`, ...backends.map((b) => g[b].toFixed(1)), `${(g[fastest] / g.typescript).toFixed(1)}×`]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  console.log(`kernel GFLOPS, one core, fp32, GFLOPS = 2·M·N·K/s (best of ${options.rounds} rounds of ≥${options.seconds}s; ${process.version})`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const [i, row] of rows.entries()) {
+    if (i === CASES.length) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    console.log(line(row));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
