@@ -177,18 +177,70 @@ function packRows(transA: bool, a: usize, dst: usize, m: i32, k: i32, i0: i32, r
   }
 }
 
-/** Floats of scratch that gemm needs for these dimensions. */
+
+/**
+ * C[rows×cols] (+)= A·Bpanel for a tile 8 rows by 4 columns, used for a last panel of at most
+ * four columns (n = 10 would otherwise waste 6 of 16 columns). The rows come from two 4-row
+ * strips, at a0 and a1 advancing step0 and step1 bytes per k; `bp` holds k groups of 4 floats.
+ */
+function tile8x4(a0: usize, step0: usize, a1: usize, step1: usize, bp: usize, k: i32, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
+  for (let p = 0; p < k; p++) {
+    const b = v128.load(bp);
+    c0 = madd(v128.load32_splat(a0), b, c0);
+    c1 = madd(v128.load32_splat(a0, 4), b, c1);
+    c2 = madd(v128.load32_splat(a0, 8), b, c2);
+    c3 = madd(v128.load32_splat(a0, 12), b, c3);
+    c4 = madd(v128.load32_splat(a1), b, c4);
+    c5 = madd(v128.load32_splat(a1, 4), b, c5);
+    c6 = madd(v128.load32_splat(a1, 8), b, c6);
+    c7 = madd(v128.load32_splat(a1, 12), b, c7);
+    a0 += step0;
+    a1 += step1;
+    bp += 16;
+  }
+  const t = EDGE_TILE;
+  v128.store(t, c0); v128.store(t, c1, 16); v128.store(t, c2, 32); v128.store(t, c3, 48);
+  v128.store(t, c4, 64); v128.store(t, c5, 80); v128.store(t, c6, 96); v128.store(t, c7, 112);
+  for (let r = 0; r < rows; r++) {
+    const dst = c + <usize>r * ldc;
+    const src = t + <usize>(r << 4);
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>(j << 2);
+      const v = load<f32>(src + o);
+      store<f32>(dst + o, accumulate ? load<f32>(dst + o) + v : v);
+    }
+  }
+}
+
+/** Columns j0..j0+cols (cols ≤ 4) of op(B) into `dst` as k groups of 4 floats, zero past `cols`. */
+function packNarrowPanel(transB: bool, b: usize, dst: usize, k: i32, n: i32, j0: i32, cols: i32): void {
+  for (let p = 0; p < k; p++) {
+    const d = dst + (<usize>p << 4);
+    v128.store(d, f32x4.splat(0));
+    for (let j = 0; j < cols; j++) {
+      const at = transB ? <usize>(j0 + j) * <usize>k + <usize>p : <usize>p * <usize>n + <usize>(j0 + j);
+      store<f32>(d + (<usize>j << 2), load<f32>(b + (at << 2)));
+    }
+  }
+}
+
+/**
+ * Floats of scratch that gemm needs: one packed panel of B, plus A packed into 4-row strips
+ * (only the ragged last strip when A is stored transposed).
+ */
 export function gemmScratchFloats(transA: i32, m: i32, k: i32): i32 {
-  const blocks = transA ? 1 : (m + MR - 1) / MR;
-  return NR * k + blocks * MR * k;
+  const strips = transA ? 1 : (m + MR - 1) / MR;
+  return NR * k + strips * MR * k;
 }
 
 /**
  * C(m×n) (+)= op(A)·op(B). transA: A is stored k×m (else m×k); transB: B is stored n×k (else
  * k×n). Packing makes the transposed products run the same inner loop as A·B: each 8-column
- * panel of B is packed (and kept hot in L1 while every row tile streams past it), and A is
+ * panel of B is packed (and kept hot in L1 while every row strip streams past it), and A is
  * packed into 4-row strips once per call unless it is stored transposed, where the four
- * floats a tile needs per step are already adjacent. `scratch` holds gemmScratchFloats floats.
+ * floats a strip needs per step are already adjacent. `scratch` holds gemmScratchFloats floats.
  */
 export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: i32, scratch: usize): void {
   if (m <= 0 || n <= 0) return;
@@ -199,27 +251,43 @@ export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: 
   }
   const panel = scratch;
   const packedA = scratch + (<usize>(NR * k) << 2);
-  const strip = <usize>(MR * k) << 2;
-  const fullRows = m - m % MR;
+  const stripBytes = <usize>(MR * k) << 2;
+  const strips = (m + MR - 1) / MR;
+  const fullStrips = m / MR;
   if (transA) {
     // Only a ragged last strip needs packing: reading it in place would run past A's end.
-    if (fullRows < m) packRows(true, a, packedA, m, k, fullRows, m - fullRows);
+    if (fullStrips < strips) packRows(true, a, packedA, m, k, fullStrips * MR, m - fullStrips * MR);
   } else {
-    for (let i0 = 0; i0 < m; i0 += MR) packRows(false, a, packedA + <usize>(i0 / MR) * strip, m, k, i0, min(MR, m - i0));
+    for (let s = 0; s < strips; s++) packRows(false, a, packedA + <usize>s * stripBytes, m, k, s * MR, min(MR, m - s * MR));
   }
+  // Strip s starts at stripBase + s·stripStride and advances stripStep bytes per k, except a
+  // ragged last strip of a transposed A, which was packed.
+  const stripBase = transA ? a : packedA;
+  const stripStride: usize = transA ? 16 : stripBytes;
+  const stripStep: usize = transA ? <usize>m << 2 : 16;
   const ldc = <usize>n << 2;
   for (let j0 = 0; j0 < n; j0 += NR) {
     const cols = min(NR, n - j0);
-    packPanel(transB != 0, b, panel, k, n, j0, cols);
     const cj = c + (<usize>j0 << 2);
-    if (transA) {
-      const aStep = <usize>m << 2;
-      for (let i0 = 0; i0 < fullRows; i0 += MR) tile4x8(a + (<usize>i0 << 2), aStep, panel, k, cj + <usize>i0 * ldc, ldc, MR, cols, acc);
-      if (fullRows < m) tile4x8(packedA, 16, panel, k, cj + <usize>fullRows * ldc, ldc, m - fullRows, cols, acc);
-    } else {
-      for (let i0 = 0; i0 < m; i0 += MR) {
-        tile4x8(packedA + <usize>(i0 / MR) * strip, 16, panel, k, cj + <usize>i0 * ldc, ldc, min(MR, m - i0), cols, acc);
+    if (cols <= 4) {
+      packNarrowPanel(transB != 0, b, panel, k, n, j0, cols);
+      for (let s = 0; s < strips; s += 2) {
+        const s1 = s + 1 < strips ? s + 1 : s;
+        const a0 = transA && s >= fullStrips ? packedA : stripBase + <usize>s * stripStride;
+        const step0: usize = transA && s >= fullStrips ? 16 : stripStep;
+        const a1 = transA && s1 >= fullStrips ? packedA : stripBase + <usize>s1 * stripStride;
+        const step1: usize = transA && s1 >= fullStrips ? 16 : stripStep;
+        tile8x4(a0, step0, a1, step1, panel, k, cj + <usize>(s * MR) * ldc, ldc, min(2 * MR, m - s * MR), cols, acc);
       }
+      continue;
+    }
+    packPanel(transB != 0, b, panel, k, n, j0, cols);
+    for (let s = 0; s < fullStrips; s++) {
+      tile4x8(stripBase + <usize>s * stripStride, stripStep, panel, k, cj + <usize>(s * MR) * ldc, ldc, MR, cols, acc);
+    }
+    if (fullStrips < strips) {
+      const ragged = transA ? packedA : packedA + <usize>fullStrips * stripBytes;
+      tile4x8(ragged, 16, panel, k, cj + <usize>(fullStrips * MR) * ldc, ldc, m - fullStrips * MR, cols, acc);
     }
   }
 }
