@@ -51,9 +51,16 @@ export function codec<T extends object>(typeName: string): Codec<T> {
     typeName,
     encode(message: T): Uint8Array {
       const t = getType();
-      const err = t.verify(t.fromObject(message as Record<string, unknown>));
-      if (err) throw new ProtoCodecError(typeName, `cannot encode: ${err}`);
-      return t.encode(t.fromObject(message as Record<string, unknown>)).finish();
+      let wire: protobuf.Message;
+      try {
+        wire = t.fromObject(message as Record<string, unknown>);
+      } catch (cause) {
+        throw new ProtoCodecError(typeName, `cannot encode: ${(cause as Error).message}`, { cause });
+      }
+      // fromObject does not check required fields; Hadoop servers reject messages missing them.
+      const missing = missingRequired(t, message as Record<string, unknown>, '');
+      if (missing) throw new ProtoCodecError(typeName, `cannot encode: required field ${missing} is missing`);
+      return t.encode(wire).finish();
     },
     decode(bytes: Uint8Array): T {
       const t = getType();
@@ -64,6 +71,26 @@ export function codec<T extends object>(typeName: string): Codec<T> {
       }
     },
   };
+}
+
+/** Path of the first required field that is absent, searching nested messages; undefined if none. */
+function missingRequired(type: protobuf.Type, value: Record<string, unknown>, prefix: string): string | undefined {
+  for (const field of type.fieldsArray) {
+    const v = value[field.name];
+    if (v === undefined || v === null) {
+      if (field.required) return `${prefix}${field.name}`;
+      continue;
+    }
+    const nested = field.resolvedType;
+    if (!(nested instanceof protobuf.Type)) continue;
+    const items = field.repeated && Array.isArray(v) ? v : [v];
+    for (let i = 0; i < items.length; i++) {
+      const path = field.repeated ? `${prefix}${field.name}[${i}].` : `${prefix}${field.name}.`;
+      const found = missingRequired(nested, items[i] as Record<string, unknown>, path);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /**

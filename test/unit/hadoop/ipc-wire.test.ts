@@ -116,3 +116,15 @@ describe('framing', () => {
     expect(() => splitDelimited(Buffer.from('02010280', 'hex'))).toThrow(/truncated length prefix.*offset 3/);
   });
 });
+
+test('encoding a message without a required field fails with the type and field named', () => {
+  const c = codec<object>('hadoop.common.RequestHeaderProto');
+  expect(() => c.encode({ declaringClassProtocolName: 'p', clientProtocolVersion: 1 })).toThrow(/hadoop.common.RequestHeaderProto: cannot encode: .*methodName/);
+});
+
+test('a missing required field inside a nested message is named with its path', () => {
+  const c = codec<object>('hadoop.common.CredentialsProto');
+  expect(() => c.encode({ tokens: [{ alias: 'a', token: { identifier: Buffer.from('i'), password: Buffer.from('p'), kind: 'K' } }] })).toThrow(
+    /required field tokens\[0\]\.token\.service is missing/,
+  );
+});
