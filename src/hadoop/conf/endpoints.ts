@@ -23,7 +23,8 @@ export function clusterEndpoints(conf: HadoopConfiguration, env: NodeJS.ProcessE
   const rmWebUrls = resourceManagerAddresses(conf, rmHttps ? 'yarn.resourcemanager.webapp.https.address' : 'yarn.resourcemanager.webapp.address', rmHttps ? 8090 : 8088).map(
     (a) => `${rmHttps ? 'https' : 'http'}://${a}`,
   );
-  const rmSchedulerAddresses = resourceManagerAddresses(conf, 'yarn.resourcemanager.scheduler.address', 8030);
+  // A scheduler address that only binds all interfaces is on the RM web host (protocols §6.3).
+  const rmSchedulerAddresses = resourceManagerAddresses(conf, 'yarn.resourcemanager.scheduler.address', 8030, rmWebUrls.map((u) => new URL(u).hostname));
   const defaultFs = conf.getTrimmed('fs.defaultFS') ?? 'file:///';
   return { rmWebUrls, rmSchedulerAddresses, namenodeHttpUrls: namenodeHttpUrls(conf, defaultFs), defaultFs, user: hadoopUser(env) };
 }
@@ -45,16 +46,16 @@ export function hadoopUser(env: NodeJS.ProcessEnv = process.env): string {
  * host:port for one RM address key, following RM HA (yarn.resourcemanager.ha.rm-ids and the
  * `<key>.<rm-id>` keys, falling back to yarn.resourcemanager.hostname.<rm-id>, as HAUtil does).
  */
-function resourceManagerAddresses(conf: HadoopConfiguration, key: string, defaultPort: number): string[] {
+function resourceManagerAddresses(conf: HadoopConfiguration, key: string, defaultPort: number, fallbackHosts: readonly string[] = []): string[] {
   if (conf.getBoolean('yarn.resourcemanager.ha.enabled', false)) {
     const ids = conf.getTrimmedStrings('yarn.resourcemanager.ha.rm-ids');
     if (ids.length === 0) {
       throw missing(conf, 'yarn-site.xml', 'yarn.resourcemanager.ha.rm-ids', 'RM HA is enabled (yarn.resourcemanager.ha.enabled) but no RM ids are listed');
     }
-    return ids.map((id) => {
+    return ids.map((id, i) => {
       const hostKey = `yarn.resourcemanager.hostname.${id}`;
       const explicit = conf.getTrimmed(`${key}.${id}`);
-      const host = conf.getTrimmed(hostKey);
+      const host = conf.getTrimmed(hostKey) ?? fallbackHosts[i];
       if (explicit) return resolveAddress(conf, `${key}.${id}`, explicit, defaultPort, host, hostKey);
       if (!host) throw missing(conf, 'yarn-site.xml', hostKey, `RM HA id ${id} has neither ${key}.${id} nor ${hostKey}`);
       return `${host}:${defaultPort}`;
@@ -62,7 +63,8 @@ function resourceManagerAddresses(conf: HadoopConfiguration, key: string, defaul
   }
   const value = conf.getTrimmed(key);
   if (!value) throw missing(conf, 'yarn-site.xml', 'yarn.resourcemanager.hostname', `${key} is empty`);
-  return [resolveAddress(conf, key, value, defaultPort, conf.getTrimmed('yarn.resourcemanager.hostname'), 'yarn.resourcemanager.hostname')];
+  const rmHost = conf.getTrimmed('yarn.resourcemanager.hostname');
+  return [resolveAddress(conf, key, value, defaultPort, rmHost && !WILDCARD_HOSTS.has(rmHost) ? rmHost : fallbackHosts[0], 'yarn.resourcemanager.hostname')];
 }
 
 /** host:port from a configured address; a wildcard (bind-all) host is replaced by the service's host name. */

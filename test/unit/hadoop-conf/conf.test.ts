@@ -188,6 +188,14 @@ describe('loadHadoopConfiguration and clusterEndpoints', () => {
     expect(ep.namenodeHttpUrls).toEqual(['http://a.example:9870', 'http://b.example:9870']);
   });
 
+  test('a scheduler address on a wildcard host falls back to the RM web host', async () => {
+    write('core-site.xml', { 'fs.defaultFS': 'hdfs://nn.example:8020' });
+    write('yarn-site.xml', { 'yarn.resourcemanager.webapp.address': 'rmweb.example:8088' });
+    const ep = clusterEndpoints(await loadHadoopConfiguration({ HADOOP_CONF_DIR: dir }), {});
+    expect(ep.rmWebUrls).toEqual(['http://rmweb.example:8088']);
+    expect(ep.rmSchedulerAddresses).toEqual(['rmweb.example:8030']);
+  });
+
   test('HTTPS_ONLY switches to the https addresses', async () => {
     write('core-site.xml', { 'fs.defaultFS': 'hdfs://nn.example:8020' });
     write('hdfs-site.xml', { 'dfs.http.policy': 'HTTPS_ONLY' });

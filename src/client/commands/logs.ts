@@ -1,0 +1,301 @@
+// `horn logs APP_ID [--container ID] [--file NAME] [--follow]`: container logs straight from the
+// NodeManagers' REST API. With log aggregation off they stay on each NM's disk for
+// yarn.nodemanager.log.retain-seconds, so the same path serves running and finished applications.
+import axios, { AxiosError } from 'axios';
+import type { Argv, CommandModule } from 'yargs';
+import { HornError, describeError } from '../../common/errors';
+import { sleep } from '../../hadoop/http/endpoint';
+import type { ResourceManagerClient } from '../../hadoop/rm-rest/client';
+import { createClientContext } from '../context';
+import { jsonLine } from '../format';
+import { TERMINAL_STATES, requireApplicationId } from './status';
+
+export interface ContainerRef {
+  readonly containerId: string;
+  /** host:port of the NM web server. */
+  readonly nodeHttpAddress: string;
+  /** Whether this is an ApplicationMaster container. */
+  readonly am: boolean;
+}
+
+export interface LogFileInfo {
+  readonly fileName: string;
+  readonly fileSize: number;
+}
+
+const CONTAINER_ID = /^(container_(?:e\d+_)?\d+_\d+_\d+_)(\d+)$/;
+
+/** The container id of an application's attempt with sequence number `seq`, in the AM container's format. */
+export function siblingContainerId(amContainerId: string, seq: number): string {
+  const m = CONTAINER_ID.exec(amContainerId);
+  if (!m) throw new HornError(`not a container id: ${amContainerId}`, 'internal', { containerId: amContainerId });
+  return `${m[1]}${String(seq).padStart(6, "0")}`;
+}
+
+/** Whether a container id belongs to the application (application_<ts>_<seq> ↔ container_[eNN_]<ts>_<seq>_…). */
+export function containerBelongsTo(containerId: string, applicationId: string): boolean {
+  const app = /^application_(\d+)_(\d+)$/.exec(applicationId);
+  const c = /^container_(?:e\d+_)?(\d+)_(\d+)_\d+_\d+$/.exec(containerId);
+  return !!app && !!c && app[1] === c[1] && Number(app[2]) === Number(c[2]);
+}
+
+/**
+ * The file's bytes from an NM containerlogs answer, which frames them as
+ * "Container: … / LogAggregationType: … / ==== / LogType: / LogLastModifiedTime: / LogLength:N /
+ * LogContents:\n<N bytes>\nEnd of LogType:…". An answer without that frame is returned whole.
+ */
+export function unframeContainerLog(body: Buffer): Buffer {
+  const marker = Buffer.from('LogContents:\n');
+  const at = body.indexOf(marker);
+  if (at < 0) return body;
+  const head = body.subarray(0, at).toString('utf8');
+  const m = /LogLength:\s*(\d+)\s*$/m.exec(head);
+  const start = at + marker.length;
+  if (!m) {
+    const end = body.lastIndexOf(Buffer.from('\nEnd of LogType:'));
+    return body.subarray(start, end >= start ? end : body.length);
+  }
+  return body.subarray(start, Math.min(body.length, start + Number(m[1])));
+}
+
+/** containerLogsInfo in either of the shapes the NM sends (one object, or a list per aggregation type). */
+export function parseLogFileList(body: unknown): LogFileInfo[] {
+  const infos = Array.isArray(body) ? body : [body];
+  const out: LogFileInfo[] = [];
+  for (const item of infos) {
+    const info = (item as { containerLogsInfo?: { containerLogInfo?: unknown } } | undefined)?.containerLogsInfo ?? item;
+    const raw = (info as { containerLogInfo?: unknown } | undefined)?.containerLogInfo;
+    const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+    for (const f of list as Array<{ fileName?: string; fileSize?: string | number }>) {
+      if (f.fileName && !out.some((o) => o.fileName === f.fileName)) out.push({ fileName: f.fileName, fileSize: Number(f.fileSize ?? 0) });
+    }
+  }
+  return out;
+}
+
+/** Containers first AM then by id, so output reads in launch order. */
+export function sortContainers(containers: Iterable<ContainerRef>): ContainerRef[] {
+  return [...containers].sort((a, b) => Number(b.am) - Number(a.am) || a.containerId.localeCompare(b.containerId));
+}
+
+/** The NodeManager REST API (/ws/v1/node), one NM per call; answers for unknown things are undefined. */
+export class NodeManagerLogs {
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly user: string,
+    private readonly timeoutMs = 5_000,
+    private readonly warn: (message: string) => void = (m) => process.stderr.write(`horn: ${m}\n`),
+  ) {}
+
+  /** Containers the NM currently tracks for the application (running and recently completed). */
+  async containers(nodeHttpAddress: string, applicationId: string): Promise<ContainerRef[]> {
+    const body = await this.getJson<{ containers?: { container?: Array<{ id: string }> | { id: string } } | null }>(nodeHttpAddress, '/ws/v1/node/containers');
+    const raw = body?.containers?.container;
+    const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+    return list.filter((c) => containerBelongsTo(c.id, applicationId)).map((c) => ({ containerId: c.id, nodeHttpAddress, am: false }));
+  }
+
+  /** Whether the NM knows the application at all (it ran a container of it and still keeps its logs). */
+  async knowsApplication(nodeHttpAddress: string, applicationId: string): Promise<boolean> {
+    return (await this.getJson(nodeHttpAddress, `/ws/v1/node/apps/${applicationId}`)) !== undefined;
+  }
+
+  async logFiles(nodeHttpAddress: string, containerId: string): Promise<LogFileInfo[] | undefined> {
+    const body = await this.getJson(nodeHttpAddress, `/ws/v1/node/containers/${containerId}/logs`);
+    return body === undefined ? undefined : parseLogFileList(body);
+  }
+
+  async read(nodeHttpAddress: string, containerId: string, file: string): Promise<Buffer | undefined> {
+    const response = await this.request<ArrayBuffer>(nodeHttpAddress, `/ws/v1/node/containerlogs/${containerId}/${encodeURIComponent(file)}`, 'arraybuffer');
+    return response === undefined ? undefined : unframeContainerLog(Buffer.from(response));
+  }
+
+  private async getJson<T = unknown>(nodeHttpAddress: string, path: string): Promise<T | undefined> {
+    return this.request<T>(nodeHttpAddress, path, 'json');
+  }
+
+  private async request<T>(nodeHttpAddress: string, path: string, responseType: 'json' | 'arraybuffer'): Promise<T | undefined> {
+    try {
+      const response = await axios.get<T>(`http://${nodeHttpAddress}${path}`, {
+        params: { 'user.name': this.user },
+        headers: { Accept: responseType === 'json' ? 'application/json' : 'text/plain' },
+        responseType,
+        timeout: this.timeoutMs,
+        validateStatus: () => true,
+      });
+      // The NM answers 404, or 500/503 wrapping a NotFoundException, for containers and apps it does not have.
+      if (response.status >= 400) return undefined;
+      return response.data;
+    } catch (err) {
+      const why = err instanceof AxiosError ? (err.code ?? err.message) : describeError(err);
+      if (!this.warned.has(nodeHttpAddress)) {
+        this.warned.add(nodeHttpAddress);
+        this.warn(`NodeManager ${nodeHttpAddress} did not answer (${why}); its containers' logs are skipped`);
+      }
+      return undefined;
+    }
+  }
+}
+
+export interface DiscoverOptions {
+  /** Probe container sequence numbers on the NMs that know the application (finds finished containers). */
+  readonly probe: boolean;
+  /** Consecutive unknown sequence numbers after which probing stops. */
+  readonly gap?: number;
+}
+
+/**
+ * The application's containers: the AM containers from the RM's attempts, what each RUNNING NM
+ * lists, and — since an NM forgets finished containers in its list but keeps their logs — the
+ * sequence numbers after each AM container probed on the NMs that know the application.
+ */
+export async function discoverContainers(rm: ResourceManagerClient, nm: NodeManagerLogs, applicationId: string, options: DiscoverOptions): Promise<ContainerRef[]> {
+  const found = new Map<string, ContainerRef>();
+  const attempts = await rm.appAttempts(applicationId);
+  for (const a of attempts) {
+    if (a.containerId && a.nodeHttpAddress) found.set(a.containerId, { containerId: a.containerId, nodeHttpAddress: a.nodeHttpAddress, am: true });
+  }
+  const nodes = (await rm.nodes(['RUNNING'])).map((n) => n.nodeHTTPAddress).filter((a) => !!a);
+  const listed = await Promise.all(nodes.map((node) => nm.containers(node, applicationId)));
+  for (const c of listed.flat()) if (!found.has(c.containerId)) found.set(c.containerId, c);
+
+  if (options.probe) {
+    const hosting = (await Promise.all(nodes.map(async (node) => ((await nm.knowsApplication(node, applicationId)) ? node : undefined)))).filter((n): n is string => !!n);
+    const gap = options.gap ?? 8;
+    for (const a of attempts) {
+      if (!a.containerId || !CONTAINER_ID.test(a.containerId) || hosting.length === 0) continue;
+      let misses = 0;
+      for (let seq = 2; misses < gap; seq += gap) {
+        const ids = Array.from({ length: gap }, (_, i) => siblingContainerId(a.containerId, seq + i));
+        const hits = await Promise.all(
+          ids.map(async (id) => {
+            const known = found.get(id);
+            if (known) return known;
+            for (const node of hosting) if ((await nm.logFiles(node, id)) !== undefined) return { containerId: id, nodeHttpAddress: node, am: false };
+            return undefined;
+          }),
+        );
+        for (const hit of hits) {
+          if (hit) {
+            found.set(hit.containerId, hit);
+            misses = 0;
+          } else {
+            misses++;
+          }
+        }
+      }
+    }
+  }
+  return sortContainers(found.values());
+}
+
+export interface LogsArgs {
+  app: string;
+  container?: string;
+  file: string[];
+  follow: boolean;
+  json: boolean;
+  interval: number;
+}
+
+export const DEFAULT_LOG_FILES = ['stdout', 'stderr'];
+
+export interface LogChunk {
+  readonly containerId: string;
+  readonly node: string;
+  readonly file: string;
+  readonly data: Buffer;
+}
+
+/** Reads the selected files of the selected containers from `offsets` on, advancing the offsets. */
+export async function readNewLogs(nm: NodeManagerLogs, containers: readonly ContainerRef[], files: readonly string[], offsets: Map<string, number>): Promise<LogChunk[]> {
+  const chunks: LogChunk[] = [];
+  for (const c of containers) {
+    const listed = await nm.logFiles(c.nodeHttpAddress, c.containerId);
+    const names = files.includes('all') ? (listed ?? []).map((f) => f.fileName).sort() : files;
+    for (const file of names) {
+      const key = `${c.containerId}/${file}`;
+      const offset = offsets.get(key) ?? 0;
+      const size = listed?.find((f) => f.fileName === file)?.fileSize;
+      if (listed && (size === undefined || size <= offset)) continue;
+      const data = await nm.read(c.nodeHttpAddress, c.containerId, file);
+      if (data === undefined || data.length <= offset) continue;
+      offsets.set(key, data.length);
+      chunks.push({ containerId: c.containerId, node: c.nodeHttpAddress, file, data: data.subarray(offset) });
+    }
+  }
+  return chunks;
+}
+
+function header(chunk: LogChunk): string {
+  return `==> ${chunk.containerId} on ${chunk.node}: ${chunk.file} <==\n`;
+}
+
+export async function runLogs(args: LogsArgs, out: (s: string | Buffer) => void = (s) => process.stdout.write(s)): Promise<void> {
+  const applicationId = requireApplicationId(args.app);
+  if (args.container !== undefined && !containerBelongsTo(args.container, applicationId)) {
+    throw new HornError(`${args.container} is not a container of ${applicationId}`, 'input', { containerId: args.container, applicationId });
+  }
+  if (args.follow && args.json) throw new HornError('--follow and --json cannot be combined', 'input');
+  const ctx = await createClientContext();
+  const nm = new NodeManagerLogs(ctx.user);
+  const files = args.file.length > 0 ? args.file : DEFAULT_LOG_FILES;
+  const offsets = new Map<string, number>();
+  let app = await ctx.rm.getApplication(applicationId);
+
+  const select = (all: ContainerRef[]) => (args.container ? all.filter((c) => c.containerId === args.container) : all);
+  let containers = select(await discoverContainers(ctx.rm, nm, applicationId, { probe: true }));
+  if (args.container && containers.length === 0 && !args.follow) {
+    throw new HornError(`no NodeManager has logs of ${args.container} (not started yet, on a lost node, or its logs have been deleted)`, 'input', { containerId: args.container });
+  }
+
+  if (args.json) {
+    const chunks = await readNewLogs(nm, containers, files, offsets);
+    out(jsonLine({ applicationId, state: app.state, containers: containers.map((c) => ({ ...c, logs: chunks.filter((k) => k.containerId === c.containerId).map((k) => ({ file: k.file, content: k.data.toString('utf8') })) })) }));
+    return;
+  }
+
+  let lastSource = '';
+  const emit = (chunks: LogChunk[]) => {
+    for (const chunk of chunks) {
+      const source = `${chunk.containerId}/${chunk.file}`;
+      if (source !== lastSource) out(`${lastSource ? '\n' : ''}${header(chunk)}`);
+      lastSource = source;
+      out(chunk.data);
+    }
+  };
+  emit(await readNewLogs(nm, containers, files, offsets));
+  if (!args.follow) {
+    if (containers.length === 0) process.stderr.write(`horn: no container logs found for ${applicationId} (state ${app.state})\n`);
+    return;
+  }
+  while (!TERMINAL_STATES.has(app.state)) {
+    await sleep(args.interval * 1000);
+    app = await ctx.rm.getApplication(applicationId);
+    const ended = TERMINAL_STATES.has(app.state);
+    // Cheap discovery while running (RM attempts + NM lists); probing once more at the end.
+    const latest = select(await discoverContainers(ctx.rm, nm, applicationId, { probe: ended }));
+    const known = new Map(containers.map((c) => [c.containerId, c]));
+    for (const c of latest) known.set(c.containerId, c);
+    containers = sortContainers(known.values());
+    emit(await readNewLogs(nm, containers, files, offsets));
+  }
+}
+
+export const logsCommand: CommandModule<object, LogsArgs> = {
+  command: 'logs <app>',
+  describe: "Show an application's container logs (AM and workers) from the NodeManagers, while it runs and after",
+  builder: (y: Argv<object>) =>
+    y
+      .positional('app', { type: 'string', demandOption: true, describe: 'application id (application_…)' })
+      .option('container', { alias: 'c', type: 'string', describe: 'only this container (container_…)' })
+      .option('file', { alias: 'f', type: 'string', array: true, default: [] as string[], describe: 'log files to show: stdout, stderr, prelaunch.err… or all (default: stdout and stderr)' })
+      .option('follow', { type: 'boolean', default: false, describe: 'keep printing new output until the application ends' })
+      .option('interval', { type: 'number', default: 2, describe: 'seconds between polls with --follow' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {containers:[{containerId, nodeHttpAddress, am, logs:[{file, content}]}]}' }) as unknown as Argv<LogsArgs>,
+  handler: async (args) => {
+    requireApplicationId(args.app);
+    await runLogs(args);
+  },
+};

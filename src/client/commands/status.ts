@@ -1,0 +1,104 @@
+// `horn status APP_ID [--json]`: what the ResourceManager says about one application.
+import type { Argv, CommandModule } from 'yargs';
+import { HornError } from '../../common/errors';
+import type { ApplicationReport } from '../../hadoop/rm-rest/client';
+import { createClientContext, type ClientContext } from '../context';
+import { formatDuration, formatFields, isoTime, jsonLine } from '../format';
+
+const APPLICATION_ID = /^application_\d+_\d+$/;
+
+/** The id as typed, or an input error (exit 2) before any request is made. */
+export function requireApplicationId(value: unknown): string {
+  const id = String(value ?? '').trim();
+  if (!APPLICATION_ID.test(id)) {
+    throw new HornError(`not an application id: ${JSON.stringify(value)} (expected application_<cluster timestamp>_<sequence>)`, 'input', { applicationId: id });
+  }
+  return id;
+}
+
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+/** The machine-readable status: stable field names, times as ISO strings. */
+export interface ApplicationStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly user: string;
+  readonly queue: string;
+  readonly state: string;
+  readonly finalStatus: string;
+  /** 0–100 */
+  readonly progress: number;
+  readonly trackingUrl?: string;
+  readonly diagnostics?: string;
+  readonly tags: string[];
+  readonly startedTime?: string;
+  readonly finishedTime?: string;
+  readonly elapsedMs: number;
+  readonly amHost?: string;
+  readonly amContainerLogs?: string;
+}
+
+export function applicationStatus(app: ApplicationReport): ApplicationStatus {
+  return {
+    id: app.id,
+    name: app.name,
+    type: app.applicationType,
+    user: app.user,
+    queue: app.queue,
+    state: app.state,
+    finalStatus: app.finalStatus,
+    progress: Math.round(app.progress * 10) / 10,
+    trackingUrl: app.trackingUrl || undefined,
+    diagnostics: app.diagnostics?.trim() || undefined,
+    tags: app.applicationTags ? app.applicationTags.split(',').filter((t) => t !== '') : [],
+    startedTime: isoTime(app.startedTime),
+    finishedTime: isoTime(app.finishedTime),
+    elapsedMs: app.elapsedTime,
+    amHost: app.amHostHttpAddress || undefined,
+    amContainerLogs: app.amContainerLogs || undefined,
+  };
+}
+
+export function formatStatus(s: ApplicationStatus): string {
+  return formatFields([
+    ['Application', s.id],
+    ['Name', s.name],
+    ['Type', s.type],
+    ['User', s.user],
+    ['Queue', s.queue],
+    ['State', s.state],
+    ['Final status', s.finalStatus],
+    ['Progress', `${s.progress.toFixed(1)}%`],
+    ['Started', s.startedTime],
+    ['Finished', s.finishedTime],
+    ['Elapsed', formatDuration(s.elapsedMs)],
+    ['Tracking URL', s.trackingUrl],
+    ['Tags', s.tags.join(', ') || undefined],
+    ['Diagnostics', s.diagnostics],
+  ]);
+}
+
+export interface StatusArgs {
+  app: string;
+  json: boolean;
+}
+
+export async function runStatus(ctx: Pick<ClientContext, 'rm'>, args: StatusArgs): Promise<string> {
+  const id = requireApplicationId(args.app);
+  const status = applicationStatus(await ctx.rm.getApplication(id));
+  return args.json ? jsonLine(status) : formatStatus(status);
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status <app>',
+  describe: "Show an application's state, final status, progress, tracking URL and diagnostics",
+  builder: (y: Argv<object>) =>
+    y
+      .positional('app', { type: 'string', demandOption: true, describe: 'application id (application_…)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the status as JSON' }) as unknown as Argv<StatusArgs>,
+  handler: async (args) => {
+    requireApplicationId(args.app);
+    process.stdout.write(await runStatus(await createClientContext(), args));
+  },
+};
