@@ -1,13 +1,24 @@
 // Entry point of dist/horn-runtime.js, the one file NodeManagers run: `node horn-runtime.js <role>`.
-const role = process.argv[2];
-const roles: Record<string, () => Promise<void>> = {};
+import { runApplicationMaster } from './appmaster/am';
+import { runWorker } from './container/worker';
+
+const roles: Record<string, () => Promise<number>> = {
+  am: runApplicationMaster,
+  worker: runWorker,
+};
 
 async function run(): Promise<void> {
-  const start = role ? roles[role] : undefined;
+  const role = process.argv[2] ?? '';
+  const start = roles[role];
   if (!start) {
-    process.stderr.write(`horn-runtime: unknown role ${JSON.stringify(role)}; expected one of ${Object.keys(roles).join(', ') || '(none yet)'}\n`);
+    process.stderr.write(`horn-runtime: unknown role ${JSON.stringify(role)}; expected one of ${Object.keys(roles).join(', ')}\n`);
     process.exit(2);
   }
-  await start();
+  try {
+    process.exit(await start());
+  } catch (err) {
+    process.stderr.write(`horn-runtime ${role}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  }
 }
 void run();

@@ -38,7 +38,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   run.onPhase?.('reading');
   const trainStats = newStats();
   const trainSet = await readAll(run.source, run.train, options, trainStats);
-  const model = await createModel(engineModelSpec(spec, run.resolveNeuronFile), { metadata: { job: spec.name, ...run.metadata } });
+  const model = await createModel(engineModelSpec(spec, run.resolveNeuronFile), { metadata: { job: spec.name, normalize: spec.input.normalize, ...run.metadata } });
   run.onPhase?.('training');
   const trainer = new Trainer(model, {
     epochs: spec.training.epochs,

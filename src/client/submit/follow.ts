@@ -1,0 +1,75 @@
+// Following a submitted application until it ends: the RM for state, progress and the final
+// status; the ApplicationMaster's status endpoint (through the RM proxy) for epoch, loss and
+// accuracy while it runs.
+import axios from 'axios';
+import { HornError } from '../../common/errors';
+import type { ApplicationReport, ResourceManagerClient } from '../../hadoop/rm-rest/client';
+import { RESULT_MARKER, type JobResult } from '../../launch/contract';
+import type { ProgressView } from '../progress';
+
+/** What the ApplicationMaster's /status.json says (the fields the client shows). */
+export interface AmStatus {
+  readonly phase?: string;
+  readonly epoch?: number;
+  readonly epochs?: number;
+  readonly loss?: number;
+  readonly accuracy?: number;
+  readonly samplesPerSecond?: number;
+  readonly progress?: number;
+}
+
+export function parseResult(diagnostics: string | undefined): JobResult | undefined {
+  const line = diagnostics?.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line.slice(RESULT_MARKER.length)) as JobResult;
+  } catch {
+    return undefined;
+  }
+}
+
+export const ENDED_STATES = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+export interface FollowOptions {
+  readonly intervalMs?: number;
+  /** Give up waiting (the application keeps running) after this long. */
+  readonly timeoutMs?: number;
+  readonly onUpdate?: (view: ProgressView, app: ApplicationReport) => void;
+}
+
+export async function followApplication(rm: ResourceManagerClient, applicationId: string, options: FollowOptions = {}): Promise<ApplicationReport> {
+  const interval = options.intervalMs ?? 1_000;
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  for (;;) {
+    const app = await rm.getApplication(applicationId);
+    if (ENDED_STATES.has(app.state)) return app;
+    if (Date.now() >= deadline) {
+      throw new HornError(`timed out after ${Math.round((options.timeoutMs ?? 0) / 1000)} s; ${applicationId} is still ${app.state} and keeps running`, 'timeout', { applicationId });
+    }
+    const am = app.state === 'RUNNING' && app.trackingUrl ? await amStatus(app.trackingUrl) : undefined;
+    options.onUpdate?.(
+      {
+        state: app.state,
+        progress: am?.progress ?? app.progress / 100,
+        epoch: am?.epoch,
+        epochs: am?.epochs,
+        loss: am?.loss,
+        accuracy: am?.accuracy,
+        samplesPerSecond: am?.samplesPerSecond,
+      },
+      app,
+    );
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** The AM's status, or undefined while it does not answer (starting, or already gone). */
+async function amStatus(trackingUrl: string): Promise<AmStatus | undefined> {
+  try {
+    const url = `${trackingUrl.replace(/\/$/, '')}/status.json`;
+    const response = await axios.get<AmStatus>(url, { timeout: 3_000, validateStatus: (s) => s === 200, maxRedirects: 0 });
+    return typeof response.data === 'object' ? response.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
