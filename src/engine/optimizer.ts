@@ -12,7 +12,11 @@ export interface ParameterSegment {
 
 /** The learning rate at an epoch (0-based) under a schedule. Pure. */
 export function scheduledLearningRate(base: number, schedule: ScheduleSpec | undefined, epoch: number): number {
-  if (!schedule || schedule.kind === 'constant') return base;
+  if (!schedule) return base;
+  const warmup = schedule.warmupEpochs ?? 0;
+  if (epoch < warmup) return (base * (epoch + 1)) / (warmup + 1);
+  epoch -= warmup;
+  if (schedule.kind === 'constant') return base;
   if (schedule.kind === 'step') return base * Math.pow(schedule.factor, Math.floor(epoch / schedule.every));
   const min = schedule.minLearningRate ?? 0;
   const t = Math.min(epoch, schedule.epochs) / schedule.epochs;

@@ -25,12 +25,16 @@ export interface LayerSpec {
   neuron?: NeuronReference;
 }
 
+/**
+ * Per-epoch learning-rate schedules. With `warmupEpochs` = w, epoch e < w uses lr·(e+1)/(w+1)
+ * and the schedule proper starts at epoch w (as its epoch 0).
+ */
 export type ScheduleSpec =
-  | { kind: 'constant' }
+  | { kind: 'constant'; warmupEpochs?: number }
   /** lr · factor^floor(epoch / every) */
-  | { kind: 'step'; every: number; factor: number }
+  | { kind: 'step'; every: number; factor: number; warmupEpochs?: number }
   /** Cosine annealing from lr to minLearningRate over `epochs` epochs. */
-  | { kind: 'cosine'; epochs: number; minLearningRate?: number };
+  | { kind: 'cosine'; epochs: number; minLearningRate?: number; warmupEpochs?: number };
 
 export interface OptimizerSpec {
   kind: 'sgd' | 'momentum' | 'nesterov' | 'adam';
@@ -105,6 +109,7 @@ export function validateOptimizerSpec(o: OptimizerSpec, at = 'optimizer'): void 
   if (o.beta2 !== undefined && !(o.beta2 >= 0 && o.beta2 < 1)) throw new ModelSpecError(`${at}.beta2`, o.beta2, 'must be in [0, 1)');
   if (o.epsilon !== undefined && !(o.epsilon > 0)) throw new ModelSpecError(`${at}.epsilon`, o.epsilon, 'must be > 0');
   const s = o.schedule;
+  if (s?.warmupEpochs !== undefined && !(Number.isInteger(s.warmupEpochs) && s.warmupEpochs >= 0)) throw new ModelSpecError(`${at}.schedule.warmupEpochs`, s.warmupEpochs, 'must be an integer ≥ 0');
   if (s === undefined || s.kind === 'constant') return;
   if (s.kind === 'step') {
     positiveInt(`${at}.schedule.every`, s.every);
