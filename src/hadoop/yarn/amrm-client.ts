@@ -1,6 +1,7 @@
 // The ApplicationMaster's client of the RM scheduler port (ApplicationMasterProtocol):
 // register, allocate heartbeats with absolute asks and response_id sequencing, AMRMToken
 // replacement, finish with retry until the RM has stored the final state.
+import { clusterEndpoints, loadHadoopConfiguration } from '../conf';
 import { ConnectionError, RemoteException, RpcConnection, RpcConnectionOptions, ServerUnreachableError } from '../ipc';
 import { TokenAuthenticator } from '../sasl';
 import { Credentials } from '../security/credentials';
@@ -94,6 +95,20 @@ export function parseHostPort(value: string, what: string): { host: string; port
   return { host: m[1]!, port: Number(m[2]) };
 }
 
+/** Fallback when the submitter did not pass the address: the NM's $HADOOP_CONF_DIR/yarn-site.xml, as Java AMs do. */
+async function schedulerAddressFromConf(env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const addresses = clusterEndpoints(await loadHadoopConfiguration(env), env).rmSchedulerAddresses;
+    if (addresses[0]) return addresses[0];
+    throw new Error('yarn-site.xml names no scheduler address');
+  } catch (cause) {
+    throw new AMRMClientError(
+      `the RM scheduler address is unknown: set ${RM_SCHEDULER_ADDRESS_ENV}=host:port in the AM environment (reading HADOOP_CONF_DIR failed: ${(cause as Error).message})`,
+      { cause },
+    );
+  }
+}
+
 export class AMRMClient {
   readonly nmTokens: NMTokenCache;
   private readonly connection: RpcConnection;
@@ -137,10 +152,14 @@ export class AMRMClient {
     if (!token) {
       throw new AMRMClientError(`no ${TokenKind.AMRM} token in ${env.HADOOP_TOKEN_FILE_LOCATION}; is this process the ApplicationMaster container?`);
     }
-    const address = overrides.schedulerAddress ?? env[RM_SCHEDULER_ADDRESS_ENV];
-    if (!address) throw new AMRMClientError(`the RM scheduler address is unknown: set ${RM_SCHEDULER_ADDRESS_ENV}=host:port in the AM environment`);
+    const address = overrides.schedulerAddress ?? env[RM_SCHEDULER_ADDRESS_ENV] ?? (await schedulerAddressFromConf(env));
     const { host, port } = parseHostPort(address, RM_SCHEDULER_ADDRESS_ENV);
     return new AMRMClient({ ...overrides, host, port, amrmToken: token });
+  }
+
+  /** host:port this client talks to. */
+  get schedulerAddress(): string {
+    return this.connection.server;
   }
 
   get currentAmrmToken(): Token {

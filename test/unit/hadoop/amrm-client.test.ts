@@ -172,3 +172,36 @@ describe('AMRMClient against a fake RM scheduler port', () => {
     expect(seen.slice(0, 3)).toEqual([1, 2, 3]);
   });
 });
+
+describe('AMRMClient.fromContainerEnvironment', () => {
+  const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { Credentials } = require('../../../src/hadoop/security') as typeof import('../../../src/hadoop/security');
+  const dir = mkdtempSync(join(tmpdir(), 'amrm-env-'));
+  const tokenFile = join(dir, 'container_tokens');
+  writeFileSync(tokenFile, new Credentials().addToken('', token('k')).serialize());
+
+  test('reads the AMRMToken by kind and the scheduler address from HORN_RM_SCHEDULER_ADDRESS', async () => {
+    const c = await AMRMClient.fromContainerEnvironment({ HADOOP_TOKEN_FILE_LOCATION: tokenFile, HORN_RM_SCHEDULER_ADDRESS: 'rm.example:8030' });
+    expect(c.currentAmrmToken.kind).toBe('YARN_AM_RM_TOKEN');
+    await c.close();
+  });
+
+  test('falls back to yarn-site.xml in HADOOP_CONF_DIR, and says what to set when neither exists', async () => {
+    const conf = join(dir, 'conf');
+    require('node:fs').mkdirSync(conf);
+    writeFileSync(join(conf, 'yarn-site.xml'), '<configuration><property><name>yarn.resourcemanager.hostname</name><value>rm.example</value></property></configuration>');
+    writeFileSync(join(conf, 'core-site.xml'), '<configuration><property><name>fs.defaultFS</name><value>hdfs://nn.example:8020</value></property></configuration>');
+    const c = await AMRMClient.fromContainerEnvironment({ HADOOP_TOKEN_FILE_LOCATION: tokenFile, HADOOP_CONF_DIR: conf }, { connection: { maxConnectAttempts: 1 } });
+    expect(c.schedulerAddress).toBe('rm.example:8030');
+    await c.close();
+    await expect(AMRMClient.fromContainerEnvironment({ HADOOP_TOKEN_FILE_LOCATION: tokenFile })).rejects.toThrow(/set HORN_RM_SCHEDULER_ADDRESS=host:port.*HADOOP_CONF_DIR is not set/);
+  });
+
+  test('a token file without an AMRMToken is reported', async () => {
+    const other = join(dir, 'other_tokens');
+    writeFileSync(other, new Credentials().serialize());
+    await expect(AMRMClient.fromContainerEnvironment({ HADOOP_TOKEN_FILE_LOCATION: other, HORN_RM_SCHEDULER_ADDRESS: 'a:1' })).rejects.toThrow(/no YARN_AM_RM_TOKEN token in .*other_tokens/);
+  });
+});
