@@ -106,6 +106,7 @@ describe('Hadoop RPC against the real cluster', () => {
 
   afterAll(async () => {
     await cluster.hdfs.delete(hdfsDir, true).catch(() => undefined);
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
   test('the AM registered, ran without error and unregistered SUCCEEDED with diagnostics and tracking URL', async () => {
