@@ -6,12 +6,15 @@
 //   npx esbuild bench/training.ts --bundle --platform=node --target=node20 --loader:.wasm=binary --outfile=build/bench-training.js \
 //     && node build/bench-training.js [--seconds S] [--no-fallback] [--epochs E] [--json]
 // HORN_KERNELS=wasm-relaxed-simd|wasm-simd|typescript selects the backend (default: the fastest).
-// --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images.
+// --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images;
+// --job FILE takes the network, optimizer, batch size and epochs from a job file instead.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKernels, type Kernels } from '../src/engine/kernels';
+import { modelSpecFromJob } from '../src/engine/job-spec';
 import { Model, type Batch } from '../src/engine/model';
+import { loadJobFile } from '../src/job';
 import type { ModelSpec } from '../src/engine/spec';
 import { Trainer } from '../src/engine/trainer';
 
@@ -78,12 +81,14 @@ async function main(argv: string[]): Promise<void> {
   let fallback = true;
   let epochs = 0;
   let json = false;
+  let jobFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') seconds = Number(argv[++i]);
     else if (a === '--no-fallback') fallback = false;
     else if (a === '--epochs') epochs = Number(argv[++i]);
     else if (a === '--json') json = true;
+    else if (a === '--job') jobFile = argv[++i];
     else throw new Error(`bench/training: unknown argument ${a}`);
   }
   const train = loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
@@ -97,11 +102,20 @@ async function main(argv: string[]): Promise<void> {
     for (const r of rows) console.log(`${r.backend.padEnd(20)} ${r.samplesPerSecond.toFixed(0).padStart(9)}   ${r.epochSeconds.toFixed(1).padStart(11)}   ${String(r.steps).padStart(5)}`);
     if (rows.length > 1) console.log(`speed-up over the TypeScript fallback: ${(rows[0].samplesPerSecond / rows[1].samplesPerSecond).toFixed(1)}×`);
   }
+  let trainSpec = spec(epochs);
+  let batchSize = BATCH;
+  if (jobFile) {
+    const job = loadJobFile(jobFile);
+    trainSpec = modelSpecFromJob(job.spec.model, job.spec.training, job.baseDir);
+    epochs = job.spec.training.epochs;
+    batchSize = job.spec.training.batchSize;
+    result.job = jobFile;
+  }
   if (epochs > 0) {
     const test = loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte');
-    const model = new Model(spec(epochs), kernels);
+    const model = new Model(trainSpec, kernels);
     const summary = await new Trainer(model, {
-      epochs, batchSize: BATCH, validation: test,
+      epochs, batchSize, validation: test,
       onEpochEnd: (e) => {
         if (!json) console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)} train acc ${(100 * e.accuracy).toFixed(2)}% test acc ${(100 * (e.validation?.accuracy ?? 0)).toFixed(2)}% ${e.seconds.toFixed(1)} s (${e.samplesPerSecond.toFixed(0)} samples/s)`);
       },

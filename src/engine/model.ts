@@ -160,10 +160,16 @@ export class Model {
   }
 
   /** Live views of one layer's parameters and gradients. */
-  layerParameters(index: number): LayerParameters & { inputSize: number; outputSize: number; offset: number } {
+  /**
+   * Live views of one layer's parameters and gradients: weights and bias separately, and `flat`
+   * / `flatGradients` covering both (weights then bias) from float `offset` of parameters().
+   */
+  layerParameters(index: number): LayerParameters & { inputSize: number; outputSize: number; offset: number; flat: Float32Array; flatGradients: Float32Array } {
     const l = this.layers[index];
     if (!l) throw new ModelSpecError('layer', index, `the model has ${this.layers.length} layers`);
-    return { ...l.params, inputSize: l.inputSize, outputSize: l.size, offset: l.params.weights.byteOffset / 4 - this.params.byteOffset / 4 };
+    const offset = (l.params.weights.byteOffset - this.params.byteOffset) / 4;
+    const end = offset + (l.inputSize + 1) * l.size;
+    return { ...l.params, inputSize: l.inputSize, outputSize: l.size, offset, flat: this.params.subarray(offset, end), flatGradients: this.grads.subarray(offset, end) };
   }
 
   /** The optimizer's view of the parameters: weights decay, biases do not. */

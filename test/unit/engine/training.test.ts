@@ -176,6 +176,13 @@ describe('model API', () => {
     c.setParameters(a.parameters());
     expect(c.predict(data.x, 400)).toEqual(a.predict(data.x, 400));
     expect(() => c.setParameters(new Float32Array(3))).toThrow(BatchShapeError);
+    const layer1 = c.layerParameters(1);
+    expect(layer1.offset).toBe(8 * 16 + 16);
+    expect(layer1.flat).toHaveLength(16 * 4 + 4);
+    layer1.flat[layer1.flat.length - 1] = 42; // the last bias of the last layer
+    expect(c.parameters()[c.parameterCount - 1]).toBe(42);
+    expect(layer1.bias[3]).toBe(42);
+    expect(layer1.flatGradients.buffer).toBe(c.gradients().buffer);
   });
 
   test('evaluate gives accuracy, loss and a confusion matrix', async () => {
