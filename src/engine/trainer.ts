@@ -1,7 +1,7 @@
 // Epoch loop over a batch source: shuffling with a seed, re-batching to the configured size, and
 // progress reports. The local CLI uses it as is; a distributed worker passes its own `step`
 // (compute gradients, exchange them, receive parameters).
-import { BatchShapeError } from './errors';
+import { BatchShapeError, ModelSpecError } from './errors';
 import type { Batch, Evaluation, Model, StepResult } from './model';
 import { Rng, RngStream } from './rng';
 
@@ -83,8 +83,10 @@ export class Trainer {
   private readonly now: () => number;
 
   constructor(readonly model: Model, readonly options: TrainerOptions) {
-    if (!Number.isInteger(options.epochs) || options.epochs <= 0) throw new BatchShapeError('epochs', 1, options.epochs);
-    if (!Number.isInteger(options.batchSize) || options.batchSize <= 0) throw new BatchShapeError('batchSize', 1, options.batchSize);
+    for (const field of ['epochs', 'batchSize', 'progressEvery', 'shuffleBuffer'] as const) {
+      const v = options[field];
+      if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ModelSpecError(`trainer.${field}`, v, 'must be a positive integer');
+    }
     this.rng = new Rng(options.seed ?? model.spec.seed ?? 1, RngStream.shuffle);
     this.now = options.now ?? (() => performance.now());
   }

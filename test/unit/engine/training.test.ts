@@ -144,6 +144,12 @@ describe('trainer', () => {
     expect(summary.history[1].validation?.accuracy).toBe(summary.validation?.accuracy);
   });
 
+  test('invalid trainer options name the field', () => {
+    const m = new Model(spec({ kind: 'sgd', learningRate: 0.1 }), kernels);
+    expect(() => new Trainer(m, { epochs: 0, batchSize: 10 })).toThrow(/trainer\.epochs = 0/);
+    expect(() => new Trainer(m, { epochs: 1, batchSize: 2.5 })).toThrow(ModelSpecError);
+  });
+
   test('a custom step function (a distributed worker) replaces the local update', async () => {
     const m = new Model(spec({ kind: 'sgd', learningRate: 0.1 }), kernels);
     const before = m.parameters().slice();
