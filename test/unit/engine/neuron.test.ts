@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SigmoidNeuron } from '../../../examples/neurons/sigmoid-neuron';
 import { NeuronLoadError, NeuronProtocolError } from '../../../src/engine/errors';
+import { loadKernels, type Kernels } from '../../../src/engine/kernels';
 import { Model } from '../../../src/engine/model';
 import { Neuron, type ForwardMessage } from '../../../src/engine/neuron';
 import { loadNeuronClass } from '../../../src/engine/neuron-loader';
@@ -25,9 +26,9 @@ function specWith(hidden: LayerSpec, output: LayerSpec, cost: ModelSpec['cost'])
   };
 }
 
-async function trainBoth(custom: ModelSpec, builtin: ModelSpec): Promise<[Model, Model]> {
+async function trainBoth(custom: ModelSpec, builtin: ModelSpec, backend: Kernels = kernels): Promise<[Model, Model]> {
   const data = toyClassification(96, 6, 3, 7);
-  const models = [new Model(custom, kernels), new Model(builtin, kernels)];
+  const models = [new Model(custom, backend), new Model(builtin, backend)];
   for (const m of models) {
     await new Trainer(m, { epochs: 5, batchSize: 16, seed: 3 }).train({ x: data.x, y: data.y, count: 96 });
   }
@@ -48,6 +49,16 @@ describe('user neurons', () => {
     );
     const initial = new Model(specWith({ size: 8, activation: 'sigmoid' }, { size: 3, activation: 'softmax' }, 'crossEntropy'), kernels);
     expect(maxDifference(builtin.parameters(), initial.parameters())).toBeGreaterThan(0.05); // training moved the weights
+    expect(maxDifference(custom.parameters(), builtin.parameters())).toBeLessThan(1e-5);
+  });
+
+  test('the same holds on the fastest kernels (float32 accumulation in the built-in layer)', async () => {
+    const fast = await loadKernels();
+    const [custom, builtin] = await trainBoth(
+      specWith({ size: 8, neuron: SigmoidNeuron, dropout: 0.2 }, { size: 3, activation: 'softmax' }, 'crossEntropy'),
+      specWith({ size: 8, activation: 'sigmoid', dropout: 0.2 }, { size: 3, activation: 'softmax' }, 'crossEntropy'),
+      fast,
+    );
     expect(maxDifference(custom.parameters(), builtin.parameters())).toBeLessThan(1e-5);
   });
 
