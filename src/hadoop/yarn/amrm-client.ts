@@ -2,7 +2,7 @@
 // register, allocate heartbeats with absolute asks and response_id sequencing, AMRMToken
 // replacement, finish with retry until the RM has stored the final state.
 import { clusterEndpoints, loadHadoopConfiguration } from '../conf';
-import { ConnectionError, RemoteException, RpcConnection, RpcConnectionOptions, ServerUnreachableError } from '../ipc';
+import { ConnectionError, RemoteException, RpcConnection, RpcConnectionOptions, RpcTimeoutError, ServerUnreachableError } from '../ipc';
 import { TokenAuthenticator } from '../sasl';
 import { Credentials } from '../security/credentials';
 import { Token, TokenKind } from '../security/token';
@@ -18,6 +18,7 @@ import {
   invoke,
   registerApplicationMaster,
   RegisterApplicationMasterResponse,
+  RpcMethod,
 } from './protocols';
 import { normaliseStatus } from './records';
 import type { Container, ContainerId, ContainerStatus, FinalApplicationStatus, Resource } from './records';
@@ -33,6 +34,8 @@ export interface AMRMClientOptions {
   /** RM scheduler address (yarn.resourcemanager.scheduler.address), e.g. master.test:8030. */
   host: string;
   port: number;
+  /** Further RM scheduler addresses (RM HA), tried in order when the current one is unreachable or standby. */
+  failoverAddresses?: ReadonlyArray<{ host: string; port: number }>;
   amrmToken: Token;
   /** Rack of a host as the RM sees it; default /default-rack. */
   rackOf?: (host: string) => string;
@@ -82,11 +85,15 @@ export interface FinishOptions {
 export interface HeartbeatOptions {
   intervalMs: number;
   onResult(result: AllocateResult): void | Promise<void>;
-  /** Called with a failed heartbeat; the loop stops after it. */
+  /** Called when the loop gives up (after `toleratedFailures` consecutive failed heartbeats + 1); the loop stops. */
   onError(error: Error): void;
+  /** Consecutive failed heartbeats (timeouts, lost connections) to ride out before giving up. Default 0. */
+  toleratedFailures?: number;
+  /** Told about each tolerated failure. */
+  onTransientError?(error: Error, consecutiveFailures: number): void;
 }
 
-/** Environment variable horn's submitter sets in the AM container with the scheduler host:port. */
+/** Environment variable horn's submitter sets in the AM container: the scheduler host:port (comma-separated under RM HA). */
 export const RM_SCHEDULER_ADDRESS_ENV = 'HORN_RM_SCHEDULER_ADDRESS';
 
 export function parseHostPort(value: string, what: string): { host: string; port: number } {
@@ -96,10 +103,10 @@ export function parseHostPort(value: string, what: string): { host: string; port
 }
 
 /** Fallback when the submitter did not pass the address: the NM's $HADOOP_CONF_DIR/yarn-site.xml, as Java AMs do. */
-async function schedulerAddressFromConf(env: NodeJS.ProcessEnv): Promise<string> {
+async function schedulerAddressesFromConf(env: NodeJS.ProcessEnv): Promise<string[]> {
   try {
     const addresses = clusterEndpoints(await loadHadoopConfiguration(env), env).rmSchedulerAddresses;
-    if (addresses[0]) return addresses[0];
+    if (addresses.length > 0) return addresses;
     throw new Error('yarn-site.xml names no scheduler address');
   } catch (cause) {
     throw new AMRMClientError(
@@ -111,7 +118,10 @@ async function schedulerAddressFromConf(env: NodeJS.ProcessEnv): Promise<string>
 
 export class AMRMClient {
   readonly nmTokens: NMTokenCache;
-  private readonly connection: RpcConnection;
+  private connection: RpcConnection;
+  private readonly addresses: ReadonlyArray<{ host: string; port: number }>;
+  private addressIndex = 0;
+  private readonly connectionOptions: AMRMClientOptions['connection'];
   private readonly asks: AskTable;
   private amrmToken: Token;
   private responseId = -1;
@@ -127,16 +137,42 @@ export class AMRMClient {
     this.amrmToken = options.amrmToken;
     this.nmTokens = options.nmTokens ?? new NMTokenCache();
     this.asks = new AskTable(options.rackOf);
-    this.connection = new RpcConnection({
+    this.addresses = [{ host: options.host, port: options.port }, ...(options.failoverAddresses ?? [])];
+    this.connectionOptions = options.connection;
+    this.connection = this.connect(this.addresses[0]!);
+  }
+
+  private connect(address: { host: string; port: number }): RpcConnection {
+    return new RpcConnection({
       connectTimeoutMs: 10_000,
       callTimeoutMs: 60_000,
       maxConnectAttempts: 4,
-      ...options.connection,
-      host: options.host,
-      port: options.port,
+      ...this.connectionOptions,
+      host: address.host,
+      port: address.port,
       protocol: APPLICATION_MASTER_PROTOCOL,
-      authenticator: new TokenAuthenticator(options.amrmToken),
+      authenticator: new TokenAuthenticator(this.amrmToken),
     });
+  }
+
+  /** Calls the current RM; on an unreachable or standby RM moves on to the next address (RM HA), each tried once. */
+  private async call<Req, Res>(m: RpcMethod<Req, Res>, request: Req): Promise<Res> {
+    let lastError: unknown;
+    for (let tried = 0; tried < this.addresses.length; tried++) {
+      try {
+        return await invoke(this.connection, m, request);
+      } catch (e) {
+        const standby = e instanceof RemoteException && e.javaClassName === 'org.apache.hadoop.ipc.StandbyException';
+        if (!(e instanceof ServerUnreachableError) && !standby) throw e;
+        lastError = e;
+        if (this.addresses.length === 1) break;
+        const old = this.connection;
+        this.addressIndex = (this.addressIndex + 1) % this.addresses.length;
+        this.connection = this.connect(this.addresses[this.addressIndex]!);
+        void old.close();
+      }
+    }
+    throw lastError;
   }
 
   /**
@@ -152,9 +188,13 @@ export class AMRMClient {
     if (!token) {
       throw new AMRMClientError(`no ${TokenKind.AMRM} token in ${env.HADOOP_TOKEN_FILE_LOCATION}; is this process the ApplicationMaster container?`);
     }
-    const address = overrides.schedulerAddress ?? env[RM_SCHEDULER_ADDRESS_ENV] ?? (await schedulerAddressFromConf(env));
-    const { host, port } = parseHostPort(address, RM_SCHEDULER_ADDRESS_ENV);
-    return new AMRMClient({ ...overrides, host, port, amrmToken: token });
+    const addresses = (overrides.schedulerAddress ?? env[RM_SCHEDULER_ADDRESS_ENV] ?? (await schedulerAddressesFromConf(env)).join(','))
+      .split(',')
+      .filter((a) => a.trim() !== '')
+      .map((a) => parseHostPort(a, RM_SCHEDULER_ADDRESS_ENV));
+    if (addresses.length === 0) throw new AMRMClientError(`${RM_SCHEDULER_ADDRESS_ENV} is empty`);
+    const [first, ...rest] = addresses;
+    return new AMRMClient({ ...overrides, host: first!.host, port: first!.port, failoverAddresses: overrides.failoverAddresses ?? rest, amrmToken: token });
   }
 
   /** host:port this client talks to. */
@@ -175,7 +215,7 @@ export class AMRMClient {
   }
 
   async register(options: RegisterOptions): Promise<RegisterApplicationMasterResponse> {
-    const response = await invoke(this.connection, registerApplicationMaster, {
+    const response = await this.call(registerApplicationMaster, {
       host: options.host,
       rpcPort: options.rpcPort ?? -1,
       trackingUrl: options.trackingUrl ?? '',
@@ -283,17 +323,17 @@ export class AMRMClient {
 
   private async sendAllocate(request: AllocateRequest): Promise<AllocateResponse> {
     try {
-      return await invoke(this.connection, allocate, request);
+      return await this.call(allocate, request);
     } catch (e) {
       if (e instanceof ConnectionError && !(e instanceof ServerUnreachableError)) {
         // Lost connection: the RM answers a repeated response_id with its cached response, so one resend is safe.
-        return await invoke(this.connection, allocate, request);
+        return await this.call(allocate, request);
       }
       if (e instanceof RemoteException && e.javaClassName.endsWith('ApplicationMasterNotRegisteredException') && this.registration) {
         // RM restarted/failed over: register again and resend every outstanding ask.
         await this.register(this.registration);
         this.asks.resendAll();
-        return await invoke(this.connection, allocate, { ...request, ask: this.asks.takeChangedAsks(), responseId: this.responseId });
+        return await this.call(allocate, { ...request, ask: this.asks.takeChangedAsks(), responseId: this.responseId });
       }
       throw e;
     }
@@ -304,15 +344,22 @@ export class AMRMClient {
     if (this.heartbeat && !this.heartbeat.stopped) throw new AMRMClientError('heartbeats already running');
     const state: { timer?: NodeJS.Timeout; stopped: boolean; running?: Promise<void> } = { stopped: false };
     this.heartbeat = state;
+    let failures = 0;
     const beat = async () => {
       if (state.stopped) return;
       try {
         const result = await this.allocate();
+        failures = 0;
         if (!state.stopped) await options.onResult(result);
       } catch (e) {
-        state.stopped = true;
-        options.onError(e as Error);
-        return;
+        const transient = e instanceof RpcTimeoutError || e instanceof ConnectionError;
+        failures++;
+        if (!transient || failures > (options.toleratedFailures ?? 0)) {
+          state.stopped = true;
+          options.onError(e as Error);
+          return;
+        }
+        options.onTransientError?.(e as Error, failures);
       }
       if (!state.stopped) state.timer = setTimeout(() => (state.running = beat()), options.intervalMs);
     };
@@ -334,7 +381,7 @@ export class AMRMClient {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     const status = `APP_${options.finalStatus}` as FinalApplicationStatus;
     for (;;) {
-      const response = await invoke(this.connection, finishApplicationMaster, {
+      const response = await this.call(finishApplicationMaster, {
         finalApplicationStatus: status,
         diagnostics: options.diagnostics ?? '',
         trackingUrl: options.trackingUrl ?? this.registration?.trackingUrl ?? '',

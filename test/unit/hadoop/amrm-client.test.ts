@@ -205,3 +205,69 @@ describe('AMRMClient.fromContainerEnvironment', () => {
     await expect(AMRMClient.fromContainerEnvironment({ HADOOP_TOKEN_FILE_LOCATION: other, HORN_RM_SCHEDULER_ADDRESS: 'a:1' })).rejects.toThrow(/no YARN_AM_RM_TOKEN token in .*other_tokens/);
   });
 });
+
+describe('AMRMClient with RM HA addresses and a tolerant heartbeat', () => {
+  const regRespCodec = codec<object>('hadoop.yarn.RegisterApplicationMasterResponseProto');
+
+  test('an unreachable or standby RM is skipped for the next address', async () => {
+    const closed = new FakeIpcServer({ onCall: () => undefined });
+    const closedPort = await closed.start();
+    await closed.stop();
+    const standby = new FakeIpcServer({
+      tokenPassword: Buffer.from('k'),
+      onCall: (c) => c.fail('org.apache.hadoop.ipc.StandbyException', 'Operation category WRITE is not supported in state standby'),
+    });
+    const active = new FakeIpcServer({ tokenPassword: Buffer.from('k'), onCall: (c) => c.reply(regRespCodec.encode({ queue: 'q' })) });
+    await standby.start();
+    await active.start();
+    const client = new AMRMClient({
+      host: '127.0.0.1',
+      port: closedPort,
+      failoverAddresses: [
+        { host: '127.0.0.1', port: standby.port },
+        { host: '127.0.0.1', port: active.port },
+      ],
+      amrmToken: token('k'),
+      connection: { maxConnectAttempts: 1 },
+    });
+    expect((await client.register({ host: 'h' })).queue).toBe('q');
+    expect(client.schedulerAddress).toBe(`127.0.0.1:${active.port}`);
+    await client.close();
+    await standby.stop();
+    await active.stop();
+  });
+
+  test('a timed-out heartbeat is tolerated when allowed, and the loop goes on', async () => {
+    let n = 0;
+    const server = new FakeIpcServer({
+      tokenPassword: Buffer.from('k'),
+      onCall: (c) => {
+        if (c.method === 'registerApplicationMaster') return c.reply(regRespCodec.encode({}));
+        const req = allocReq.decode(c.body);
+        if (n++ === 1) return; // the second heartbeat gets no answer
+        c.reply(allocResp.encode({ responseId: req.responseId + 1 }));
+      },
+    });
+    await server.start();
+    const client = new AMRMClient({ host: '127.0.0.1', port: server.port, amrmToken: token('k'), connection: { callTimeoutMs: 100 } });
+    await client.register({ host: 'h' });
+    const transient: number[] = [];
+    const ids: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      client.startHeartbeats({
+        intervalMs: 5,
+        toleratedFailures: 1,
+        onTransientError: (_e, count) => transient.push(count),
+        onResult: (r) => {
+          ids.push(r.responseId);
+          if (ids.length === 3) resolve();
+        },
+        onError: reject,
+      });
+    });
+    await client.close();
+    await server.stop();
+    expect(transient).toEqual([1]);
+    expect(ids).toEqual([1, 2, 3]);
+  });
+});
