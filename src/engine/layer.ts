@@ -115,8 +115,7 @@ export class DenseLayer {
 }
 
 export function fillDropoutMask(mask: Float32Array, n: number, keep: number, rng: Rng): void {
-  const scale = 1 / keep;
-  for (let i = 0; i < n; i++) mask[i] = rng.next() < keep ? scale : 0;
+  rng.fillMask(mask, n, keep, 1 / keep);
 }
 
 /** Numerically stable row-wise softmax (max subtracted). */

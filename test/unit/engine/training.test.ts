@@ -38,6 +38,19 @@ describe('rng', () => {
   });
 });
 
+describe('dropout masks', () => {
+  test('keep the requested fraction, scaled by 1/keep, reproducibly; odd lengths fill every element', () => {
+    const mask = new Float32Array(100001).fill(-1);
+    new Rng(5).fillMask(mask, 100001, 0.8, 1.25);
+    const kept = mask.filter((v) => v === 1.25).length;
+    expect(mask.every((v) => v === 0 || v === 1.25)).toBe(true);
+    expect(Math.abs(kept / 100001 - 0.8)).toBeLessThan(0.005);
+    const again = new Float32Array(100001);
+    new Rng(5).fillMask(again, 100001, 0.8, 1.25);
+    expect(again).toEqual(mask);
+  });
+});
+
 describe('initialisation', () => {
   test('He for ReLU layers, Xavier otherwise, zero biases', () => {
     const m = new Model({ inputSize: 400, layers: [{ size: 300, activation: 'relu' }, { size: 100, activation: 'tanh' }], cost: 'squaredError' }, kernels);
