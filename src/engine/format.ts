@@ -1,8 +1,7 @@
 // The horn model file (docs/model-format.md): magic, version, a JSON header, raw little-endian
 // float32 parameters and a CRC-32. Parsing is pure (bytes in, typed errors out); only
 // saveModel/readModelFile touch the file system.
-import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { ModelFormatError, ModelSpecError } from './errors';
 import { jsonErrorIndex } from './json-position';
@@ -69,17 +68,20 @@ export function serializeModel(model: Model): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
-/** Write the model to a path or a stream. */
+/**
+ * Write the model to a path (atomically: a temporary file renamed into place, so readers never
+ * see half a model) or to a stream (written, not ended).
+ */
 export async function saveModel(model: Model, target: string | Writable): Promise<void> {
   const bytes = serializeModel(model);
-  const stream = typeof target === 'string' ? createWriteStream(target) : target;
+  if (typeof target === 'string') {
+    const temporary = `${target}.${process.pid}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, target);
+    return;
+  }
   await new Promise<void>((resolveWrite, reject) => {
-    stream.once('error', reject);
-    if (typeof target === 'string') {
-      stream.end(bytes, () => resolveWrite());
-    } else {
-      stream.write(bytes, (err) => (err ? reject(err) : resolveWrite()));
-    }
+    target.write(bytes, (err) => (err ? reject(err) : resolveWrite()));
   });
 }
 
