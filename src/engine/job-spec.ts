@@ -36,7 +36,8 @@ export function optimizerSpecFromJob(training: JobTrainingSpec): OptimizerSpec {
   const warmupEpochs = s.warmupEpochs;
   let schedule: ScheduleSpec;
   if (s.type === 'step') schedule = { kind: 'step', every: s.stepEpochs as number, factor: s.gamma as number, warmupEpochs };
-  else if (s.type === 'cosine') schedule = { kind: 'cosine', epochs: Math.max(1, training.epochs - warmupEpochs), minLearningRate: s.minLearningRate, warmupEpochs };
+  // The job's cosine ends at minLearningRate in the last epoch; the engine's reaches it at `epochs`.
+  else if (s.type === 'cosine') schedule = { kind: 'cosine', epochs: Math.max(1, training.epochs - warmupEpochs - 1), minLearningRate: s.minLearningRate, warmupEpochs };
   else schedule = { kind: 'constant', warmupEpochs };
   return {
     kind: o.type,

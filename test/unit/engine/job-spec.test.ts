@@ -17,10 +17,12 @@ test('examples/mnist.yaml becomes the 784-500-500-10 engine spec', () => {
     cost: 'crossEntropy',
     init: 'he',
     seed: 1,
-    optimizer: { kind: 'momentum', learningRate: 0.08, momentum: 0.9, weightDecay: 0.0001, schedule: { kind: 'cosine', epochs: 15, minLearningRate: 0.0005, warmupEpochs: 0 } },
+    optimizer: { kind: 'momentum', learningRate: 0.08, momentum: 0.9, weightDecay: 0.0001, schedule: { kind: 'cosine', epochs: 14, minLearningRate: 0.0005, warmupEpochs: 0 } },
   });
   const model = new Model(spec, kernels);
   expect(model.parameterCount).toBe(648010);
+  model.optimizer.epoch = 14; // the last of 15 epochs runs at minLearningRate
+  expect(model.optimizer.learningRate).toBeCloseTo(0.0005, 10);
 });
 
 test('warm-up epochs ramp the rate, then the schedule starts', () => {
@@ -39,4 +41,10 @@ test('leaky-relu, squared-error, user neurons relative to the job file', () => {
   expect(spec.optimizer).toMatchObject({ kind: 'adam', beta2: 0.999, schedule: { kind: 'step', every: 3, factor: 0.5 } });
   const model = new Model(spec, kernels);
   expect(model.layerInfo()[0].neuron).toBe('SigmoidNeuron');
+});
+
+test('examples/neurons/mnist-sigmoid-neuron.yaml loads its user neuron relative to the job file', () => {
+  const job = loadJobFile(join(ROOT, 'examples/neurons/mnist-sigmoid-neuron.yaml'));
+  const model = new Model(modelSpecFromJob(job.spec.model, job.spec.training, job.baseDir), kernels);
+  expect(model.layerInfo().map((l) => l.neuron)).toEqual(['SigmoidNeuron', null]);
 });
