@@ -1,6 +1,6 @@
 // GFLOPS of the three matrix products of training at the shapes of a 784-500-500-10 MLP with
 // batch 128, for every kernel backend this runtime supports, measured in one process so the
-// ratios are comparable. Run: bash bench/run-kernels.sh [--seconds S] [--rounds R] [--json]
+// ratios are comparable. Run: bash bench/run-kernels.sh [--batch-seconds S] [--rounds R] [--json]
 
 import { loadKernels, supportedKernelBackends, type KernelBackendName, type Kernels } from '../src/engine/kernels';
 
@@ -26,21 +26,22 @@ const CASES: Case[] = [
 ];
 
 interface Options {
-  seconds: number;
+  /** Target length of one timed batch of calls. */
+  batchSeconds: number;
   rounds: number;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { seconds: 0.15, rounds: 5, json: false };
+  const options: Options = { batchSeconds: 0.02, rounds: 25, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
-    else if (arg === '--seconds') options.seconds = Number(argv[++i]);
+    else if (arg === '--batch-seconds') options.batchSeconds = Number(argv[++i]);
     else if (arg === '--rounds') options.rounds = Number(argv[++i]);
-    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --seconds S, --rounds R, --json)`);
+    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --json)`);
   }
-  if (!(options.seconds > 0) || !(options.rounds >= 1)) throw new Error('bench/kernels: --seconds and --rounds must be positive');
+  if (!(options.batchSeconds > 0) || !(options.rounds >= 1)) throw new Error('bench/kernels: --batch-seconds and --rounds must be positive');
   return options;
 }
 
@@ -63,28 +64,40 @@ function operands(kernels: Kernels, c: Case): Operands {
   return { a: fill(c.m * c.k), b: fill(c.k * c.n), c: kernels.alloc(c.m * c.n) };
 }
 
-/** Seconds per call: the fastest of `rounds` timed batches, each at least `seconds` long. */
-function time(kernels: Kernels, c: Case, x: Operands, options: Options): number {
-  const run = (): void => kernels[c.product](x.a, x.b, x.c, c.m, c.k, c.n);
-  // Warm up (tier-up of JavaScript and of Liftoff → TurboFan WebAssembly code) and size a batch.
-  let calls = 1;
-  for (;;) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) run();
-    const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-    if (elapsed >= options.seconds / 4) {
-      calls = Math.max(1, Math.ceil((calls * options.seconds) / elapsed));
-      break;
+function batch(kernels: Kernels, c: Case, x: Operands, calls: number): number {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) kernels[c.product](x.a, x.b, x.c, c.m, c.k, c.n);
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+interface Timing {
+  best: number;
+  median: number;
+}
+
+/**
+ * Seconds per call for each backend. Rounds interleave the backends, so a burst of load from
+ * other processes hits them alike; the best batch is the figure (the least disturbed one) and
+ * the median shows how disturbed the machine was.
+ */
+function timeCase(c: Case, runs: { kernels: Kernels; x: Operands }[], options: Options): Timing[] {
+  const calls = runs.map(({ kernels, x }) => {
+    // Warm up (JavaScript and WebAssembly tier-up) while sizing the batch.
+    let n = 1;
+    for (;;) {
+      const elapsed = batch(kernels, c, x, n);
+      if (elapsed >= options.batchSeconds / 2 || n >= 1 << 20) return Math.max(1, Math.round((n * options.batchSeconds) / elapsed));
+      n *= 2;
     }
-    calls *= 2;
-  }
-  let best = Infinity;
+  });
+  const samples: number[][] = runs.map(() => []);
   for (let r = 0; r < options.rounds; r++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) run();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9 / calls);
+    runs.forEach(({ kernels, x }, i) => samples[i].push(batch(kernels, c, x, calls[i]) / calls[i]));
   }
-  return best;
+  return samples.map((s) => {
+    const sorted = [...s].sort((p, q) => p - q);
+    return { best: sorted[0], median: sorted[Math.floor(sorted.length / 2)] };
+  });
 }
 
 async function main(): Promise<void> {
@@ -94,21 +107,23 @@ async function main(): Promise<void> {
   for (const backend of backends) all[backend] = await loadKernels({ backend, memoryBytes: 64 * 1024 * 1024 });
 
   const gflops: Record<string, Record<string, number>> = {};
+  const medianGflops: Record<string, Record<string, number>> = {};
   const seconds: Record<string, Record<Product, number>> = {};
   const flops: Record<Product, number> = { matmul: 0, matmulTN: 0, matmulNT: 0 };
   for (const backend of backends) seconds[backend] = { matmul: 0, matmulTN: 0, matmulNT: 0 };
   for (const c of CASES) {
     const work = 2 * c.m * c.n * c.k;
     flops[c.product] += work;
+    const runs = backends.map((backend) => ({ kernels: all[backend], x: operands(all[backend], c) }));
+    const timings = timeCase(c, runs, options);
     gflops[c.label] = {};
-    for (const backend of backends) {
-      const kernels = all[backend];
-      const x = operands(kernels, c);
-      const t = time(kernels, c, x, options);
-      for (const array of [x.a, x.b, x.c]) kernels.free(array);
-      gflops[c.label][backend] = work / t / 1e9;
-      seconds[backend][c.product] += t;
-    }
+    medianGflops[c.label] = {};
+    backends.forEach((backend, i) => {
+      gflops[c.label][backend] = work / timings[i].best / 1e9;
+      medianGflops[c.label][backend] = work / timings[i].median / 1e9;
+      seconds[backend][c.product] += timings[i].best;
+    });
+    for (const { kernels, x } of runs) for (const array of [x.a, x.b, x.c]) kernels.free(array);
   }
   const perProduct: Record<string, Record<string, number>> = {};
   for (const product of ['matmul', 'matmulTN', 'matmulNT'] as const) {
@@ -117,7 +132,7 @@ async function main(): Promise<void> {
   }
 
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ node: process.version, backends, gflopsPerShape: gflops, gflopsPerProduct: perProduct }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ node: process.version, backends, gflopsPerShape: gflops, medianGflopsPerShape: medianGflops, gflopsPerProduct: perProduct }, null, 2)}\n`);
     return;
   }
   const fastest = backends[0];
@@ -125,7 +140,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const c of CASES) {
     const g = gflops[c.label];
-    rows.push([c.label, ...backends.map((b) => g[b].toFixed(1)), `${(g[fastest] / g.typescript).toFixed(1)}×`]);
+    rows.push([c.label, ...backends.map((b) => `${g[b].toFixed(1)} (${medianGflops[c.label][b].toFixed(1)})`), `${(g[fastest] / g.typescript).toFixed(1)}×`]);
   }
   for (const product of ['matmul', 'matmulTN', 'matmulNT'] as const) {
     const g = perProduct[product];
@@ -134,7 +149,7 @@ async function main(): Promise<void> {
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(`kernel GFLOPS, one core, fp32, GFLOPS = 2·M·N·K/s (best of ${options.rounds} rounds of ≥${options.seconds}s; ${process.version})`);
+  console.log(`kernel GFLOPS, one core, fp32, GFLOPS = 2·M·N·K/s; best of ${options.rounds} interleaved batches of ~${options.batchSeconds * 1000} ms (median in brackets); node ${process.version}`);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const [i, row] of rows.entries()) {

@@ -13,15 +13,15 @@ export { TypeScriptKernels } from './typescript';
 export { WasmKernels } from './wasm';
 export { KernelError, KernelArgumentError, KernelBackendUnavailableError, KernelConfigError, KernelMemoryExhaustedError } from './errors';
 
-/** Linear memory of a WebAssembly backend unless HORN_KERNEL_MEMORY_MB or `memoryBytes` says otherwise. */
-export const DEFAULT_KERNEL_MEMORY_BYTES = 512 * 1024 * 1024;
+/** Linear memory of a WebAssembly backend unless HORN_KERNEL_MEMORY_MB or `memoryBytes` says otherwise; untouched pages cost no RAM. */
+export const DEFAULT_KERNEL_MEMORY_BYTES = 1024 * 1024 * 1024;
 
 const BACKENDS: readonly KernelBackendName[] = ['wasm-relaxed-simd', 'wasm-simd', 'typescript'];
 
 export interface LoadKernelsOptions {
   /** A backend to use instead of the best available one; default: env HORN_KERNELS, else 'auto'. */
   backend?: KernelBackendName | 'auto';
-  /** Size of the WebAssembly backends' memory; it never grows. Default: env HORN_KERNEL_MEMORY_MB, else 512 MiB. */
+  /** Size of the WebAssembly backends' memory; it never grows. Default: env HORN_KERNEL_MEMORY_MB, else 1 GiB (address space only: pages cost memory once touched). */
   memoryBytes?: number;
   /** Where HORN_KERNELS and HORN_KERNEL_MEMORY_MB are read; default process.env. */
   env?: Readonly<Record<string, string | undefined>>;

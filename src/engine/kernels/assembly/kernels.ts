@@ -300,9 +300,13 @@ export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: 
 // exp(x) for four lanes: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-7 polynomial
 // (Cephes' expf coefficients, ~1 ulp), 2^n built in the exponent bits. The clamp keeps 2^n a
 // normal float: exp saturates at e^88 and at e^-87 instead of overflowing or going to zero.
+// pmin/pmax and the round-by-adding-1.5·2^23 trick are single instructions, where min/max
+// (NaN-propagating), nearest and trunc_sat each expand to several on x64.
 @inline function expv(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12582912.0); // 1.5·2^23: adding it rounds to an integer in the low bits
+  const shifted = madd(x, f32x4.splat(1.44269504088896341), magic);
+  const n = f32x4.sub(shifted, magic);
   let r = madd(n, f32x4.splat(-0.693359375), x);
   r = madd(n, f32x4.splat(2.12194440e-4), r);
   let p = f32x4.splat(1.9875691500e-4);
@@ -312,7 +316,8 @@ export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: 
   p = madd(p, r, f32x4.splat(1.6666665459e-1));
   p = madd(p, r, f32x4.splat(5.0000001201e-1));
   p = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // The integer n sits in the low mantissa bits of `shifted`; move it into the exponent.
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, magic), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -346,7 +351,7 @@ const ACT_SIGMOID: i32 = 3;
 const ACT_TANH: i32 = 4;
 
 @inline function activatev(kind: i32, x: v128, alpha: v128): v128 {
-  if (kind == ACT_RELU) return f32x4.max(x, f32x4.splat(0));
+  if (kind == ACT_RELU) return f32x4.pmax(f32x4.splat(0), x); // 0 < x ? x : 0, so NaN gives 0 like the reference
   if (kind == ACT_LEAKY_RELU) return v128.bitselect(x, f32x4.mul(x, alpha), f32x4.gt(x, f32x4.splat(0)));
   if (kind == ACT_SIGMOID) return sigmoidv(x);
   if (kind == ACT_TANH) return tanhv(x);
