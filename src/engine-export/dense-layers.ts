@@ -1,20 +1,11 @@
 // The engine-neutral description of a trained feed-forward network that exporters consume: the
 // engine's `describeDenseLayers(model)` produces it, ONNX export and tests read it.
 
-export type DenseActivation = 'identity' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax';
+import type { DenseActivation, DenseLayerDescription } from '../engine/describe';
+
+export type { DenseActivation, DenseLayerDescription };
 
 export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['identity', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'];
-
-export interface DenseLayerDescription {
-  inputSize: number;
-  outputSize: number;
-  /** Row-major inputSize×outputSize: weights[i * outputSize + o] connects input i to output o. */
-  weights: Float32Array;
-  bias: Float32Array;
-  activation: DenseActivation;
-  /** Negative slope of leakyRelu; ignored by the other activations. */
-  alpha?: number;
-}
 
 /** Default negative slope when a leakyRelu layer carries no alpha (the ONNX LeakyRelu default). */
 export const DEFAULT_LEAKY_RELU_ALPHA = 0.01;

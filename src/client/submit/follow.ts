@@ -4,19 +4,12 @@
 import axios from 'axios';
 import { HornError } from '../../common/errors';
 import type { ApplicationReport, ResourceManagerClient } from '../../hadoop/rm-rest/client';
+import type { AmStatusDocument } from '../../appmaster/status';
 import { RESULT_MARKER, type JobResult } from '../../launch/contract';
 import type { ProgressView } from '../progress';
 
-/** What the ApplicationMaster's /status.json says (the fields the client shows). */
-export interface AmStatus {
-  readonly phase?: string;
-  readonly epoch?: number;
-  readonly epochs?: number;
-  readonly loss?: number;
-  readonly accuracy?: number;
-  readonly samplesPerSecond?: number;
-  readonly progress?: number;
-}
+/** What the client shows of the ApplicationMaster's /status.json (src/appmaster/status.ts). */
+export type AmStatus = Partial<Pick<AmStatusDocument, 'phase' | 'epoch' | 'epochs' | 'loss' | 'accuracy' | 'samplesPerSecond' | 'progress'>>;
 
 export function parseResult(diagnostics: string | undefined): JobResult | undefined {
   const line = diagnostics?.split('\n').find((l) => l.startsWith(RESULT_MARKER));
