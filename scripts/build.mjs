@@ -13,10 +13,12 @@ mkdirSync(join(root, 'build'), { recursive: true });
 // WebAssembly kernels: one plain-SIMD module and one that uses relaxed-SIMD fused multiply-add;
 // the loader picks the best one the runtime validates. The source branches on asc's built-in
 // ASC_FEATURE_RELAXED_SIMD, so enabling the feature is what switches the multiply-adds to FMA.
+// Shrink level 1 stops binaryen from inlining functions that contain loops: inlined into gemm,
+// a register tile's loop ran out of vector registers in V8 and spilled (3× slower).
 const kernelSource = join(root, 'src/engine/kernels/assembly/kernels.ts');
 if (existsSync(kernelSource)) {
   const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
-  const common = [kernelSource, '--runtime', 'stub', '-O3', '--noAssert', '--importMemory', '--enable', 'simd'];
+  const common = [kernelSource, '--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '1', '--noAssert', '--importMemory', '--enable', 'simd'];
   execFileSync(process.execPath, [asc, ...common, '-o', join(root, 'build/kernels.wasm')], { stdio: 'inherit' });
   execFileSync(process.execPath, [asc, ...common, '--enable', 'relaxed-simd', '-o', join(root, 'build/kernels-relaxed.wasm')], { stdio: 'inherit' });
 }
