@@ -208,8 +208,7 @@ function packNarrowPanel(transB: bool, b: usize, dst: usize, k: i32, n: i32, j0:
 
 /**
  * Packs rows i0..i0+rows of op(A) into `dst` as k groups of MR floats (rows past `rows` are
- * zero). Without transA, A is stored m×k: the first four rows of a full strip go through 4×4
- * transposes, the other two are copied.
+ * zero). Without transA, A is stored m×k and a full strip is transposed four steps at a time.
  */
 function packStrip(transA: bool, a: usize, dst: usize, m: i32, k: i32, i0: i32, rows: i32): void {
   const group = <usize>(MR << 2);
@@ -227,19 +226,20 @@ function packStrip(transA: bool, a: usize, dst: usize, m: i32, k: i32, i0: i32, 
   const base = a + <usize>i0 * lda;
   let p = 0;
   if (rows == MR) {
-    const r4 = base + 4 * lda;
-    const r5 = base + 5 * lda;
     for (; p + 3 < k; p += 4) {
       const s = base + (<usize>p << 2);
       const d = dst + <usize>p * group;
-      // Rows 0-3 of steps p..p+3 by one transpose (16 of each 24-byte group), rows 4-5 copied.
+      // Rows 0-3 of steps p..p+3 by a 4×4 transpose (the first 16 bytes of each 24-byte
+      // group), rows 4-5 interleaved into pairs and stored 8 bytes per group.
       transpose4x4Store(v128.load(s), v128.load(s + lda), v128.load(s + 2 * lda), v128.load(s + 3 * lda), d, group);
-      for (let q = 0; q < 4; q++) {
-        const o = <usize>((p + q) << 2);
-        const dq = d + <usize>q * group;
-        store<f32>(dq, load<f32>(r4 + o), 16);
-        store<f32>(dq, load<f32>(r5 + o), 20);
-      }
+      const v4 = v128.load(s + 4 * lda);
+      const v5 = v128.load(s + 5 * lda);
+      const lo = i32x4.shuffle(v4, v5, 0, 4, 1, 5);
+      const hi = i32x4.shuffle(v4, v5, 2, 6, 3, 7);
+      v128.store64_lane(d, lo, 0, 16);
+      v128.store64_lane(d + group, lo, 1, 16);
+      v128.store64_lane(d + 2 * group, hi, 0, 16);
+      v128.store64_lane(d + 3 * group, hi, 1, 16);
     }
   }
   for (; p < k; p++) {
