@@ -33,7 +33,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { batchSeconds: 0.02, rounds: 25, json: false };
+  const options: Options = { batchSeconds: 0.005, rounds: 40, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
