@@ -69,19 +69,22 @@ let relaxedSimdVerdict: boolean | undefined;
  */
 export function relaxedSimdEnabled(): boolean {
   if (relaxedSimdVerdict !== undefined) return relaxedSimdVerdict;
-  if (!webAssembly) return false;
   const wasm = webAssembly;
-  let ok = wasm.validate(relaxedModuleBytes);
-  if (!ok) {
-    try {
-      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-      ok = wasm.validate(relaxedModuleBytes);
-    } catch {
-      ok = false;
-    }
+  relaxedSimdVerdict = wasm
+    ? enableBehindFlag(() => wasm.validate(relaxedModuleBytes), (flag) => v8.setFlagsFromString(flag), '--experimental-wasm-relaxed-simd')
+    : false;
+  return relaxedSimdVerdict;
+}
+
+/** `supported()`, or else set `flag` and ask again; a runtime that rejects the flag is unsupported. */
+export function enableBehindFlag(supported: () => boolean, setFlag: (flag: string) => void, flag: string): boolean {
+  if (supported()) return true;
+  try {
+    setFlag(flag);
+  } catch {
+    return false;
   }
-  relaxedSimdVerdict = ok;
-  return ok;
+  return supported();
 }
 
 function parseBackend(value: string | undefined): KernelBackendName | 'auto' {

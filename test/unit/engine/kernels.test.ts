@@ -1,6 +1,7 @@
 import {
   KernelArgumentError,
   KernelConfigError,
+  enableBehindFlag,
   KernelMemoryExhaustedError,
   loadKernels,
   ReferenceKernels,
@@ -264,5 +265,27 @@ describe.each(['wasm-simd', 'wasm-relaxed-simd'] as const)('%s memory', (backend
     const again = kernels.alloc(200 * 1024);
     expect(again.length).toBe(200 * 1024);
     expect(view.length).toBe(128 * 1024); // still attached
+  });
+});
+
+describe('enabling relaxed SIMD behind a V8 flag', () => {
+  test('a runtime that validates already is not touched', () => {
+    const setFlag = jest.fn();
+    expect(enableBehindFlag(() => true, setFlag, '--x')).toBe(true);
+    expect(setFlag).not.toHaveBeenCalled();
+  });
+
+  test('the flag is set once and the answer after it counts', () => {
+    let enabled = false;
+    const setFlag = jest.fn((flag: string) => {
+      enabled = flag === '--experimental-wasm-relaxed-simd';
+    });
+    expect(enableBehindFlag(() => enabled, setFlag, '--experimental-wasm-relaxed-simd')).toBe(true);
+    expect(setFlag).toHaveBeenCalledTimes(1);
+    expect(enableBehindFlag(() => false, () => undefined, '--x')).toBe(false);
+  });
+
+  test('a runtime that rejects the flag has no relaxed SIMD', () => {
+    expect(enableBehindFlag(() => false, () => { throw new Error('unknown flag'); }, '--x')).toBe(false);
   });
 });
