@@ -1,6 +1,6 @@
 // GFLOPS of the three matrix products of training at the shapes of a 784-500-500-10 MLP with
 // batch 128, for every kernel backend this runtime supports, measured in one process so the
-// ratios are comparable. Run: bash bench/run-kernels.sh [--batch-seconds S] [--rounds R] [--json]
+// ratios are comparable. Run: bash bench/run-kernels.sh [--batch-seconds S] [--rounds R] [--budget-seconds S] [--json]
 
 import { loadKernels, supportedKernelBackends, type KernelBackendName, type Kernels } from '../src/engine/kernels';
 
@@ -26,22 +26,28 @@ const CASES: Case[] = [
 ];
 
 interface Options {
-  /** Target length of one timed batch of calls. */
+  /** Target length of one timed batch of calls (a batch is at least one call). */
   batchSeconds: number;
+  /** Most batches per backend and shape. */
   rounds: number;
+  /** Time budget per backend and shape; rounds stop early once it is spent (after 5). */
+  budgetSeconds: number;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { batchSeconds: 0.005, rounds: 40, json: false };
+  const options: Options = { batchSeconds: 0.002, rounds: 200, budgetSeconds: 1, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
     else if (arg === '--batch-seconds') options.batchSeconds = Number(argv[++i]);
     else if (arg === '--rounds') options.rounds = Number(argv[++i]);
-    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --json)`);
+    else if (arg === '--budget-seconds') options.budgetSeconds = Number(argv[++i]);
+    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --budget-seconds S, --json)`);
   }
-  if (!(options.batchSeconds > 0) || !(options.rounds >= 1)) throw new Error('bench/kernels: --batch-seconds and --rounds must be positive');
+  if (!(options.batchSeconds > 0) || !(options.rounds >= 1) || !(options.budgetSeconds > 0)) {
+    throw new Error('bench/kernels: --batch-seconds, --rounds and --budget-seconds must be positive');
+  }
   return options;
 }
 
@@ -77,8 +83,8 @@ interface Timing {
 
 /**
  * Seconds per call for each backend. Rounds interleave the backends, so a burst of load from
- * other processes hits them alike; the best batch is the figure (the least disturbed one) and
- * the median shows how disturbed the machine was.
+ * other processes hits them alike; short batches make it likely that some run undisturbed.
+ * The best batch is the figure, and the median shows how disturbed the machine was.
  */
 function timeCase(c: Case, runs: { kernels: Kernels; x: Operands }[], options: Options): Timing[] {
   const calls = runs.map(({ kernels, x }) => {
@@ -91,8 +97,14 @@ function timeCase(c: Case, runs: { kernels: Kernels; x: Operands }[], options: O
     }
   });
   const samples: number[][] = runs.map(() => []);
+  const spent = runs.map(() => 0);
   for (let r = 0; r < options.rounds; r++) {
-    runs.forEach(({ kernels, x }, i) => samples[i].push(batch(kernels, c, x, calls[i]) / calls[i]));
+    runs.forEach(({ kernels, x }, i) => {
+      if (r >= 5 && spent[i] >= options.budgetSeconds) return;
+      const elapsed = batch(kernels, c, x, calls[i]);
+      spent[i] += elapsed;
+      samples[i].push(elapsed / calls[i]);
+    });
   }
   return samples.map((s) => {
     const sorted = [...s].sort((p, q) => p - q);
@@ -149,7 +161,7 @@ async function main(): Promise<void> {
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(`kernel GFLOPS, one core, fp32, GFLOPS = 2·M·N·K/s; best of ${options.rounds} interleaved batches of ~${options.batchSeconds * 1000} ms (median in brackets); node ${process.version}`);
+  console.log(`kernel GFLOPS, one core, fp32, GFLOPS = 2·M·N·K/s; best of up to ${options.rounds} interleaved batches of ≥1 call and ~${options.batchSeconds * 1000} ms, ≤${options.budgetSeconds} s per cell (median in brackets); node ${process.version}`);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const [i, row] of rows.entries()) {

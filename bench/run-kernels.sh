@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kernel benchmark: compiles the WebAssembly kernels if they are missing or stale, bundles
-# bench/kernels.ts and runs it. Arguments go to the benchmark (--batch-seconds S, --rounds R, --json).
+# bench/kernels.ts and runs it. Arguments go to the benchmark (--batch-seconds S, --rounds R, --budget-seconds S, --json).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src=src/engine/kernels/assembly/kernels.ts
