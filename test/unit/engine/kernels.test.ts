@@ -88,6 +88,27 @@ describe.each(BACKENDS)('%s kernels', (backend) => {
       }
     });
 
+    test('60 random shapes up to 40×40×40 match the reference', () => {
+      const random = rng(4242);
+      const size = (): number => 1 + Math.floor(random() * 40);
+      for (let t = 0; t < 60; t++) {
+        const [m, k, n] = [size(), size(), size()];
+        const a = filled(kernels, m * k, random);
+        const b = filled(kernels, k * n, random);
+        const c = filled(kernels, m * n, random);
+        const expected = copyOf(c);
+        const accumulate = random() < 0.5;
+        kernels[product](a, b, c, m, k, n, accumulate);
+        reference[product](a, b, expected, m, k, n, accumulate);
+        try {
+          expectClose(c, expected, m * n, 1e-5, 1e-5);
+        } catch (error) {
+          throw new Error(`${m}×${k}×${n} accumulate=${accumulate}: ${(error as Error).message}`);
+        }
+        for (const x of [a, b, c]) kernels.free(x);
+      }
+    });
+
     test('operands may be subarrays at any float offset, and k = 0 gives zeros', () => {
       const random = rng(7);
       const [m, k, n] = [6, 11, 9];
