@@ -1,7 +1,6 @@
 // A worker container: reads its data from HDFS, trains, evaluates, writes the model to HDFS
 // atomically, and reports to the ApplicationMaster over the authenticated wire channel.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { HornError, describeError } from '../common/errors';
 import { serializeModel } from '../engine';
 import { Credentials } from '../hadoop/security';
@@ -38,7 +37,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
       train: job.train,
       test: job.test,
       readOptions: job.readOptions,
-      resolveNeuronFile: (file) => join(process.cwd(), job.userFiles[file] ?? file),
+      // The client staged user neurons as CommonJS under the names the staged job gives them.
+      neuronDir: process.cwd(),
       metadata: { applicationId: job.applicationId },
       onPhase: (phase) => {
         log(phase);

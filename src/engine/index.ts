@@ -12,7 +12,7 @@ export { validateModelSpec, validateOptimizerSpec, DEFAULT_OPTIMIZER } from './s
 export type { ModelSpec, LayerSpec, OptimizerSpec, ScheduleSpec, Activation, Cost, InitKind, NeuronReference } from './spec';
 export { Neuron, isNeuronClass } from './neuron';
 export type { NeuronClass, ForwardMessage, BackwardMessage } from './neuron';
-export { loadNeuronClass } from './neuron-loader';
+export { loadNeuronClass, toCommonJs } from './neuron-loader';
 export { Rng } from './rng';
 export { xavierUniform, heNormal } from './init';
 export { saveModel, loadModel, readModelFile, serializeModel, parseModelFile, modelFromParsed, crc32, MODEL_MAGIC, MODEL_FORMAT_VERSION } from './format';

@@ -23,10 +23,7 @@ export function loadNeuronClass(file: string, exportName?: string, baseDir = pro
   } catch (err) {
     throw new NeuronLoadError(path, exportName, (err as Error).message);
   }
-  let code = source;
-  if (/\.[cm]?ts$/.test(path) || /\.mjs$/.test(path) || /^\s*(import|export)\s/m.test(source)) {
-    code = transpile(path, source, exportName);
-  }
+  const code = toCommonJs(path, source, exportName);
   const module = { exports: {} as Record<string, unknown> };
   const nodeRequire = createRequire(path);
   const requireShim = (id: string): unknown => (ENGINE_SPECIFIER.test(id) ? neuronApi : nodeRequire(id));
@@ -38,6 +35,15 @@ export function loadNeuronClass(file: string, exportName?: string, baseDir = pro
     throw new NeuronLoadError(path, exportName, `evaluating the module failed: ${(err as Error).message}`);
   }
   return pickExport(path, module.exports, exportName);
+}
+
+/**
+ * The neuron file as CommonJS: TypeScript and ES modules are transpiled (which needs esbuild, so
+ * `horn submit` does it on the edge node before staging), CommonJS is returned as it is.
+ */
+export function toCommonJs(path: string, source: string, exportName?: string): string {
+  if (/\.[cm]?ts$/.test(path) || /\.mjs$/.test(path) || /^\s*(import|export)\s/m.test(source)) return transpile(path, source, exportName);
+  return source;
 }
 
 function transpile(path: string, source: string, exportName: string | undefined): string {

@@ -1,10 +1,9 @@
 // One training run of a job: read the training set, train, evaluate on the test set. The same
 // code runs in `horn train --local` (local files) and in a YARN worker (HDFS through WebHDFS);
 // only the ByteSource differs.
-import { createModel, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
+import { createModel, modelSpecFromJob, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
 import { newStats, readBatches, type ByteSource, type DatasetSpec, type ReadOptions, type ReadStats } from '../data';
 import type { JobSpec } from '../job';
-import { engineModelSpec } from './engine-spec';
 
 export interface TrainingRun {
   readonly spec: JobSpec;
@@ -12,8 +11,8 @@ export interface TrainingRun {
   readonly train: DatasetSpec;
   readonly test?: DatasetSpec;
   readonly readOptions: ReadOptions;
-  /** Where user neuron files named in the job are found. */
-  readonly resolveNeuronFile?: (file: string) => string;
+  /** The directory user neuron files named in the job are relative to. */
+  readonly neuronDir: string;
   readonly onProgress?: (progress: RunProgress) => void;
   readonly onPhase?: (phase: 'reading' | 'training' | 'evaluating') => void;
   readonly signal?: AbortSignal;
@@ -38,7 +37,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   run.onPhase?.('reading');
   const trainStats = newStats();
   const trainSet = await readAll(run.source, run.train, options, trainStats);
-  const model = await createModel(engineModelSpec(spec, run.resolveNeuronFile), { metadata: { job: spec.name, normalize: spec.input.normalize, ...run.metadata } });
+  const model = await createModel(modelSpecFromJob(spec.model, spec.training, run.neuronDir), { metadata: { job: spec.name, normalize: spec.input.normalize, ...run.metadata } });
   run.onPhase?.('training');
   const trainer = new Trainer(model, {
     epochs: spec.training.epochs,

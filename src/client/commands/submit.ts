@@ -8,6 +8,7 @@ import { HornError } from '../../common/errors';
 import type { ApplicationReport } from '../../hadoop/rm-rest/client';
 import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, resolveLocalPath, type JobSpec } from '../../job';
 import { primaryPath, type DatasetSpec } from '../../data';
+import { toCommonJs } from '../../engine';
 import { RESOURCE, type JobResult, type StagedJob } from '../../launch/contract';
 import { createClientContext, type ClientContext } from '../context';
 import { ProgressPrinter } from '../progress';
@@ -58,7 +59,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
     version: 1,
     applicationId,
     user: ctx.user,
-    spec,
+    spec: withStagedNeurons(spec, userFiles),
     train: train.dataset,
     test,
     readOptions: train.options,
@@ -141,13 +142,24 @@ interface UserFile {
   readonly bytes: Buffer;
 }
 
+/**
+ * User neuron files, as CommonJS: containers have no TypeScript compiler, so TypeScript and ES
+ * modules are transpiled here, on the edge node.
+ */
 function readUserFiles(spec: JobSpec, baseDir: string): UserFile[] {
   const names = [...new Set(spec.model.layers.flatMap((l) => (l.neuron ? [l.neuron.file] : [])))];
   return names.map((jobName, i) => {
     const path = resolveLocalPath(baseDir, jobName);
     if (!existsSync(path)) throw new HornError(`neuron file ${jobName} (${path}) does not exist`, 'input', { field: 'model.layers[].neuron.file', file: path });
-    return { jobName, stagedName: `${RESOURCE.userCode}-${i}-${basename(path)}`, bytes: readFileSync(path) };
+    const code = toCommonJs(path, readFileSync(path, 'utf8'));
+    return { jobName, stagedName: `${RESOURCE.userCode}-${i}-${basename(path).replace(/\.[cm]?[jt]s$/, '')}.js`, bytes: Buffer.from(code) };
   });
+}
+
+/** The job as staged: neuron files renamed to their staged CommonJS copies. */
+function withStagedNeurons(spec: JobSpec, files: readonly UserFile[]): JobSpec {
+  const staged = new Map(files.map((f) => [f.jobName, f.stagedName]));
+  return { ...spec, model: { ...spec.model, layers: spec.model.layers.map((l) => (l.neuron ? { ...l, neuron: { ...l.neuron, file: staged.get(l.neuron.file) ?? l.neuron.file } } : l)) } };
 }
 
 export function describeOutcome(o: SubmitOutcome): string {

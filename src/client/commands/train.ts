@@ -6,7 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import { localFiles } from '../../data';
 import { saveModel } from '../../engine';
-import { datasetFor, expandOutputPath, loadJobFile, resolveLocalPath } from '../../job';
+import { datasetFor, expandOutputPath, loadJobFile } from '../../job';
 import { runTraining } from '../../training/run';
 import { ProgressPrinter } from '../progress';
 
@@ -50,7 +50,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     train: train.dataset,
     test: hasTest ? datasetFor(spec, 'test', mode).dataset : undefined,
     readOptions: train.options,
-    resolveNeuronFile: (file) => resolveLocalPath(baseDir, file),
+    neuronDir: baseDir,
     onPhase: (phase) => printer.update({ state: phase }),
     onProgress: (p) =>
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
