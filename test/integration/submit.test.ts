@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCluster, waitFor } from '../support/cluster';
@@ -85,6 +85,16 @@ describe('horn submit', () => {
     const app = await cluster.rm.getApplication(applicationId!);
     expect(app).toMatchObject({ state: 'FINISHED', finalStatus: 'SUCCEEDED', applicationType: 'HORN', progress: 100 });
     expect(await stagingOf(applicationId!)).toBe(false);
+  });
+
+  test('a job with a user-written TypeScript neuron trains on YARN (transpiled and staged by the client)', async () => {
+    copyFileSync(join(__dirname, '..', '..', 'examples', 'neurons', 'sigmoid-neuron.ts'), join(jobs, 'sigmoid-neuron.ts'));
+    const body = smallJob('it-neuron', 1).replace('- { size: 64, activation: relu }', '- { size: 8, activation: sigmoid, neuron: { file: sigmoid-neuron.ts, class: SigmoidNeuron } }');
+    const result = await runHorn(['submit', job('neuron', body), '--json']);
+    expect(result.code).toBe(0);
+    const outcome = JSON.parse(result.stdout);
+    expect(outcome.finalStatus).toBe('SUCCEEDED');
+    expect(outcome.result.testAccuracy).toBeGreaterThan(0.5);
   });
 
   test('a failing worker: exit 1, diagnostics name container, host, exit status and stderr; staging removed', async () => {
