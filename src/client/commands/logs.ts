@@ -172,7 +172,8 @@ export async function discoverContainers(rm: ResourceManagerClient, nm: NodeMana
           ids.map(async (id) => {
             const known = found.get(id);
             if (known) return known;
-            for (const node of hosting) if ((await nm.logFiles(node, id)) !== undefined) return { containerId: id, nodeHttpAddress: node, am: false };
+            // An NM that knows the application answers 200 with no files for ids it never ran.
+            for (const node of hosting) if (((await nm.logFiles(node, id)) ?? []).length > 0) return { containerId: id, nodeHttpAddress: node, am: false };
             return undefined;
           }),
         );
