@@ -1,0 +1,61 @@
+import { describeFailure, exitMeaning, tailLines } from '../../../src/appmaster/diagnostics';
+import { hostsByLocalBytes, preferredHost } from '../../../src/appmaster/placement';
+import { AmStatus } from '../../../src/appmaster/status';
+import { renderPage } from '../../../src/appmaster/http';
+
+describe('placement', () => {
+  const blocks = [
+    { offset: 0, length: 100, hosts: ['node1.test', 'node2.test'] },
+    { offset: 100, length: 100, hosts: ['node2.test', 'node3.test'] },
+    { offset: 200, length: 40, hosts: ['node3.test', 'node1.test'] },
+  ];
+  test('orders hosts by the bytes of the input they hold', () => {
+    expect(hostsByLocalBytes(blocks)).toEqual([
+      { host: 'node2.test', bytes: 200 },
+      { host: 'node1.test', bytes: 140 },
+      { host: 'node3.test', bytes: 140 },
+    ]);
+  });
+  test('prefers the best host YARN can schedule on', () => {
+    expect(preferredHost(blocks, new Set())).toBe('node2.test');
+    expect(preferredHost(blocks, new Set(['node3.test', 'node9.test']))).toBe('node3.test');
+    expect(preferredHost(blocks, new Set(['node9.test']))).toBeUndefined();
+    expect(preferredHost([], new Set())).toBeUndefined();
+  });
+});
+
+describe('failure diagnostics', () => {
+  const log = 'Container: container_1_0001_01_000002 on node2.test:8041\nLogAggregationType: LOCAL\n====\nLogType:stderr\nLogLastModifiedTime:x\nLogLength:99\nLogContents:\nline 1\n\nline 2\nError: boom\nEnd of LogType:stderr.\n';
+  test('keeps the last lines of a NodeManager log without its framing', () => {
+    expect(tailLines(log, 2)).toEqual(['line 2', 'Error: boom']);
+    expect(tailLines(log, 10)).toEqual(['line 1', 'line 2', 'Error: boom']);
+    expect(tailLines('plain\ntext\n', 5)).toEqual(['plain', 'text']);
+  });
+  test('names role, index, container, host, exit status and stderr', () => {
+    const d = describeFailure({ role: 'worker', index: 0, containerId: 'container_1_0001_01_000002', host: 'node2.test', exitStatus: 1, diagnostics: 'Exception from container-launch', stderrTail: ['Error: boom'] });
+    expect(d).toContain('worker 0 (container container_1_0001_01_000002 on node2.test) failed with exit status 1 (exit code 1)');
+    expect(d).toContain('NodeManager diagnostics: Exception from container-launch');
+    expect(d).toMatch(/last lines of stderr:\n {2}Error: boom/);
+  });
+  test('explains YARN exit statuses and signals', () => {
+    expect(exitMeaning(-104)).toBe('killed: exceeded physical memory');
+    expect(exitMeaning(137)).toBe('killed by signal 9');
+    expect(exitMeaning(3)).toBe('exit code 3');
+  });
+});
+
+describe('status', () => {
+  test('progress follows the workers, reaches 1 only on success, and the page escapes names', () => {
+    const s = new AmStatus('application_1_0001', '<job>', 10, 2, 0);
+    s.workerProgress(0, { phase: 'training', epoch: 3, fraction: 0.5, samplesPerSecond: 100 });
+    s.workerProgress(1, { phase: 'training', epoch: 2, fraction: 0.25, samplesPerSecond: 50 });
+    expect(s.doc.progress).toBeCloseTo(0.02 + 0.95 * 0.375);
+    expect(s.doc.samplesPerSecond).toBe(150);
+    expect(s.doc.phase).toBe('training');
+    s.finish({ succeeded: false, diagnostics: 'worker 1 failed' });
+    expect(s.doc.progress).toBeLessThan(1);
+    expect(renderPage(s.doc)).toContain('horn: &#60;job&#62;');
+    s.finish({ succeeded: true, testAccuracy: 0.98 });
+    expect(s.doc.progress).toBe(1);
+  });
+});
