@@ -1,5 +1,9 @@
 import axios from 'axios';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testCluster, waitFor } from '../support/cluster';
 
 // The foundation: the local cluster is a real multi-node HDFS + YARN, and horn's REST clients
@@ -88,5 +92,35 @@ describe('local Hadoop cluster', () => {
     expect(printed.env.NM_HOST).toBe(nodeHost);
     expect(printed.env.HORN_IT_GREETING).toBe('hello from the client');
     expect(printed.env.HADOOP_TOKEN_FILE_LOCATION).toContain(attempt.containerId);
+  });
+});
+
+describe('scripts/cluster', () => {
+  const script = join(__dirname, '..', '..', 'scripts', 'cluster');
+  const pidsDir = join(__dirname, '..', '..', '.cluster', 'run', 'pids');
+  const pids = () => readdirSync(pidsDir).sort().map((f) => `${f}=${readFileSync(join(pidsDir, f), 'utf8').trim()}`);
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    try {
+      return { code: 0, out: execFileSync(script, args, { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      return { code: e.status, out: `${e.stdout}${e.stderr}` };
+    }
+  };
+
+  test('start on a running cluster does nothing and keeps every daemon', () => {
+    const before = pids();
+    const started = Date.now();
+    expect(run(['start']).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(pids()).toEqual(before);
+    expect(run(['status']).code).toBe(0);
+  });
+
+  test('stop on a stopped cluster does no harm', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'horn-cluster-'));
+    const r = run(['stop'], { HORN_CLUSTER_HOME: elsewhere });
+    expect(r.code).toBe(0);
+    expect(run(['status']).code).toBe(0); // the real cluster is untouched
   });
 });
