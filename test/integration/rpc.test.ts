@@ -7,6 +7,7 @@ import { ServerUnreachableError } from '../../src/hadoop/ipc';
 import { Credentials, TokenKind } from '../../src/hadoop/security';
 import { AMRMClient } from '../../src/hadoop/yarn';
 import { testCluster, waitFor } from '../support/cluster';
+import type { Report } from './fixtures/rpc-am';
 
 // Hadoop RPC on the real cluster: an ApplicationMaster written with src/hadoop (fixtures/rpc-am.ts)
 // is bundled, uploaded to HDFS and submitted through the RM REST API. It registers, asks for
@@ -19,19 +20,6 @@ const RM_HOST = new URL(cluster.rmUrl).hostname;
 const SCHEDULER = `${RM_HOST}:8030`;
 const STRICT_HOSTS = ['node1.test', 'node2.test'];
 
-interface Report {
-  registered?: boolean;
-  trackingUrl: string;
-  allocated: Array<{ role: string; containerId: string; host: string; locality: string; priority: number }>;
-  completed: Array<{ role?: string; containerId: string; exitStatus: number; diagnostics: string; state: string }>;
-  sleeperStatusBeforeStop?: string;
-  stopped?: boolean;
-  progressReported: number[];
-  corruptAmrm?: { errorName: string; message: string; elapsedMs: number };
-  corruptNm?: { errorName: string; message: string; elapsedMs: number };
-  finished?: boolean;
-  error?: string;
-}
 
 describe('Hadoop RPC against the real cluster', () => {
   let applicationId: string;
