@@ -18,6 +18,9 @@ export const DEFAULT_KERNEL_MEMORY_BYTES = 1024 * 1024 * 1024;
 
 const BACKENDS: readonly KernelBackendName[] = ['wasm-relaxed-simd', 'wasm-simd', 'typescript'];
 
+/** A 32-bit WebAssembly memory holds at most 65,535 pages of 64 KiB. */
+const MAX_MEMORY_BYTES = 65535 * 65536;
+
 export interface LoadKernelsOptions {
   /** A backend to use instead of the best available one; default: env HORN_KERNELS, else 'auto'. */
   backend?: KernelBackendName | 'auto';
@@ -30,8 +33,11 @@ export interface LoadKernelsOptions {
 /** The fastest kernels this runtime supports, or the backend forced by HORN_KERNELS / `options.backend`. */
 export async function loadKernels(options: LoadKernelsOptions = {}): Promise<Kernels> {
   const env = options.env ?? process.env;
-  const requested = options.backend ?? parseBackend(env.HORN_KERNELS);
+  const requested = options.backend !== undefined ? parseBackend(options.backend, 'loadKernels({ backend })') : parseBackend(env.HORN_KERNELS, 'HORN_KERNELS');
   const memoryBytes = options.memoryBytes ?? parseMemoryMegabytes(env.HORN_KERNEL_MEMORY_MB) ?? DEFAULT_KERNEL_MEMORY_BYTES;
+  if (!Number.isInteger(memoryBytes) || memoryBytes <= 0 || memoryBytes > MAX_MEMORY_BYTES) {
+    throw new KernelConfigError('loadKernels({ memoryBytes })', String(memoryBytes), `an integer number of bytes from 1 to ${MAX_MEMORY_BYTES}`);
+  }
   const backend = requested === 'auto' ? bestSupportedBackend() : requested;
   if (backend === 'typescript') return new TypeScriptKernels();
   if (!backendSupported(backend)) {
@@ -87,10 +93,10 @@ export function enableBehindFlag(supported: () => boolean, setFlag: (flag: strin
   return supported();
 }
 
-function parseBackend(value: string | undefined): KernelBackendName | 'auto' {
+function parseBackend(value: string | undefined, source: string): KernelBackendName | 'auto' {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
   if ((BACKENDS as readonly string[]).includes(value)) return value as KernelBackendName;
-  throw new KernelConfigError('HORN_KERNELS', value, `one of auto, ${BACKENDS.join(', ')}`);
+  throw new KernelConfigError(source, value, `one of auto, ${BACKENDS.join(', ')}`);
 }
 
 function parseMemoryMegabytes(value: string | undefined): number | undefined {

@@ -59,6 +59,8 @@ test('loadKernels picks relaxed SIMD by default and honours HORN_KERNELS', async
   }
   await expect(loadKernels({ env: { HORN_KERNELS: 'cuda' } })).rejects.toThrow(KernelConfigError);
   await expect(loadKernels({ env: { HORN_KERNEL_MEMORY_MB: 'lots' } })).rejects.toThrow(KernelConfigError);
+  await expect(loadKernels({ backend: 'cuda' as KernelBackendName })).rejects.toThrow(/loadKernels\(\{ backend \}\)="cuda"/);
+  await expect(loadKernels({ backend: 'wasm-simd', memoryBytes: 0 })).rejects.toThrow(KernelConfigError);
 });
 
 describe.each(BACKENDS)('%s kernels', (backend) => {
