@@ -62,6 +62,11 @@ export function reportAndExit(err: unknown): never {
 }
 
 // This module is the entry point of the `horn` bundle (bin/horn.js requires it).
+// `horn logs … | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(ExitCode.Succeeded);
+  reportAndExit(err);
+});
 main(hideBin(process.argv)).then(
   // Let stdout drain (piped JSON) before leaving; open keep-alive sockets must not keep horn alive.
   (code) => process.stdout.write('', () => process.exit(code)),
