@@ -77,6 +77,23 @@ afterAll(async () => {
   rmSync(pathDir, { recursive: true, force: true });
 });
 
+describe('wiring', () => {
+  const commands = ['submit', 'status', 'list', 'kill', 'logs', 'validate', 'train', 'eval', 'export'];
+
+  test('horn --help lists every command and the exit codes', async () => {
+    const r = await horn(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of commands) expect(r.stdout).toMatch(new RegExp(`^  horn ${c}\\b`, 'm'));
+    expect(r.stdout).toContain('Exit codes: 0 succeeded; 1 the application failed; 2 invalid input');
+  });
+
+  test.each(commands)('horn %s --help', async (c) => {
+    const r = await horn([c, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^horn ${c}\\b`));
+  });
+});
+
 describe('environment errors exit 4', () => {
   test('no HADOOP_CONF_DIR: exit 4 naming it', async () => {
     const r = await horn(['list'], { PATH: pathDir, HADOOP_USER_NAME: cluster.user });
