@@ -100,29 +100,32 @@ function tile6x8(a: usize, aStep: usize, bp: usize, k: i32, c: usize, ldc: usize
 
 /**
  * C[rows×cols] (+)= A·Bpanel for a tile of 12 rows by 4 columns, used for a last panel of at
- * most four columns (n = 10 would otherwise waste 6 of 16 columns). The rows come from two
- * strips, at a0 and a1 advancing step0 and step1 bytes per k; `bp` holds k groups of 4 floats.
+ * most four columns (n = 10 would otherwise waste 6 of 16 columns). The rows are two strips
+ * that advance `step` bytes per k, at a and a + second; `bp` holds k groups of 4 floats.
+ * Few general registers are live (one A pointer, an end pointer for the loop): with two
+ * pointers, two steps and a counter V8 spilled the B pointer and ran at half speed.
  */
-function tile12x4(a0: usize, step0: usize, a1: usize, step1: usize, bp: usize, k: i32, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool): void {
+function tile12x4(a: usize, second: usize, step: usize, bp: usize, k: i32, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
   let c8 = f32x4.splat(0), c9 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  for (let p = 0; p < k; p++) {
+  const end = bp + (<usize>k << 4);
+  while (bp < end) {
     const b = v128.load(bp);
-    c0 = madd(v128.load32_splat(a0), b, c0);
-    c1 = madd(v128.load32_splat(a0, 4), b, c1);
-    c2 = madd(v128.load32_splat(a0, 8), b, c2);
-    c3 = madd(v128.load32_splat(a0, 12), b, c3);
-    c4 = madd(v128.load32_splat(a0, 16), b, c4);
-    c5 = madd(v128.load32_splat(a0, 20), b, c5);
+    c0 = madd(v128.load32_splat(a), b, c0);
+    c1 = madd(v128.load32_splat(a, 4), b, c1);
+    c2 = madd(v128.load32_splat(a, 8), b, c2);
+    c3 = madd(v128.load32_splat(a, 12), b, c3);
+    c4 = madd(v128.load32_splat(a, 16), b, c4);
+    c5 = madd(v128.load32_splat(a, 20), b, c5);
+    const a1 = a + second;
     c6 = madd(v128.load32_splat(a1), b, c6);
     c7 = madd(v128.load32_splat(a1, 4), b, c7);
     c8 = madd(v128.load32_splat(a1, 8), b, c8);
     c9 = madd(v128.load32_splat(a1, 12), b, c9);
     c10 = madd(v128.load32_splat(a1, 16), b, c10);
     c11 = madd(v128.load32_splat(a1, 20), b, c11);
-    a0 += step0;
-    a1 += step1;
+    a += step;
     bp += 16;
   }
   const t = EDGE_TILE;
@@ -294,15 +297,19 @@ export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: 
     const cj = c + (<usize>j0 << 2);
     if (cols <= 4) {
       packNarrowPanel(transB != 0, b, panel, k, n, j0, cols);
-      for (let s = 0; s < strips; s += 2) {
-        const s1 = s + 1 < strips ? s + 1 : s;
-        const packed0 = transA && s >= fullStrips;
-        const packed1 = transA && s1 >= fullStrips;
-        const a0 = packed0 ? packedA : stripBase + <usize>s * stripStride;
-        const a1 = packed1 ? packedA : stripBase + <usize>s1 * stripStride;
-        tile12x4(a0, packed0 ? packedStep : stripStep, a1, packed1 ? packedStep : stripStep, panel, k,
+      // Pairs of strips read in place (or packed); a ragged packed strip of a transposed A
+      // advances differently from the others, so it goes alone, paired with itself.
+      const direct = transA ? fullStrips : strips;
+      let s = 0;
+      for (; s + 1 < direct; s += 2) {
+        tile12x4(stripBase + <usize>s * stripStride, stripStride, stripStep, panel, k,
           cj + <usize>(s * MR) * ldc, ldc, min(2 * MR, m - s * MR), cols, acc);
       }
+      if (s < direct) {
+        tile12x4(stripBase + <usize>s * stripStride, 0, stripStep, panel, k, cj + <usize>(s * MR) * ldc, ldc, min(MR, m - s * MR), cols, acc);
+        s++;
+      }
+      if (s < strips) tile12x4(packedA, 0, packedStep, panel, k, cj + <usize>(s * MR) * ldc, ldc, m - s * MR, cols, acc);
       continue;
     }
     packPanel(transB != 0, b, panel, k, n, j0, cols);
