@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCluster, waitFor } from '../support/cluster';
+import { hornEnv, spawnHorn, type HornRun } from '../support/horn-cli';
 
 // `horn status|list|kill|logs` against the real local cluster, run as the built `horn` binary
 // with no java on its PATH, checking exit codes and --json output. The applications are node
@@ -11,40 +11,13 @@ import { testCluster, waitFor } from '../support/cluster';
 // unescaped, so the scripts have no quotes, backticks or dollars.
 const cluster = testCluster();
 const root = join(__dirname, '..', '..');
-const hornBin = join(root, 'bin', 'horn.js');
 jest.setTimeout(240_000);
 
-interface HornRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 // A PATH with node and nothing else: the client must not need java (or anything else).
-const pathDir = mkdtempSync(join(tmpdir(), 'horn-path-'));
-symlinkSync(process.execPath, join(pathDir, 'node'));
-const baseEnv: NodeJS.ProcessEnv = {
-  PATH: pathDir,
-  HOME: process.env.HOME,
-  HADOOP_CONF_DIR: process.env.HADOOP_CONF_DIR,
-  HADOOP_USER_NAME: cluster.user,
-};
+const baseEnv: NodeJS.ProcessEnv = hornEnv({ HADOOP_USER_NAME: cluster.user });
 
 function horn(args: string[], env: NodeJS.ProcessEnv = baseEnv, onStdout?: (s: string) => void): Promise<HornRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [hornBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout);
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return spawnHorn(args, env, onStdout).done;
 }
 
 async function submit(name: string, script: string): Promise<string> {
@@ -74,7 +47,6 @@ afterAll(async () => {
     const app = await cluster.rm.getApplication(id).catch(() => undefined);
     if (app && !ended(app.state)) await cluster.rm.killApplication(id).catch(() => undefined);
   }
-  rmSync(pathDir, { recursive: true, force: true });
 });
 
 describe('wiring', () => {
@@ -96,7 +68,7 @@ describe('wiring', () => {
 
 describe('environment errors exit 4', () => {
   test('no HADOOP_CONF_DIR: exit 4 naming it', async () => {
-    const r = await horn(['list'], { PATH: pathDir, HADOOP_USER_NAME: cluster.user });
+    const r = await horn(['list'], { PATH: baseEnv.PATH, HADOOP_USER_NAME: cluster.user });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/^horn: HADOOP_CONF_DIR is not set/);
   });

@@ -85,6 +85,15 @@ describe('horn submit', () => {
     const app = await cluster.rm.getApplication(applicationId!);
     expect(app).toMatchObject({ state: 'FINISHED', finalStatus: 'SUCCEEDED', applicationType: 'HORN', progress: 100 });
     expect(await stagingOf(applicationId!)).toBe(false);
+
+    // After the end, status and logs still answer, for the AM and the worker container.
+    const status = await runHorn(['status', applicationId!, '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ state: 'FINISHED', finalStatus: 'SUCCEEDED' });
+    const logs = await runHorn(['logs', applicationId!]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/registered application_\d+_\d+; tracking URL/); // the AM's stdout
+    expect(logs.stdout).toMatch(/worker 0: done: \{"testAccuracy"/); // the worker's stdout
   });
 
   test('a job with a user-written TypeScript neuron trains on YARN (transpiled and staged by the client)', async () => {

@@ -26,17 +26,22 @@ export interface RunningHorn {
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** Starts the built `horn` command with the cluster environment and a node-only PATH. */
-export function startHorn(args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningHorn {
+/** The environment `horn` runs with in tests: the cluster's configuration and a node-only PATH. */
+export function hornEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { HOME: process.env.HOME, HADOOP_CONF_DIR: process.env.HADOOP_CONF_DIR, HADOOP_USER_NAME: process.env.HADOOP_USER_NAME, PATH: nodeOnlyPath(), ...overrides };
+}
+
+/** Starts the built `horn` command with exactly `env`; `onStdout` sees all stdout so far. */
+export function spawnHorn(args: readonly string[], env: NodeJS.ProcessEnv, onStdout?: (stdout: string) => void): RunningHorn {
   const started = Date.now();
-  const child = spawn(process.execPath, [HORN, ...args], {
-    env: { HADOOP_CONF_DIR: process.env.HADOOP_CONF_DIR, HADOOP_USER_NAME: process.env.HADOOP_USER_NAME, PATH: nodeOnlyPath(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, [HORN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const watchers: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    onStdout?.(stdout);
+  });
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     for (const w of [...watchers]) {
@@ -61,6 +66,11 @@ export function startHorn(args: readonly string[], env: NodeJS.ProcessEnv = {}):
   };
 }
 
-export function runHorn(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<HornRun> {
-  return startHorn(args, env).done;
+/** Starts `horn` with `hornEnv(overrides)`. */
+export function startHorn(args: readonly string[], overrides: NodeJS.ProcessEnv = {}): RunningHorn {
+  return spawnHorn(args, hornEnv(overrides));
+}
+
+export function runHorn(args: readonly string[], overrides: NodeJS.ProcessEnv = {}): Promise<HornRun> {
+  return startHorn(args, overrides).done;
 }
