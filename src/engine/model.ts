@@ -301,12 +301,17 @@ export class Model {
     return correct;
   }
 
+  private workspace: Float32Array | undefined;
+
   private ensureCapacity(rows: number): void {
     if (rows <= this.capacity) return;
     // Grow geometrically and carve all workspace from one allocation of kernel memory.
     const capacity = Math.max(rows, this.capacity * 2);
     const perRow = this.layers.reduce((t, l) => t + l.workspacePerRow(), 0) + this.inputSize * 2 + this.outputSize * 2;
-    let buf = this.kernels.alloc(perRow * capacity);
+    // The old workspace goes back to the kernels' fixed-size memory before the larger one is taken.
+    if (this.workspace) this.kernels.free(this.workspace);
+    this.workspace = this.kernels.alloc(perRow * capacity);
+    let buf = this.workspace;
     const take = (n: number): Float32Array => {
       const v = buf.subarray(0, n * capacity);
       buf = buf.subarray(n * capacity);
