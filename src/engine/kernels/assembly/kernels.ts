@@ -443,37 +443,28 @@ export function activateBackward(kind: i32, y: usize, dy: usize, dx: usize, leng
   else if (dx != dy) memory.copy(dx, dy, <usize>length << 2);
 }
 
+/** dst[j] += src[j] for j < n. */
+@inline function addInto(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
 export function addRowVector(x: usize, bias: usize, rows: i32, cols: i32): void {
   const ld = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const row = x + <usize>r * ld;
-    let j = 0;
-    for (; j + 3 < cols; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(row + o, f32x4.add(v128.load(row + o), v128.load(bias + o)));
-    }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      store<f32>(row + o, load<f32>(row + o) + load<f32>(bias + o));
-    }
-  }
+  for (let r = 0; r < rows; r++) addInto(x + <usize>r * ld, bias, cols);
 }
 
 export function sumRows(x: usize, out: usize, rows: i32, cols: i32, accumulate: i32): void {
   if (accumulate == 0) memory.fill(out, 0, <usize>cols << 2);
   const ld = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
-    const row = x + <usize>r * ld;
-    let j = 0;
-    for (; j + 3 < cols; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
-    }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
-    }
-  }
+  for (let r = 0; r < rows; r++) addInto(out, x + <usize>r * ld, cols);
 }
 
 /** Row-wise softmax into probs, grad = (probs − targets)·gradScale; returns Σ cross-entropy. */
