@@ -260,6 +260,74 @@ export function gemmScratchFloats(transA: i32, m: i32, k: i32): i32 {
   return NR * k + strips * MR * k;
 }
 
+// A narrow B (the output layer: n = 10) leaves the tiled kernel packing A for one or two 8-wide
+// panels, which costs as much as the product. For n ≤ DOT_MAX_N and A stored m×k, C is instead
+// computed as dot products: A's rows are read in place, B's columns are packed once as rows of a
+// zero-padded (n rounded up to 4)×k block, and each step of the inner loop multiplies 2 rows of
+// A with 4 columns of B into 8 accumulators.
+const DOT_MAX_N: i32 = 12;
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+@inline function putDot(c: usize, value: f32, accumulate: bool): void {
+  store<f32>(c, accumulate ? load<f32>(c) + value : value);
+}
+
+/** Rows i and i+1 of A (a0, a1; a1 may repeat a0 for a last odd row) by 4 packed columns of B. */
+function dot2x4(a0: usize, a1: usize, bt: usize, k: i32, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool): void {
+  const kb = <usize>k << 2;
+  const b1 = bt + kb, b2 = b1 + kb, b3 = b2 + kb;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  const end = <usize>(k & ~3) << 2;
+  for (let p: usize = 0; p < end; p += 16) {
+    const x0 = v128.load(a0 + p), x1 = v128.load(a1 + p);
+    const y0 = v128.load(bt + p), y1 = v128.load(b1 + p), y2 = v128.load(b2 + p), y3 = v128.load(b3 + p);
+    c00 = madd(x0, y0, c00); c01 = madd(x0, y1, c01); c02 = madd(x0, y2, c02); c03 = madd(x0, y3, c03);
+    c10 = madd(x1, y0, c10); c11 = madd(x1, y1, c11); c12 = madd(x1, y2, c12); c13 = madd(x1, y3, c13);
+  }
+  let s00 = hsum(c00), s01 = hsum(c01), s02 = hsum(c02), s03 = hsum(c03);
+  let s10 = hsum(c10), s11 = hsum(c11), s12 = hsum(c12), s13 = hsum(c13);
+  for (let p = end; p < kb; p += 4) {
+    const x0 = load<f32>(a0 + p), x1 = load<f32>(a1 + p);
+    const y0 = load<f32>(bt + p), y1 = load<f32>(b1 + p), y2 = load<f32>(b2 + p), y3 = load<f32>(b3 + p);
+    s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+    s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+  }
+  putDot(c, s00, accumulate);
+  if (cols > 1) putDot(c + 4, s01, accumulate);
+  if (cols > 2) putDot(c + 8, s02, accumulate);
+  if (cols > 3) putDot(c + 12, s03, accumulate);
+  if (rows < 2) return;
+  const d = c + ldc;
+  putDot(d, s10, accumulate);
+  if (cols > 1) putDot(d + 4, s11, accumulate);
+  if (cols > 2) putDot(d + 8, s12, accumulate);
+  if (cols > 3) putDot(d + 12, s13, accumulate);
+}
+
+function gemmNarrow(transB: bool, a: usize, b: usize, c: usize, m: i32, k: i32, n: i32, accumulate: bool, bt: usize): void {
+  const kb = <usize>k << 2;
+  const n4 = (n + 3) & ~3;
+  for (let j = 0; j < n4; j++) {
+    const row = bt + <usize>j * kb;
+    if (j >= n) memory.fill(row, 0, kb);
+    else if (transB) memory.copy(row, b + <usize>j * kb, kb);
+    else for (let p = 0; p < k; p++) store<f32>(row + (<usize>p << 2), load<f32>(b + ((<usize>p * <usize>n + <usize>j) << 2)));
+  }
+  const ldc = <usize>n << 2;
+  for (let i = 0; i < m; i += 2) {
+    const a0 = a + <usize>i * kb;
+    const rows = min(2, m - i);
+    const a1 = rows == 2 ? a0 + kb : a0;
+    for (let j = 0; j < n; j += 4) {
+      dot2x4(a0, a1, bt + <usize>j * kb, k, c + <usize>i * ldc + (<usize>j << 2), ldc, rows, min(4, n - j), accumulate);
+    }
+  }
+}
+
 /**
  * C(m×n) (+)= op(A)·op(B). transA: A is stored k×m (else m×k); transB: B is stored n×k (else
  * k×n). Packing makes the transposed products run the same inner loop as A·B: each 8-column
@@ -272,6 +340,11 @@ export function gemm(transA: i32, transB: i32, a: usize, b: usize, c: usize, m: 
   const acc = accumulate != 0;
   if (k <= 0) {
     if (!acc) memory.fill(c, 0, <usize>m * <usize>n * 4);
+    return;
+  }
+  if (!transA && n <= DOT_MAX_N) {
+    // gemmScratchFloats gives at least NR·k + MR·k = 14k floats here, room for the 12k of B.
+    gemmNarrow(transB != 0, a, b, c, m, k, n, acc, scratch);
     return;
   }
   const panel = scratch;
