@@ -66,16 +66,24 @@ function pick(user: At | undefined, defaults: At | undefined): At | undefined {
   return user ?? defaults;
 }
 
-function scalarSchema<T>(expected: string, accept: (v: unknown) => T | undefined, extra?: (v: T) => string | undefined): Schema<T> {
+/** `hint` may add to the expectation for the value found (e.g. a "did you mean"). */
+function scalarSchema<T>(
+  expected: string,
+  accept: (v: unknown) => T | undefined,
+  extra?: (v: T) => string | undefined,
+  hint?: (found: unknown) => string | undefined,
+): Schema<T> {
   return {
     expected,
     read(user, defaults, path, r) {
       const at = pick(user, defaults);
       if (!at) return INVALID;
       const node = at.node;
-      const value = node !== null && isScalar(node) ? accept(node.value) : undefined;
+      const raw = node !== null && isScalar(node) ? node.value : undefined;
+      const value = raw !== undefined ? accept(raw) : undefined;
       if (value === undefined) {
-        r.report(at.src, startOf(node, at.offset), path, expected, describe(node));
+        const more = hint?.(raw);
+        r.report(at.src, startOf(node, at.offset), path, more ? `${expected} ${more}` : expected, describe(node));
         return INVALID;
       }
       const problem = extra?.(value);
@@ -133,21 +141,16 @@ export function str(opts: { nonEmpty?: boolean; check?: (s: string) => string | 
 }
 
 export function oneOf<const V extends string>(values: readonly V[]): Schema<V> {
-  const expected = `one of ${values.join(', ')}`;
-  return {
-    expected,
-    read(user, defaults, path, r) {
-      const at = pick(user, defaults);
-      if (!at) return INVALID;
-      const node = at.node;
-      if (node !== null && isScalar(node) && typeof node.value === 'string' && (values as readonly string[]).includes(node.value)) {
-        return node.value as V;
-      }
-      const guess = node !== null && isScalar(node) && typeof node.value === 'string' ? didYouMean(node.value, values) : undefined;
-      r.report(at.src, startOf(node, at.offset), path, guess ? `${expected} (did you mean "${guess}"?)` : expected, describe(node));
-      return INVALID;
+  const known = values as readonly string[];
+  return scalarSchema(
+    `one of ${values.join(', ')}`,
+    (v) => (typeof v === 'string' && known.includes(v) ? (v as V) : undefined),
+    undefined,
+    (found) => {
+      const guess = typeof found === 'string' ? didYouMean(found, values) : undefined;
+      return guess ? `(did you mean "${guess}"?)` : undefined;
     },
-  };
+  );
 }
 
 export function list<T>(item: Schema<T>, opts: { minItems?: number; maxItems?: number } = {}): Schema<T[]> {
