@@ -42,6 +42,7 @@ interface AmEnvironment {
   readonly scheduler: string;
   readonly stagingDir: string;
   readonly runtimeUri: string;
+  readonly nodeUri?: string;
   readonly host: string;
 }
 
@@ -57,6 +58,7 @@ function readEnvironment(env: NodeJS.ProcessEnv): AmEnvironment {
     scheduler: need(ENV.scheduler).split(',')[0]!,
     stagingDir: need(ENV.stagingDir),
     runtimeUri: need(ENV.runtimeUri),
+    nodeUri: env[ENV.nodeUri],
     host: need('NM_HOST'),
   };
 }
@@ -109,7 +111,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const amrm = await AMRMClient.fromContainerEnvironment(env, { schedulerAddress: e.scheduler });
   const nm = new NMClient({ nmTokens: amrm.nmTokens });
   await amrm.register({ host: e.host, rpcPort: wireAddress.port, trackingUrl });
-  log(`registered ${job.applicationId}; tracking URL ${trackingUrl}; wire ${e.host}:${wireAddress.port}`);
+  log(`registered ${job.applicationId}; tracking URL ${trackingUrl}; wire ${e.host}:${wireAddress.port}; node ${process.version} at ${process.execPath}`);
 
   let finalStatus: 'SUCCEEDED' | 'FAILED' = 'FAILED';
   let diagnostics = '';
@@ -171,7 +173,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
                 [ENV.amWire]: `${e.host}:${wireAddress.port}`,
                 [ENV.workerIndex]: '0',
               },
-              commands: [containerCommand('worker', w.memoryMb)],
+              commands: [containerCommand('worker', w.memoryMb, job.spec.cluster.runtime)],
               credentials: new Credentials().addSecret(SECRET_ALIAS, secret),
             });
             view.state = 'launched';
@@ -238,6 +240,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     const out: Record<string, LocalResource> = {};
     const runtime = new URL(e.runtimeUri);
     out[RESOURCE.runtime] = await localResource(runtime.pathname, 'PRIVATE');
+    if (e.nodeUri) out[RESOURCE.node] = await localResource(new URL(e.nodeUri).pathname, 'PRIVATE');
     out[RESOURCE.job] = await localResource(`${e.stagingDir}/${RESOURCE.job}`, 'APPLICATION');
     for (const staged of Object.values(job.userFiles)) out[staged] = await localResource(`${e.stagingDir}/${staged}`, 'APPLICATION');
     return out;

@@ -28,6 +28,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   const hdfs = new WebHdfsClient({ namenodeUrls: need(ENV.namenodes).split(','), user: need(ENV.user) });
   const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} worker ${index}: ${msg}\n`);
 
+  log(`node ${process.version} at ${process.execPath}`);
   try {
     let lastSent = 0;
     const started = performance.now();

@@ -12,6 +12,8 @@ export const FORMATS = ['idx', 'csv', 'libsvm'] as const;
 export const INITS = ['auto', 'xavier', 'he'] as const;
 export const OVERWRITE = ['fail', 'overwrite', 'version'] as const;
 export const NORMALIZE = ['none', 'byte'] as const;
+/** system: NodeManagers run `node` from their PATH; ship: horn ships the client's Node.js binary. */
+export const RUNTIMES = ['system', 'ship'] as const;
 
 const path = str({ nonEmpty: true, expected: 'a non-empty path' });
 
@@ -141,6 +143,7 @@ const training = obj(
 
 const cluster = obj(
   {
+    runtime: required(oneOf(RUNTIMES)),
     am: required(resources),
     worker: required(resources),
     workers: required(int({ min: 1 })),

@@ -15,6 +15,8 @@ export const ENV = {
   stagingDir: 'HORN_STAGING_DIR',
   /** Full URI of the runtime bundle in the cache, which the AM passes on to its containers. */
   runtimeUri: 'HORN_RUNTIME_URI',
+  /** Full URI of the shipped Node.js binary in the cache, when the job ships one. */
+  nodeUri: 'HORN_NODE_URI',
   /** host:port of the ApplicationMaster's wire server, for containers. */
   amWire: 'HORN_AM_WIRE',
   workerIndex: 'HORN_WORKER_INDEX',
@@ -25,6 +27,8 @@ export const ENV = {
 /** Local resource (link) names in every horn container's working directory. */
 export const RESOURCE = {
   runtime: 'horn-runtime.js',
+  /** The shipped Node.js binary (cluster.runtime: ship). */
+  node: 'node',
   job: 'job.json',
   /** Directory of user neuron files, by the names the job gives them. */
   userCode: 'user',
@@ -54,11 +58,12 @@ export interface StagedJob {
 
 /**
  * The command a NodeManager runs for a horn role, with the V8 heap at three quarters of the
- * container's memory. No double quotes: the NM pastes it into bash -c "…" unescaped.
+ * container's memory, on the node's own Node.js or the shipped one (localized as ./node). No double quotes: the NM pastes it into bash -c "…" unescaped.
  */
-export function containerCommand(role: 'am' | 'worker', memoryMb: number): string {
+export function containerCommand(role: 'am' | 'worker', memoryMb: number, runtime: 'system' | 'ship'): string {
   const heapMb = Math.max(64, Math.floor(memoryMb * 0.75));
-  return `node --max-old-space-size=${heapMb} ${RESOURCE.runtime} ${role} 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr`;
+  const node = runtime === 'ship' ? `./${RESOURCE.node}` : 'node';
+  return `${node} --max-old-space-size=${heapMb} ${RESOURCE.runtime} ${role} 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr`;
 }
 
 /** What a finished job reports: the ApplicationMaster's final diagnostics end with a line of

@@ -106,6 +106,20 @@ describe('horn submit', () => {
     expect(outcome.result.testAccuracy).toBeGreaterThan(0.5);
   });
 
+  test('cluster.runtime: ship runs the AM and the worker on the Node.js binary horn ships through the cache', async () => {
+    const body = smallJob('it-ship', 1).replace('cluster:\n  am:', 'cluster:\n  runtime: ship\n  am:');
+    const result = await runHorn(['submit', job('ship', body), '--json']);
+    expect(result.code).toBe(0);
+    const { applicationId } = JSON.parse(result.stdout);
+    const logs = await runHorn(['logs', applicationId]);
+    // NodeManagers localize PRIVATE resources under usercache/<user>/filecache/<n>/.
+    const shipped = [...logs.stdout.matchAll(/node v\d+\.\d+\.\d+ at (\S+)/g)].map((m) => m[1]);
+    expect(shipped.length).toBe(2); // the AM and the worker
+    for (const path of shipped) expect(path).toMatch(/\/usercache\/[^/]+\/filecache\/\d+\/node$/);
+    const cached = await cluster.hdfs.listStatus(`/user/${cluster.user}/.horn/cache`);
+    expect(cached.length).toBeGreaterThanOrEqual(2); // the runtime bundle and the node binary, by content hash
+  });
+
   test('a failing worker: exit 1, diagnostics name container, host, exit status and stderr; staging removed', async () => {
     const bad = smallJob('it-bad', 1).replace(/input:[\s\S]*?model:/, `input:
   format: csv

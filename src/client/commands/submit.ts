@@ -72,7 +72,11 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
       user: ctx.user,
       applicationId,
       defaultFs: ctx.endpoints.defaultFs,
-      cached: [{ name: RESOURCE.runtime, bytes: runtime }],
+      // Reusable across applications: the runtime bundle, and the Node.js binary when shipped.
+      cached: [
+        { name: RESOURCE.runtime, bytes: runtime },
+        ...(spec.cluster.runtime === 'ship' ? [{ name: RESOURCE.node, bytes: readFileSync(process.execPath) }] : []),
+      ],
       files: [
         { name: RESOURCE.job, bytes: Buffer.from(JSON.stringify(staged)) },
         ...userFiles.map((f) => ({ name: f.stagedName, bytes: f.bytes })),

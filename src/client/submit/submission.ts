@@ -28,7 +28,7 @@ export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
     resource: { memoryMb: spec.cluster.am.memoryMb, vcores: spec.cluster.am.vcores },
     amContainerSpec: {
       localResources: i.resources,
-      command: containerCommand('am', spec.cluster.am.memoryMb),
+      command: containerCommand('am', spec.cluster.am.memoryMb, spec.cluster.runtime),
       environment: {
         [ENV.role]: 'am',
         [ENV.user]: i.user,
@@ -36,6 +36,7 @@ export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
         [ENV.scheduler]: i.schedulerAddresses.join(','),
         [ENV.stagingDir]: i.stagingDir,
         [ENV.runtimeUri]: i.resources[RESOURCE.runtime]?.uri ?? '',
+        ...(i.resources[RESOURCE.node] ? { [ENV.nodeUri]: i.resources[RESOURCE.node].uri } : {}),
       },
       credentials: { secrets: { [SECRET_ALIAS]: base64Url(i.secret) } },
     },

@@ -59,6 +59,25 @@ describe('submission', () => {
     expect(sub.amContainerSpec.command).not.toContain('"');
     expect(sub.amContainerSpec.environment?.HORN_RUNTIME_URI).toBe('hdfs://nn:8020/x');
   });
+  test('a shipped Node.js runs as ./node, found through the cache URI', () => {
+    const sub = buildSubmission({
+      applicationId: 'application_1_0002',
+      spec: spec('cluster: { runtime: ship }'),
+      user: 'alice',
+      resources: {
+        'horn-runtime.js': { uri: 'hdfs://nn:8020/r', type: 'FILE', visibility: 'PRIVATE', size: 1, timestamp: 2 },
+        node: { uri: 'hdfs://nn:8020/user/alice/.horn/cache/abc/node', type: 'FILE', visibility: 'PRIVATE', size: 3, timestamp: 4 },
+      },
+      stagingDir: '/s',
+      namenodeHttpUrls: ['http://nn:9870'],
+      schedulerAddresses: ['rm:8030'],
+      secret: new Uint8Array(32),
+    });
+    expect(sub.amContainerSpec.command).toMatch(/^\.\/node --max-old-space-size=768 horn-runtime\.js am /);
+    expect(sub.amContainerSpec.environment?.HORN_NODE_URI).toBe('hdfs://nn:8020/user/alice/.horn/cache/abc/node');
+    expect(buildSubmission({ ...{ applicationId: 'a', user: 'u', resources: {}, stagingDir: '/s', namenodeHttpUrls: [], schedulerAddresses: [], secret: new Uint8Array(1) }, spec: spec() }).amContainerSpec.command).toMatch(/^node /);
+  });
+
   test('base64url has no padding and no + or /', () => {
     expect(base64Url(Uint8Array.from([251, 255, 254]))).toBe('-__-');
   });
