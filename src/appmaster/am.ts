@@ -27,14 +27,20 @@ import { startStatusServer } from './http';
 import { preferredHost } from './placement';
 import { AmStatus } from './status';
 
-/** Bounds on every wait of the ApplicationMaster. */
-export const AM_LIMITS = {
-  heartbeatMs: 1_000,
-  allocationMs: 5 * 60_000,
-  connectMs: 3 * 60_000,
+const HEARTBEAT_MS = 1_000;
+
+/** Bounds on every wait of the ApplicationMaster, from the job's cluster.timeouts. */
+interface AmLimits {
+  readonly allocationMs: number;
+  readonly connectMs: number;
   /** A connected worker that reports nothing for this long is declared hung. */
-  silenceMs: 10 * 60_000,
-};
+  readonly silenceMs: number;
+}
+
+function limitsOf(job: StagedJob): AmLimits {
+  const t = job.spec.cluster.timeouts;
+  return { allocationMs: t.allocationSeconds * 1000, connectMs: t.connectSeconds * 1000, silenceMs: t.silenceSeconds * 1000 };
+}
 
 interface AmEnvironment {
   readonly user: string;
@@ -55,7 +61,8 @@ function readEnvironment(env: NodeJS.ProcessEnv): AmEnvironment {
   return {
     user: need(ENV.user),
     namenodes: need(ENV.namenodes).split(','),
-    scheduler: need(ENV.scheduler).split(',')[0]!,
+    // Several under RM HA; the RPC client fails over between them.
+    scheduler: need(ENV.scheduler),
     stagingDir: need(ENV.stagingDir),
     runtimeUri: need(ENV.runtimeUri),
     nodeUri: env[ENV.nodeUri],
@@ -79,6 +86,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const secret: Uint8Array = found;
   const hdfs = new WebHdfsClient({ namenodeUrls: e.namenodes, user: e.user });
   const status = new AmStatus(job.applicationId, job.spec.name, job.spec.training.epochs, 1);
+  const limits = limitsOf(job);
   const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 
   const workerDone = deferred<WorkerOutcome>();
@@ -152,7 +160,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     const worker: { container?: Container } = {};
     const allocated = deferred<void>();
     amrm.startHeartbeats({
-      intervalMs: AM_LIMITS.heartbeatMs,
+      intervalMs: HEARTBEAT_MS,
       onResult: async (r: AllocateResult) => {
         amrm.setProgress(status.doc.progress);
         for (const a of r.allocated) {
@@ -187,7 +195,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
       },
       onError: (err) => workerDone.resolve({ succeeded: false, diagnostics: `lost the ResourceManager: ${describeError(err)}` }),
     });
-    await Promise.race([allocated.promise, workerDone.promise, timeout(AM_LIMITS.allocationMs, `no container was allocated for worker 0 within ${AM_LIMITS.allocationMs / 1000} s`)]);
+    await Promise.race([allocated.promise, workerDone.promise, timeout(limits.allocationMs, `no container was allocated for worker 0 within ${limits.allocationMs / 1000} s`)]);
     return worker;
   }
 
@@ -225,10 +233,10 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
       const launchedAt = Date.now();
       const timer = setInterval(() => {
         const where = worker.container ? `worker 0 (container ${formatContainerId(worker.container.id)} on ${worker.container.nodeId.host})` : 'worker 0';
-        if (!connected && Date.now() - launchedAt > AM_LIMITS.connectMs) {
-          resolve({ succeeded: false, diagnostics: `${where} did not connect to the ApplicationMaster within ${AM_LIMITS.connectMs / 1000} s` });
-        } else if (connected && Date.now() - lastHeard > AM_LIMITS.silenceMs) {
-          resolve({ succeeded: false, diagnostics: `${where} reported nothing for ${AM_LIMITS.silenceMs / 1000} s` });
+        if (!connected && Date.now() - launchedAt > limits.connectMs) {
+          resolve({ succeeded: false, diagnostics: `${where} did not connect to the ApplicationMaster within ${limits.connectMs / 1000} s` });
+        } else if (connected && Date.now() - lastHeard > limits.silenceMs) {
+          resolve({ succeeded: false, diagnostics: `${where} reported nothing for ${limits.silenceMs / 1000} s` });
         } else return;
         clearInterval(timer);
       }, 1_000);

@@ -144,6 +144,14 @@ const training = obj(
 const cluster = obj(
   {
     runtime: required(oneOf(RUNTIMES)),
+    /** The ApplicationMaster's bounds: the job fails, with diagnostics, when one runs out. */
+    timeouts: required(
+      obj({
+        allocationSeconds: required(int({ min: 1 })),
+        connectSeconds: required(int({ min: 1 })),
+        silenceSeconds: required(int({ min: 1 })),
+      }),
+    ),
     am: required(resources),
     worker: required(resources),
     workers: required(int({ min: 1 })),

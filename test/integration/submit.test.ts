@@ -120,6 +120,19 @@ describe('horn submit', () => {
     expect(cached.length).toBeGreaterThanOrEqual(2); // the runtime bundle and the node binary, by content hash
   });
 
+  test('a worker that hangs is declared hung after cluster.timeouts.silenceSeconds: exit 1, never a hang', async () => {
+    writeFileSync(join(jobs, 'spin.js'), "const { Neuron } = require('horn');\nclass Spin extends Neuron { forward() { for (;;) {} } backward() {} }\nmodule.exports = { Spin };\n");
+    const body = smallJob('it-hang', 1)
+      .replace('- { size: 64, activation: relu }', '- { size: 4, activation: sigmoid, neuron: { file: spin.js, class: Spin } }')
+      .replace('cluster:\n  am:', 'cluster:\n  timeouts: { silenceSeconds: 5 }\n  am:');
+    const result = await runHorn(['submit', job('hang', body), '--json']);
+    expect(result.code).toBe(1);
+    const outcome = JSON.parse(result.stdout);
+    expect(outcome.finalStatus).toBe('FAILED');
+    expect(outcome.diagnostics).toMatch(/worker 0 \(container container_\d+_\d+_\d+_\d+ on node\d\.test\) reported nothing for 5 s/);
+    expect(await stagingOf(outcome.applicationId)).toBe(false);
+  });
+
   test('a failing worker: exit 1, diagnostics name container, host, exit status and stderr; staging removed', async () => {
     const bad = smallJob('it-bad', 1).replace(/input:[\s\S]*?model:/, `input:
   format: csv
