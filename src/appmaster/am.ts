@@ -2,10 +2,10 @@
 // data, launches it, relays its progress to the RM and the status page, and unregisters with the
 // true final status. Every wait is bounded; every failure ends in diagnostics that name the
 // container, host, exit status and the end of its stderr.
-import axios from 'axios';
 import { readFileSync } from 'node:fs';
 import { HornError, describeError } from '../common/errors';
 import { primaryPath } from '../data';
+import { NodeManagerLogs } from '../hadoop/nm-rest/logs';
 import { Credentials } from '../hadoop/security';
 import { WebHdfsClient } from '../hadoop/webhdfs/client';
 import {
@@ -85,6 +85,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   if (!found) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
   const secret: Uint8Array = found;
   const hdfs = new WebHdfsClient({ namenodeUrls: e.namenodes, user: e.user });
+  const nmLogs = new NodeManagerLogs(e.user, 5_000, (m) => log(m));
   const status = new AmStatus(job.applicationId, job.spec.name, job.spec.training.epochs, 1);
   const limits = limitsOf(job);
   const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
@@ -221,7 +222,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
       host: container.nodeId.host,
       exitStatus: s.exitStatus,
       diagnostics: s.diagnostics,
-      stderrTail: await stderrTail(container, containerId),
+      stderrTail: tailLines((container.nodeHttpAddress ? await nmLogs.read(container.nodeHttpAddress, containerId, 'stderr') : undefined)?.toString('utf8') ?? '', 20),
       reason: s.exitStatus === 0 ? 'exited without reporting a result' : undefined,
     };
     workerDone.resolve({ succeeded: false, diagnostics: describeFailure(failure) });
@@ -258,20 +259,6 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
       const url: URLRecord = { scheme: runtime.protocol.replace(/:$/, ''), host: runtime.hostname, port: runtime.port ? Number(runtime.port) : undefined, file: path };
       return { resource: url, size: st.length, timestamp: st.modificationTime, type: 'FILE', visibility };
     }
-  }
-}
-
-async function stderrTail(container: Container, containerId: string): Promise<string[]> {
-  if (!container.nodeHttpAddress) return [];
-  try {
-    const r = await axios.get<string>(`http://${container.nodeHttpAddress}/ws/v1/node/containerlogs/${containerId}/stderr`, {
-      timeout: 5_000,
-      responseType: 'text',
-      transformResponse: (x: string) => x,
-    });
-    return tailLines(r.data, 20);
-  } catch {
-    return [];
   }
 }
 

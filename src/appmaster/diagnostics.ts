@@ -36,11 +36,7 @@ export function describeFailure(f: ContainerFailure): string {
   return lines.join('\n');
 }
 
-/** The last `n` non-empty lines of a NodeManager log response, without its framing lines. */
+/** The last `n` non-empty lines of a log, trailing spaces trimmed. */
 export function tailLines(text: string, n: number): string[] {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('LogContents:'));
-  const endMarker = lines.findIndex((l, i) => i > start && l.startsWith('End of LogType:'));
-  const body = start >= 0 ? lines.slice(start + 1, endMarker > start ? endMarker : undefined) : lines;
-  return body.map((l) => l.replace(/\s+$/, '')).filter((l) => l.length > 0).slice(-n);
+  return text.split('\n').map((l) => l.replace(/\s+$/, '')).filter((l) => l.length > 0).slice(-n);
 }

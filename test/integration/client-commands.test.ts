@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCluster, waitFor } from '../support/cluster';
 import { hornEnv, spawnHorn, type HornRun } from '../support/horn-cli';
+import { ENDED_STATES } from '../../src/hadoop/rm-rest/client';
 
 // `horn status|list|kill|logs` against the real local cluster, run as the built `horn` binary
 // with no java on its PATH, checking exit codes and --json output. The applications are node
@@ -35,7 +36,7 @@ async function submit(name: string, script: string): Promise<string> {
   return applicationId;
 }
 
-const ended = (state: string) => ['FINISHED', 'FAILED', 'KILLED'].includes(state);
+const ended = (state: string) => ENDED_STATES.has(state);
 const started: string[] = [];
 
 beforeAll(() => {

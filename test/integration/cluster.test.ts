@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCluster, waitFor } from '../support/cluster';
+import { ENDED_STATES } from '../../src/hadoop/rm-rest/client';
 
 // The foundation: the local cluster is a real multi-node HDFS + YARN, and horn's REST clients
 // work against it.
@@ -73,7 +74,7 @@ describe('local Hadoop cluster', () => {
     // The one-liner never registers as an AM, so the attempt ends once it exits.
     const final = await waitFor('the application to end', async () => {
       const app = await cluster.rm.getApplication(applicationId);
-      return ['FINISHED', 'FAILED', 'KILLED'].includes(app.state) ? app : undefined;
+      return ENDED_STATES.has(app.state) ? app : undefined;
     }, 120_000);
     expect(final.applicationType).toBe('HORN-TEST');
 

@@ -8,6 +8,7 @@ import { Credentials, TokenKind } from '../../src/hadoop/security';
 import { AMRMClient } from '../../src/hadoop/yarn';
 import { testCluster, waitFor } from '../support/cluster';
 import type { Report } from './fixtures/rpc-am';
+import { ENDED_STATES } from '../../src/hadoop/rm-rest/client';
 
 // Hadoop RPC on the real cluster: an ApplicationMaster written with src/hadoop (fixtures/rpc-am.ts)
 // is bundled, uploaded to HDFS and submitted through the RM REST API. It registers, asks for
@@ -76,7 +77,7 @@ describe('Hadoop RPC against the real cluster', () => {
       'the RPC application to end',
       async () => {
         const app = await cluster.rm.getApplication(applicationId);
-        return ['FINISHED', 'FAILED', 'KILLED'].includes(app.state) ? app : undefined;
+        return ENDED_STATES.has(app.state) ? app : undefined;
       },
       240_000,
       1000,

@@ -1,10 +1,11 @@
 // `horn kill APP_ID`: ask the RM to kill an application and wait until it has ended.
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
-import { sleep } from '../../hadoop/http/endpoint';
+import { sleep } from '../../common/sleep';
 import { createClientContext, type ClientContext } from '../context';
 import { jsonLine } from '../format';
-import { TERMINAL_STATES, requireApplicationId } from './status';
+import { ENDED_STATES } from '../../hadoop/rm-rest/client';
+import { requireApplicationId } from './status';
 
 export interface KillArgs {
   app: string;
@@ -27,17 +28,17 @@ export interface KillOutcome {
 export async function killApplication(ctx: Pick<ClientContext, 'rm'>, appId: string, waitSeconds: number, pollMs = 500): Promise<KillOutcome> {
   const id = requireApplicationId(appId);
   const before = await ctx.rm.getApplication(id);
-  if (TERMINAL_STATES.has(before.state)) return { id, outcome: 'ended', state: before.state, finalStatus: before.finalStatus };
+  if (ENDED_STATES.has(before.state)) return { id, outcome: 'ended', state: before.state, finalStatus: before.finalStatus };
   const deadline = Date.now() + waitSeconds * 1000;
   for (let poll = 0; ; poll++) {
     // The RM answers 202 while the kill is in progress and documents repeating the PUT until it
     // answers KILLED; every few polls is enough.
     if (poll % 10 === 0) {
       const state = await ctx.rm.killApplication(id);
-      if (TERMINAL_STATES.has(state)) break;
+      if (ENDED_STATES.has(state)) break;
     }
     const now = await ctx.rm.getApplication(id);
-    if (TERMINAL_STATES.has(now.state)) break;
+    if (ENDED_STATES.has(now.state)) break;
     if (Date.now() > deadline) {
       throw new HornError(`asked the ResourceManager to kill ${id}, but it is still ${now.state} after ${waitSeconds} s`, 'timeout', { applicationId: id, state: now.state });
     }

@@ -16,7 +16,6 @@ export function requireApplicationId(value: unknown): string {
   return id;
 }
 
-export const TERMINAL_STATES: ReadonlySet<string> = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
 /** The machine-readable status: stable field names, times as ISO strings. */
 export interface ApplicationStatus {

@@ -3,7 +3,8 @@
 // accuracy while it runs.
 import axios from 'axios';
 import { HornError } from '../../common/errors';
-import type { ApplicationReport, ResourceManagerClient } from '../../hadoop/rm-rest/client';
+import { sleep } from '../../common/sleep';
+import { ENDED_STATES, type ApplicationReport, type ResourceManagerClient } from '../../hadoop/rm-rest/client';
 import type { AmStatusDocument } from '../../appmaster/status';
 import { RESULT_MARKER, type JobResult } from '../../launch/contract';
 import type { ProgressView } from '../progress';
@@ -21,7 +22,6 @@ export function parseResult(diagnostics: string | undefined): JobResult | undefi
   }
 }
 
-export const ENDED_STATES = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
 export interface FollowOptions {
   readonly intervalMs?: number;
@@ -52,7 +52,7 @@ export async function followApplication(rm: ResourceManagerClient, applicationId
       },
       app,
     );
-    await new Promise((r) => setTimeout(r, interval));
+    await sleep(interval);
   }
 }
 

@@ -15,6 +15,7 @@ import {
   ServerUnreachableError,
 } from './errors';
 import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameDecoder, splitDelimited } from './framing';
+import { sleep } from '../../common/sleep';
 import {
   CallId,
   connectionContextCodec,
@@ -82,7 +83,6 @@ interface Live {
   failed?: Error;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export class RpcConnection {
   readonly server: string;
@@ -194,7 +194,7 @@ export class RpcConnection {
         lastError = e;
       }
       if (attempt < attempts) {
-        await sleep(delay);
+        await sleep(delay, { unref: true });
         delay = Math.min(maxDelay, delay * 2);
       }
     }

@@ -2,7 +2,7 @@ import { HornError } from '../../common/errors';
 import { HadoopEndpoint, ServiceResponseError, type EndpointOptions } from '../http/endpoint';
 import type { ApplicationReport, ApplicationSubmission, ClusterNode, NewApplication, SchedulerQueue } from './types';
 
-export type * from './types';
+export * from './types';
 
 /** The ResourceManager does not know the application. */
 export class ApplicationNotFoundError extends HornError {

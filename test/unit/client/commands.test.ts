@@ -2,17 +2,15 @@ import { requestTimeoutMs } from '../../../src/client/context';
 import { formatDuration, formatFields, formatTable } from '../../../src/client/format';
 import { killApplication } from '../../../src/client/commands/kill';
 import { formatList, sortApplications } from '../../../src/client/commands/list';
+import { discoverContainers, readNewLogs, siblingContainerId } from '../../../src/client/commands/logs';
 import {
   NodeManagerLogs,
   containerBelongsTo,
-  discoverContainers,
   parseLogFileList,
-  readNewLogs,
-  siblingContainerId,
   unframeContainerLog,
   type ContainerRef,
   type LogFileInfo,
-} from '../../../src/client/commands/logs';
+} from '../../../src/hadoop/nm-rest/logs';
 import { applicationStatus, formatStatus, requireApplicationId } from '../../../src/client/commands/status';
 import type { ApplicationReport, ResourceManagerClient } from '../../../src/hadoop/rm-rest/client';
 
