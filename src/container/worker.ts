@@ -79,10 +79,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   }
 }
 
-/**
- * Writes the model under a temporary name and renames it into place, so that readers never see
- * a partial model. The overwrite policy decides what happens when the path exists.
- */
+/** Writes the model atomically; the overwrite policy decides what happens when the path exists. */
 export async function writeModel(hdfs: WebHdfsClient, job: StagedJob, bytes: Uint8Array): Promise<string> {
   let target = job.outputModel;
   const policy = job.spec.output.overwrite;
@@ -94,13 +91,8 @@ export async function writeModel(hdfs: WebHdfsClient, job: StagedJob, bytes: Uin
       target = `${job.outputModel}.v${v}`;
     }
   }
-  const dir = target.slice(0, target.lastIndexOf('/')) || '/';
-  await hdfs.mkdirs(dir);
-  const temporary = `${dir}/.${target.slice(dir.length + 1)}.${job.applicationId}.tmp`;
-  await hdfs.create(temporary, Buffer.from(bytes), { overwrite: true });
-  if (policy === 'overwrite') await hdfs.delete(target);
-  if (!(await hdfs.rename(temporary, target))) {
-    await hdfs.delete(temporary);
+  await hdfs.mkdirs(target.slice(0, target.lastIndexOf('/')) || '/');
+  if (!(await hdfs.createAtomically(target, Buffer.from(bytes), { replace: policy === 'overwrite' }))) {
     throw new HornError(`could not move the model into place at ${target}`, 'cluster', { path: target });
   }
   return target;

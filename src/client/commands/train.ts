@@ -1,6 +1,6 @@
 // `horn train --local JOB.yaml`: the job's training in this process, from local files, with the
 // same engine and training code that YARN workers run.
-import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
@@ -56,11 +56,8 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
   });
   printer.done();
-  // Write under a temporary name and rename, so a model file is never seen half written.
   mkdirSync(dirname(output), { recursive: true });
-  const temporary = `${output}.tmp-${process.pid}`;
-  await saveModel(outcome.model, temporary);
-  renameSync(temporary, output);
+  await saveModel(outcome.model, output); // atomic: a temporary file renamed into place
   return {
     job: spec.name,
     model: output,

@@ -66,11 +66,8 @@ async function ensureCached(hdfs: WebHdfsClient, user: string, file: StagedFile)
   const existing = await hdfs.stat(path);
   if (existing && existing.length === file.bytes.byteLength) return path;
   await hdfs.mkdirs(dir, '755');
-  // Upload under a unique name and rename, so a concurrent submission never localizes half a file.
-  const temporary = `${dir}/.${file.name}.${process.pid}.${Date.now()}`;
-  await hdfs.create(temporary, Buffer.from(file.bytes), { overwrite: true, permission: '644' });
-  if (!(await hdfs.rename(temporary, path))) {
-    await hdfs.delete(temporary);
+  // Atomic, so a concurrent submission never localizes half a file; if one placed it first, fine.
+  if (!(await hdfs.createAtomically(path, Buffer.from(file.bytes), { permission: '644' }))) {
     const now = await hdfs.stat(path);
     if (!now || now.length !== file.bytes.byteLength) throw new Error(`could not place ${file.name} in the cache at ${path}`);
   }

@@ -126,6 +126,22 @@ export class WebHdfsClient {
     }
   }
 
+  /**
+   * Writes under a temporary name beside `path` and renames it into place, so that no reader
+   * ever sees a partial file. With `replace`, an existing `path` is deleted just before the
+   * rename. Returns false (and removes the temporary) when HDFS refuses the rename, e.g.
+   * because `path` exists.
+   */
+  async createAtomically(path: string, data: Buffer, options: CreateOptions & { replace?: boolean } = {}): Promise<boolean> {
+    const slash = path.lastIndexOf('/');
+    const temporary = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.${process.pid}.${Date.now()}.tmp`;
+    await this.create(temporary, data, { ...options, overwrite: true });
+    if (options.replace) await this.delete(path);
+    if (await this.rename(temporary, path)) return true;
+    await this.delete(temporary);
+    return false;
+  }
+
   /** A stream of the file's bytes from `offset`, `length` bytes long (to the end when omitted). */
   async open(path: string, range: { offset?: number; length?: number } = {}): Promise<Readable> {
     const location = await this.json<{ Location: string }>('GET', path, 'OPEN', { offset: range.offset, length: range.length, noredirect: true });
