@@ -30,6 +30,8 @@ const shared = {
   format: 'cjs',
   sourcemap: 'inline',
   logLevel: 'warning',
+  // Error classes are named by their class (HornError uses new.target.name): keep the names.
+  keepNames: true,
   loader: { '.proto': 'text', '.wasm': 'binary' },
   // pino's optional transports are resolved at run time; horn logs to stdout/stderr only.
   external: ['pino-pretty'],

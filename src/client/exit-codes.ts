@@ -32,33 +32,6 @@ const BY_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   internal: ExitCode.Internal,
 };
 
-/**
- * Errors raised by modules that do not (yet) use HornError but always mean that the user's
- * input is wrong: usage of a command, a job file, a model or data file the user named, an id.
- */
-const INPUT_ERROR_NAMES = new Set([
-  'UsageError',
-  'YError', // yargs' own validation errors
-  'EvalUsageError',
-  'ExportUsageError',
-  'TrainUsageError',
-  'SubmitUsageError',
-  'JobValidationError',
-  'JobFileReadError',
-  'JobFieldError',
-  'PlaceholderError',
-  'YarnIdFormatError',
-  'ModelFormatError',
-  'ModelSpecError',
-  'ToolFileError',
-  'DataFormatError',
-  'MalformedRecordError',
-  'TooManyMalformedError',
-  'InvalidLayerDescriptionError',
-  'EvaluationLabelError',
-  'NeuronLoadError',
-]);
-
 /** Local file errors: a path on the command line or in a job file that is not there or not readable. */
 const INPUT_ERRNO_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM']);
 
@@ -69,11 +42,17 @@ export class UsageError extends HornError {
   }
 }
 
+/** Errors the user's input caused (their class says so with kind 'input'). */
+export function isInputError(err: unknown): err is HornError {
+  return err instanceof HornError && err.kind === 'input';
+}
+
 /** The exit code for anything a command throws. */
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof HornError) return BY_KIND[err.kind] ?? ExitCode.Internal;
   if (err instanceof Error) {
-    if (INPUT_ERROR_NAMES.has(err.name) || INPUT_ERROR_NAMES.has(err.constructor.name)) return ExitCode.InvalidInput;
+    // yargs' own validation errors (unknown option, missing argument).
+    if (err.name === 'YError') return ExitCode.InvalidInput;
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && INPUT_ERRNO_CODES.has(code) && 'syscall' in err) return ExitCode.InvalidInput;
   }

@@ -1,6 +1,8 @@
 // Classification scores for `horn eval`: the confusion matrix, accuracy, per-class recall and
 // precision, and a plain-text rendering. Pure functions over label arrays; no I/O.
 
+import { HornError } from '../common/errors';
+
 export interface ConfusionMatrix {
   readonly classes: number;
   /** counts[actual * classes + predicted]: rows are true labels, columns predictions. */
@@ -10,10 +12,9 @@ export interface ConfusionMatrix {
 }
 
 /** A label outside [0, classes) or label arrays of different lengths; names the sample and value. */
-export class EvaluationLabelError extends Error {
+export class EvaluationLabelError extends HornError {
   constructor(readonly field: 'actual' | 'predicted' | 'length', readonly index: number, readonly value: number, reason: string) {
-    super(field === 'length' ? reason : `${field} label of sample ${index} = ${value}: ${reason}`);
-    this.name = 'EvaluationLabelError';
+    super(field === 'length' ? reason : `${field} label of sample ${index} = ${value}: ${reason}`, 'input');
   }
 }
 

@@ -1,6 +1,7 @@
 // The engine-neutral description of a trained feed-forward network that exporters consume: the
 // engine's `describeDenseLayers(model)` produces it, ONNX export and tests read it.
 
+import { HornError } from '../common/errors';
 import type { DenseActivation, DenseLayerDescription } from '../engine/describe';
 
 export type { DenseActivation, DenseLayerDescription };
@@ -11,15 +12,14 @@ export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['identity', 'relu'
 export const DEFAULT_LEAKY_RELU_ALPHA = 0.01;
 
 /** A layer list that cannot describe a network: names the layer, the field and the value. */
-export class InvalidLayerDescriptionError extends Error {
+export class InvalidLayerDescriptionError extends HornError {
   constructor(
     readonly layerIndex: number,
     readonly field: string,
     readonly value: unknown,
     reason: string,
   ) {
-    super(`layer ${layerIndex}: ${field} = ${formatValue(value)}: ${reason}`);
-    this.name = 'InvalidLayerDescriptionError';
+    super(`layer ${layerIndex}: ${field} = ${formatValue(value)}: ${reason}`, 'input');
   }
 }
 

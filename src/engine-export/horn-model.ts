@@ -1,16 +1,16 @@
 // The model tools' view of a saved horn model: the engine loads it (its ModelFormatError names the
 // file and byte offset), and the tools take either its dense-layer description (export) or a
 // batch classifier over it (eval).
+import { HornError } from '../common/errors';
 import { describeDenseLayers, loadModel, type Model, ModelSpecError } from '../engine';
 import type { DenseLayerDescription } from './dense-layers';
 import type { BatchClassifier } from './evaluate';
 import { readToolFile } from './model-file';
 
 /** A model that loads but cannot be exported (a layer computed by a user neuron class). */
-export class ModelNotExportableError extends Error {
+export class ModelNotExportableError extends HornError {
   constructor(readonly file: string, readonly field: string, reason: string) {
-    super(`${file}: cannot export ${field}: ${reason}`);
-    this.name = 'ModelNotExportableError';
+    super(`${file}: cannot export ${field}: ${reason}`, 'input');
   }
 }
 

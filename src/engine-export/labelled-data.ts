@@ -1,6 +1,7 @@
 // Labelled batches for `horn eval` from a local IDX pair, CSV or LibSVM file, through the data
 // readers (which report malformed records with file and byte offset). Evaluation reads the whole
 // file and fails on the first malformed record: a score over silently skipped rows would mislead.
+import { HornError } from '../common/errors';
 import { stat } from 'node:fs/promises';
 import { type ByteSource, type DatasetSpec, localFiles, type Normalize, readIdxPair, readRecords } from '../data';
 import type { LabelledBatch } from './evaluate';
@@ -18,10 +19,9 @@ export type LabelledDataOptions =
   | (CommonDataOptions & { readonly format: 'libsvm'; readonly indexBase?: 0 | 1 });
 
 /** The data's feature count differs from the model's input size. */
-export class FeatureCountMismatchError extends Error {
+export class FeatureCountMismatchError extends HornError {
   constructor(readonly file: string, readonly modelInputs: number, readonly dataFeatures: number) {
-    super(`${file}: records have ${dataFeatures} features, the model takes ${modelInputs}`);
-    this.name = 'FeatureCountMismatchError';
+    super(`${file}: records have ${dataFeatures} features, the model takes ${modelInputs}`, 'input');
   }
 }
 

@@ -1,12 +1,12 @@
 // File access for the model tools (`horn export`, `horn eval`): every failure to read or write
 // names the file, so a user sees which path to fix.
+import { HornError } from '../common/errors';
 import { readFile, writeFile } from 'node:fs/promises';
 
 /** A model, data or output file that cannot be read or written; `file` is the path as given. */
-export class ToolFileError extends Error {
+export class ToolFileError extends HornError {
   constructor(readonly file: string, readonly operation: 'read' | 'write', reason: string) {
-    super(`${file}: cannot ${operation}: ${reason}`);
-    this.name = 'ToolFileError';
+    super(`${file}: cannot ${operation}: ${reason}`, 'input');
   }
 }
 

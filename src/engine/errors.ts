@@ -1,18 +1,18 @@
 // Typed errors of the engine. Each carries the context a user needs to fix the input.
 
+import { HornError } from '../common/errors';
+
 /** The model spec (or a hyper-parameter) is invalid; `field` is a dotted path such as `layers[2].dropout`. */
-export class ModelSpecError extends Error {
+export class ModelSpecError extends HornError {
   constructor(readonly field: string, readonly value: unknown, reason: string) {
-    super(`invalid model spec: ${field} = ${safeJson(value)}: ${reason}`);
-    this.name = 'ModelSpecError';
+    super(`invalid model spec: ${field} = ${safeJson(value)}: ${reason}`, 'input');
   }
 }
 
 /** A model file is malformed; `offset` is the byte offset where reading failed. */
-export class ModelFormatError extends Error {
+export class ModelFormatError extends HornError {
   constructor(readonly source: string, readonly offset: number, reason: string) {
-    super(`${source}: malformed model file at byte ${offset}: ${reason}`);
-    this.name = 'ModelFormatError';
+    super(`${source}: malformed model file at byte ${offset}: ${reason}`, 'input');
   }
 }
 
@@ -25,10 +25,9 @@ export class BatchShapeError extends Error {
 }
 
 /** A user neuron class could not be loaded from its file. */
-export class NeuronLoadError extends Error {
+export class NeuronLoadError extends HornError {
   constructor(readonly file: string, readonly exportName: string | undefined, reason: string) {
-    super(`cannot load neuron${exportName ? ` '${exportName}'` : ''} from ${file}: ${reason}`);
-    this.name = 'NeuronLoadError';
+    super(`cannot load neuron${exportName ? ` '${exportName}'` : ''} from ${file}: ${reason}`, 'input');
   }
 }
 

@@ -2,7 +2,9 @@
 // dotted field path, what the schema expected and what the file held, so a user can fix every
 // problem in one pass.
 
-export class JobFieldError extends Error {
+import { HornError } from '../common/errors';
+
+export class JobFieldError extends HornError {
   constructor(
     readonly file: string,
     readonly line: number,
@@ -12,8 +14,7 @@ export class JobFieldError extends Error {
     readonly expected: string,
     readonly found: string,
   ) {
-    super(`${file}:${line}:${column}: ${field || '(document)'}: expected ${expected}, found ${found}`);
-    this.name = 'JobFieldError';
+    super(`${file}:${line}:${column}: ${field || '(document)'}: expected ${expected}, found ${found}`, 'input');
   }
 
   toJSON(): { file: string; line: number; column: number; field: string; expected: string; found: string; message: string } {
@@ -23,17 +24,15 @@ export class JobFieldError extends Error {
 }
 
 /** Thrown by `loadJobFile` when the file is invalid; carries every error found, in file order. */
-export class JobValidationError extends Error {
+export class JobValidationError extends HornError {
   constructor(readonly file: string, readonly errors: readonly JobFieldError[]) {
-    super(`${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => e.message).join('\n')}`);
-    this.name = 'JobValidationError';
+    super(`${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n${errors.map((e) => e.message).join('\n')}`, 'input');
   }
 }
 
 /** The job file (or the defaults file) could not be read at all. */
-export class JobFileReadError extends Error {
+export class JobFileReadError extends HornError {
   constructor(readonly file: string, readonly reason: string) {
-    super(`${file}: cannot read job file: ${reason}`);
-    this.name = 'JobFileReadError';
+    super(`${file}: cannot read job file: ${reason}`, 'input');
   }
 }

@@ -5,16 +5,16 @@
 // - Local paths (`horn train --local`, neuron files) are relative to the directory of the job file.
 // - Cluster paths (`horn submit`) are HDFS paths; relative ones are relative to /user/<user>, as
 //   in every Hadoop tool.
+import { HornError } from '../common/errors';
 import { isAbsolute, join, resolve } from 'node:path';
 import { posix } from 'node:path';
 
 export const OUTPUT_PLACEHOLDERS = ['name', 'appId', 'date', 'datetime'] as const;
 export type OutputPlaceholder = (typeof OUTPUT_PLACEHOLDERS)[number];
 
-export class PlaceholderError extends Error {
+export class PlaceholderError extends HornError {
   constructor(readonly template: string, readonly placeholder: string) {
-    super(`output path "${template}": unknown placeholder {${placeholder}}; known: ${OUTPUT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`);
-    this.name = 'PlaceholderError';
+    super(`output path "${template}": unknown placeholder {${placeholder}}; known: ${OUTPUT_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`, 'input');
   }
 }
 

@@ -1,8 +1,9 @@
 // `horn eval MODEL DATA`: scores a saved model on a labelled data file and prints the accuracy
 // and the confusion matrix (rows = true class, columns = predicted class), or JSON with --json.
+import { HornError } from '../../common/errors';
 import { basename, dirname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { EXIT_INVALID_INPUT } from './validate';
+import { ExitCode, isInputError } from '../exit-codes';
 import { confusionMatrixSummary, renderConfusionMatrix, type ConfusionMatrix } from '../../engine-export/confusion-matrix';
 import type { Normalize } from '../../data';
 import { classCount, evaluateClassifier, type LabelledBatch } from '../../engine-export/evaluate';
@@ -28,10 +29,9 @@ export interface EvalArgs {
 }
 
 /** A command line that cannot be executed as given; names the option and its value. */
-export class EvalUsageError extends Error {
+export class EvalUsageError extends HornError {
   constructor(readonly option: string, readonly value: unknown, reason: string) {
-    super(value === null ? `${option}: ${reason}` : `${option} ${JSON.stringify(value)}: ${reason}`);
-    this.name = 'EvalUsageError';
+    super(value === null ? `${option}: ${reason}` : `${option} ${JSON.stringify(value)}: ${reason}`, 'input');
   }
 }
 
@@ -122,16 +122,6 @@ export function evalResultJson(r: EvalResult): string {
   return `${JSON.stringify({ model: r.model, data: r.data, format: r.format, normalize: r.normalize, seconds: r.seconds, ...confusionMatrixSummary(r.matrix) })}\n`;
 }
 
-/** Errors caused by the user's input (files, data, options): printed without a stack, exit code 2. */
-export function isEvalInputError(err: unknown): err is Error {
-  return err instanceof Error && INPUT_ERROR_NAMES.has(err.name);
-}
-
-const INPUT_ERROR_NAMES = new Set([
-  'EvalUsageError', 'ToolFileError', 'ModelFormatError', 'ModelSpecError', 'NeuronLoadError', 'MalformedRecordError', 'TooManyMalformedError',
-  'DataFormatError', 'FeatureCountMismatchError', 'EvaluationLabelError',
-]);
-
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval <model> <data>',
   describe: 'Accuracy and confusion matrix of a saved model on a labelled data file',
@@ -154,9 +144,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       const result = await runEval(args);
       process.stdout.write(args.json ? evalResultJson(result) : formatEvalResult(result));
     } catch (err) {
-      if (!isEvalInputError(err)) throw err;
+      if (!isInputError(err)) throw err;
       process.stderr.write(`horn eval: ${err.message}\n`);
-      process.exitCode = EXIT_INVALID_INPUT;
+      process.exitCode = ExitCode.InvalidInput;
     }
   },
 };

@@ -1,8 +1,9 @@
 // `horn export --onnx MODEL [-o OUT]`: converts a saved horn model into an ONNX file that any
 // ONNX runtime can serve (input `input` [batch, features], output `probabilities` after softmax).
+import { HornError } from '../../common/errors';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { EXIT_INVALID_INPUT } from './validate';
+import { ExitCode, isInputError } from '../exit-codes';
 import type { DenseLayerDescription } from '../../engine-export/dense-layers';
 import { exportDenseLayersToOnnx } from '../../engine-export/onnx';
 import { writeToolFile } from '../../engine-export/model-file';
@@ -34,10 +35,9 @@ export interface ExportIo {
 const defaultIo: ExportIo = { loadDenseLayers: loadDenseLayersFromModelFile, writeFile: writeToolFile };
 
 /** A command line that cannot be executed as given (e.g. no output format chosen). */
-export class ExportUsageError extends Error {
+export class ExportUsageError extends HornError {
   constructor(readonly option: string, reason: string) {
-    super(`${option}: ${reason}`);
-    this.name = 'ExportUsageError';
+    super(`${option}: ${reason}`, 'input');
   }
 }
 
@@ -69,11 +69,6 @@ export function formatExportResult(r: ExportResult): string {
   return `wrote ${r.output} (ONNX, ${r.layers} dense layer${r.layers === 1 ? '' : 's'}, ${r.inputSize} → ${r.outputSize}, ${r.bytes} bytes)\n`;
 }
 
-/** Errors caused by the user's input (files, options, a model that cannot be exported): exit code 2. */
-export function isExportInputError(err: unknown): err is Error {
-  return err instanceof Error && ['ExportUsageError', 'ToolFileError', 'ModelFormatError', 'ModelNotExportableError', 'NeuronLoadError', 'InvalidLayerDescriptionError'].includes(err.name);
-}
-
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export <model>',
   describe: 'Convert a saved horn model to another format (ONNX)',
@@ -89,9 +84,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       const result = await runExport(args);
       process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : formatExportResult(result));
     } catch (err) {
-      if (!isExportInputError(err)) throw err;
+      if (!isInputError(err)) throw err;
       process.stderr.write(`horn export: ${err.message}\n`);
-      process.exitCode = EXIT_INVALID_INPUT;
+      process.exitCode = ExitCode.InvalidInput;
     }
   },
 };

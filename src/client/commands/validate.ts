@@ -3,9 +3,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { JobFileReadError, JobValidationError } from '../../job/errors';
 import { loadJobFile } from '../../job/load';
+import { ExitCode } from '../exit-codes';
 
-export const EXIT_OK = 0;
-export const EXIT_INVALID_INPUT = 2;
 
 export interface ValidateArgs {
   job: string;
@@ -26,18 +25,18 @@ export function runValidate(args: ValidateArgs): ValidateOutcome {
     const stdout = args.json
       ? `${JSON.stringify({ valid: true, file: args.job, spec: loaded.spec }, null, 2)}\n`
       : `${args.job}: valid (job "${loaded.spec.name}", ${loaded.spec.model.layers.length} layers, ${loaded.spec.training.epochs} epochs)\n`;
-    return { exitCode: EXIT_OK, stdout, stderr: '' };
+    return { exitCode: ExitCode.Succeeded, stdout, stderr: '' };
   } catch (err) {
     if (err instanceof JobValidationError) {
       const lines = err.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.field || '(document)'}: expected ${e.expected}, found ${e.found}`);
       if (args.json) {
-        return { exitCode: EXIT_INVALID_INPUT, stdout: `${JSON.stringify({ valid: false, file: args.job, errors: err.errors.map((e) => e.toJSON()) }, null, 2)}\n`, stderr: '' };
+        return { exitCode: ExitCode.InvalidInput, stdout: `${JSON.stringify({ valid: false, file: args.job, errors: err.errors.map((e) => e.toJSON()) }, null, 2)}\n`, stderr: '' };
       }
-      return { exitCode: EXIT_INVALID_INPUT, stdout: '', stderr: `${lines.join('\n')}\n${args.job}: invalid (${err.errors.length} error${err.errors.length === 1 ? '' : 's'})\n` };
+      return { exitCode: ExitCode.InvalidInput, stdout: '', stderr: `${lines.join('\n')}\n${args.job}: invalid (${err.errors.length} error${err.errors.length === 1 ? '' : 's'})\n` };
     }
     if (err instanceof JobFileReadError) {
-      if (args.json) return { exitCode: EXIT_INVALID_INPUT, stdout: `${JSON.stringify({ valid: false, file: err.file, errors: [{ file: err.file, message: err.message }] })}\n`, stderr: '' };
-      return { exitCode: EXIT_INVALID_INPUT, stdout: '', stderr: `${err.message}\n` };
+      if (args.json) return { exitCode: ExitCode.InvalidInput, stdout: `${JSON.stringify({ valid: false, file: err.file, errors: [{ file: err.file, message: err.message }] })}\n`, stderr: '' };
+      return { exitCode: ExitCode.InvalidInput, stdout: '', stderr: `${err.message}\n` };
     }
     throw err;
   }

@@ -1,13 +1,13 @@
 // YARN id strings (ApplicationId/ApplicationAttemptId/ContainerId.toString) and their parsing.
+import { HornError } from '../../common/errors';
 import type { ApplicationAttemptId, ApplicationId, ContainerId } from './records';
 
-export class YarnIdFormatError extends Error {
+export class YarnIdFormatError extends HornError {
   constructor(
-    readonly kind: string,
+    readonly idKind: string,
     readonly value: string,
   ) {
-    super(`not a valid ${kind} id: ${JSON.stringify(value)}`);
-    this.name = 'YarnIdFormatError';
+    super(`not a valid ${idKind} id: ${JSON.stringify(value)}`, 'input');
   }
 }
 
