@@ -45,7 +45,6 @@ function limitsOf(job: StagedJob): AmLimits {
 interface AmEnvironment {
   readonly user: string;
   readonly namenodes: string[];
-  readonly scheduler: string;
   readonly stagingDir: string;
   readonly runtimeUri: string;
   readonly nodeUri?: string;
@@ -61,8 +60,6 @@ function readEnvironment(env: NodeJS.ProcessEnv): AmEnvironment {
   return {
     user: need(ENV.user),
     namenodes: need(ENV.namenodes).split(','),
-    // Several under RM HA; the RPC client fails over between them.
-    scheduler: need(ENV.scheduler),
     stagingDir: need(ENV.stagingDir),
     runtimeUri: need(ENV.runtimeUri),
     nodeUri: env[ENV.nodeUri],
@@ -117,7 +114,8 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const web = await startStatusServer(() => status.doc);
   const trackingUrl = `http://${e.host}:${web.port}`;
 
-  const amrm = await AMRMClient.fromContainerEnvironment(env, { schedulerAddress: e.scheduler });
+  // Reads the scheduler addresses (several under RM HA, with failover) from ENV.scheduler.
+  const amrm = await AMRMClient.fromContainerEnvironment(env);
   const nm = new NMClient({ nmTokens: amrm.nmTokens });
   await amrm.register({ host: e.host, rpcPort: wireAddress.port, trackingUrl });
   log(`registered ${job.applicationId}; tracking URL ${trackingUrl}; wire ${e.host}:${wireAddress.port}; node ${process.version} at ${process.execPath}`);

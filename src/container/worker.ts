@@ -1,6 +1,7 @@
 // A worker container: reads its data from HDFS, trains, evaluates, writes the model to HDFS
 // atomically, and reports to the ApplicationMaster over the authenticated wire channel.
 import { readFileSync } from 'node:fs';
+import { parseHostPort } from '../common/address';
 import { HornError, describeError } from '../common/errors';
 import { serializeModel } from '../engine';
 import { Credentials } from '../hadoop/security';
@@ -23,8 +24,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
   const index = Number(need(ENV.workerIndex));
   const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
   if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
-  const [amHost, amPort] = need(ENV.amWire).split(':');
-  const am = await connectWire(amHost!, Number(amPort), secret, { role: 'worker', id: String(index) });
+  const amWire = parseHostPort(need(ENV.amWire), ENV.amWire);
+  const am = await connectWire(amWire.host, amWire.port, secret, { role: 'worker', id: String(index) });
   const hdfs = new WebHdfsClient({ namenodeUrls: need(ENV.namenodes).split(','), user: need(ENV.user) });
   const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} worker ${index}: ${msg}\n`);
 

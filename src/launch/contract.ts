@@ -3,6 +3,7 @@
 // It is the contract between the three programs of a horn application. Secrets never travel
 // here: the application secret is in the YARN credentials only.
 import type { DatasetSpec, ReadOptions } from '../data';
+import { RM_SCHEDULER_ADDRESS_ENV } from '../hadoop/yarn/amrm-client';
 import type { JobSpec } from '../job';
 
 export const ENV = {
@@ -10,8 +11,8 @@ export const ENV = {
   user: 'HORN_USER',
   /** Comma-separated http://host:port of the NameNodes (WebHDFS). */
   namenodes: 'HORN_NAMENODE_HTTP',
-  /** Comma-separated host:port of the ResourceManager scheduler (several under RM HA). */
-  scheduler: 'HORN_RM_SCHEDULER',
+  /** Comma-separated host:port of the ResourceManager scheduler (several under RM HA); the AM-RM client reads it. */
+  scheduler: RM_SCHEDULER_ADDRESS_ENV,
   stagingDir: 'HORN_STAGING_DIR',
   /** Full URI of the runtime bundle in the cache, which the AM passes on to its containers. */
   runtimeUri: 'HORN_RUNTIME_URI',

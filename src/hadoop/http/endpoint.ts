@@ -146,9 +146,9 @@ export class HadoopEndpoint {
 }
 
 /** Hadoop's error bodies: {"RemoteException":{javaClassName,message}} from WebHDFS and the RM. */
-async function remoteException(response: AxiosResponse): Promise<{ className?: string; message: string }> {
+export async function remoteException(response: AxiosResponse): Promise<{ className?: string; message: string }> {
   let body: unknown = response.data;
-  if (body && typeof body === 'object' && 'pipe' in body) body = await readStream(body as NodeJS.ReadableStream);
+  if (body && typeof body === 'object' && 'pipe' in body) body = (await readStream(body as NodeJS.ReadableStream)).toString('utf8');
   if (body instanceof ArrayBuffer || Buffer.isBuffer(body)) body = Buffer.from(body as ArrayBuffer).toString('utf8');
   if (typeof body === 'string') {
     const text = body;
@@ -163,8 +163,8 @@ async function remoteException(response: AxiosResponse): Promise<{ className?: s
   return { message: JSON.stringify(body ?? '').slice(0, 500) };
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+export async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

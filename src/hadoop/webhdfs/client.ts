@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { Readable } from 'node:stream';
 import { HornError } from '../../common/errors';
-import { HadoopEndpoint, ServiceResponseError, type EndpointOptions } from '../http/endpoint';
+import { HadoopEndpoint, readStream, remoteException, ServiceResponseError, type EndpointOptions } from '../http/endpoint';
 
 // HDFS through WebHDFS (REST on the NameNode's HTTP port, data redirected to DataNodes), so that
 // no JVM and no HDFS client library is needed anywhere horn runs.
@@ -121,8 +121,8 @@ export class WebHdfsClient {
       validateStatus: () => true,
     });
     if (response.status !== 201) {
-      const remote = (response.data as { RemoteException?: { javaClassName?: string; message?: string } })?.RemoteException;
-      throw new HdfsOperationError('CREATE', path, remote?.javaClassName, remote?.message ?? `DataNode answered HTTP ${response.status}`);
+      const remote = await remoteException(response);
+      throw new HdfsOperationError('CREATE', path, remote.className, remote.className ? remote.message : `DataNode answered HTTP ${response.status}: ${remote.message}`);
     }
   }
 
@@ -147,16 +147,14 @@ export class WebHdfsClient {
     const location = await this.json<{ Location: string }>('GET', path, 'OPEN', { offset: range.offset, length: range.length, noredirect: true });
     const response = await axios.get<Readable>(location.Location, { responseType: 'stream', timeout: this.nn.timeoutMs, validateStatus: () => true });
     if (response.status !== 200) {
-      const text = await streamText(response.data);
+      const text = (await readStream(response.data)).toString('utf8');
       throw new HdfsOperationError('OPEN', path, undefined, `DataNode answered HTTP ${response.status}: ${text.slice(0, 300)}`);
     }
     return response.data;
   }
 
   async readFile(path: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.open(path)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return readStream(await this.open(path));
   }
 
   /**
@@ -234,10 +232,4 @@ export function joinPath(dir: string, name: string): string {
 
 function shortClass(javaClass: string): string {
   return javaClass.slice(javaClass.lastIndexOf('.') + 1);
-}
-
-async function streamText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

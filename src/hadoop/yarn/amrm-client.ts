@@ -23,6 +23,7 @@ import {
 import { normaliseStatus } from './records';
 import type { Container, ContainerId, ContainerStatus, FinalApplicationStatus, Resource } from './records';
 import { sleep } from '../../common/sleep';
+import { parseHostPort } from '../../common/address';
 
 export class AMRMClientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -97,11 +98,7 @@ export interface HeartbeatOptions {
 /** Environment variable horn's submitter sets in the AM container: the scheduler host:port (comma-separated under RM HA). */
 export const RM_SCHEDULER_ADDRESS_ENV = 'HORN_RM_SCHEDULER_ADDRESS';
 
-export function parseHostPort(value: string, what: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(value.trim());
-  if (!m) throw new AMRMClientError(`${what} must be host:port, got ${JSON.stringify(value)}`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
+export { parseHostPort };
 
 /** Fallback when the submitter did not pass the address: the NM's $HADOOP_CONF_DIR/yarn-site.xml, as Java AMs do. */
 async function schedulerAddressesFromConf(env: NodeJS.ProcessEnv): Promise<string[]> {
