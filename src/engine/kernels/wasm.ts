@@ -178,7 +178,9 @@ export class WasmKernels implements Kernels {
   private scratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
       if (this.scratchOffset >= 0) this.arena.release(this.scratchOffset);
+      // Reset both first: if allocate throws, the next call must not reuse the released block.
       this.scratchOffset = -1;
+      this.scratchBytes = 0;
       this.scratchOffset = this.arena.allocate(bytes);
       this.scratchBytes = bytes;
     }
