@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKernels, type Kernels } from '../src/engine/kernels';
-import { modelSpecFromJob } from '../src/engine/job-spec';
+import { modelSpecFromJob } from '../src/training/job-spec';
 import { Model, type Batch } from '../src/engine/model';
 import { loadJobFile } from '../src/job';
 import type { ModelSpec } from '../src/engine/spec';

@@ -18,7 +18,6 @@ export { xavierUniform, heNormal } from './init';
 export { saveModel, loadModel, readModelFile, serializeModel, parseModelFile, modelFromParsed, crc32, MODEL_MAGIC, MODEL_FORMAT_VERSION } from './format';
 export type { ModelFileHeader, ParsedModelFile, LoadModelOptions, SavedModelSpec, SavedLayerSpec, SavedNeuronReference } from './format';
 export { describeDenseLayers } from './describe';
-export { modelSpecFromJob, optimizerSpecFromJob } from './job-spec';
 export type { DenseLayerDescription, DenseActivation } from './describe';
 export { ModelSpecError, ModelFormatError, BatchShapeError, NeuronLoadError, NeuronProtocolError } from './errors';
 

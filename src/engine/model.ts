@@ -172,13 +172,16 @@ export class Model {
     return { ...l.params, inputSize: l.inputSize, outputSize: l.size, offset, flat: this.params.subarray(offset, end), flatGradients: this.grads.subarray(offset, end) };
   }
 
-  /** The optimizer's view of the parameters: weights decay, biases do not. */
+  /** The optimizer's view of the parameters: weights decay, biases do not. The views never change, so it is built once. */
   segments(): ParameterSegment[] {
-    return this.layers.flatMap((l) => [
+    this.optimizerSegments ??= this.layers.flatMap((l) => [
       { values: l.params.weights, gradients: l.params.gradWeights, decay: true },
       { values: l.params.bias, gradients: l.params.gradBias, decay: false },
     ]);
+    return this.optimizerSegments;
   }
+
+  private optimizerSegments: ParameterSegment[] | undefined;
 
   /** State of the dropout generator, so a checkpointed run resumes bit for bit. */
   getRandomState(): [number, number, number, number] {

@@ -60,7 +60,12 @@ export class Optimizer {
     });
   }
 
+  /** The segment list the state was last checked against (a model passes the same one every step). */
+  private stateFor: readonly ParameterSegment[] | undefined;
+
   private ensureState(segments: readonly ParameterSegment[]): void {
+    if (segments === this.stateFor) return;
+    this.stateFor = segments;
     if (this.state1.length === segments.length && segments.every((s, i) => this.state1[i].length === s.values.length)) return;
     // One allocation for all state keeps it contiguous in kernel memory.
     const total = segments.reduce((t, s) => t + s.values.length, 0);

@@ -1,8 +1,8 @@
 // Maps the `model` and `training` sections of a validated job file (src/job) onto engine specs,
 // so the local CLI and the YARN worker build identical models from one job.
 import { resolve } from 'node:path';
+import type { Activation, Cost, ModelSpec, OptimizerSpec, ScheduleSpec } from '../engine';
 import type { ModelSpec as JobModelSpec, TrainingSpec as JobTrainingSpec } from '../job';
-import type { Activation, Cost, ModelSpec, OptimizerSpec, ScheduleSpec } from './spec';
 
 const ACTIVATION: Record<JobModelSpec['layers'][number]['activation'], Activation> = {
   identity: 'identity', sigmoid: 'sigmoid', tanh: 'tanh', relu: 'relu', 'leaky-relu': 'leakyRelu', softmax: 'softmax',

@@ -1,9 +1,10 @@
 // One training run of a job: read the training set, train, evaluate on the test set. The same
 // code runs in `horn train --local` (local files) and in a YARN worker (HDFS through WebHDFS);
 // only the ByteSource differs.
-import { createModel, modelSpecFromJob, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
+import { createModel, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
 import { newStats, readBatches, type ByteSource, type DatasetSpec, type ReadOptions, type ReadStats } from '../data';
 import type { JobSpec } from '../job';
+import { modelSpecFromJob } from './job-spec';
 
 export interface TrainingRun {
   readonly spec: JobSpec;

@@ -1,10 +1,10 @@
 // The job file's model/training sections map onto engine specs that build a valid Model.
 import { join } from 'node:path';
-import { modelSpecFromJob } from '../../../src/engine/job-spec';
+import { modelSpecFromJob } from '../../../src/training/job-spec';
 import { Model } from '../../../src/engine/model';
 import { scheduledLearningRate } from '../../../src/engine/optimizer';
 import { loadJobFile } from '../../../src/job';
-import { kernels } from './helpers';
+import { kernels } from '../engine/helpers';
 
 const ROOT = join(__dirname, '../../..');
 
