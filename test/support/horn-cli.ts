@@ -6,11 +6,15 @@ import { join } from 'node:path';
 const REPO = join(__dirname, '..', '..');
 export const HORN = join(REPO, 'bin', 'horn.js');
 
+let nodeOnly: string | undefined;
+
 /** A PATH that holds `node` and nothing else: proof that horn needs no java (or anything else). */
 export function nodeOnlyPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'horn-path-'));
-  symlinkSync(process.execPath, join(dir, 'node'));
-  return dir;
+  if (!nodeOnly) {
+    nodeOnly = mkdtempSync(join(tmpdir(), 'horn-path-'));
+    symlinkSync(process.execPath, join(nodeOnly, 'node'));
+  }
+  return nodeOnly;
 }
 
 export interface HornRun {

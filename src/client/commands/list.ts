@@ -1,12 +1,11 @@
 // `horn list [--all] [--json]`: the user's HORN applications, running ones unless --all.
 import type { Argv, CommandModule } from 'yargs';
-import type { ApplicationReport } from '../../hadoop/rm-rest/client';
+import { ACTIVE_STATES, type ApplicationReport } from '../../hadoop/rm-rest/client';
+import { APPLICATION_TYPE } from '../../launch/contract';
 import { createClientContext, type ClientContext } from '../context';
 import { formatDuration, formatTable, jsonLine } from '../format';
 import { applicationStatus } from './status';
 
-export const HORN_APPLICATION_TYPE = 'HORN';
-export const ACTIVE_STATES = ['NEW', 'NEW_SAVING', 'SUBMITTED', 'ACCEPTED', 'RUNNING'] as const;
 
 export interface ListArgs {
   all: boolean;
@@ -33,7 +32,7 @@ export async function runList(ctx: Pick<ClientContext, 'rm' | 'user'>, args: Lis
   const user = args['all-users'] ? undefined : (args.user ?? ctx.user);
   const apps = sortApplications(
     await ctx.rm.listApplications({
-      applicationTypes: [HORN_APPLICATION_TYPE],
+      applicationTypes: [APPLICATION_TYPE],
       user,
       states: args.all ? undefined : ACTIVE_STATES,
       limit: args.limit,

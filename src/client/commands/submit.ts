@@ -125,15 +125,14 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
 }
 
 async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: number; vCores: number }, datasets: DatasetSpec[], outputModel: string): Promise<void> {
-  const problems = [...resourceProblems(spec, max), ...queueProblems(await ctx.rm.queues(), spec.queue)];
-  for (const d of datasets) {
-    const paths = d.format === 'idx' ? [d.images, d.labels] : [primaryPath(d)];
-    for (const p of paths) {
-      const status = await ctx.hdfs.stat(p);
-      if (!status) problems.push(`input ${p} does not exist in HDFS`);
-      else if (status.type !== 'FILE') problems.push(`input ${p} is a ${status.type.toLowerCase()}, not a file`);
-    }
-  }
+  const inputs = [...new Set(datasets.flatMap((d) => (d.format === 'idx' ? [d.images, d.labels] : [primaryPath(d)])))];
+  const [queues, statuses] = await Promise.all([ctx.rm.queues(), Promise.all(inputs.map((p) => ctx.hdfs.stat(p)))]);
+  const problems = [...resourceProblems(spec, max), ...queueProblems(queues, spec.queue)];
+  inputs.forEach((p, i) => {
+    const status = statuses[i];
+    if (!status) problems.push(`input ${p} does not exist in HDFS`);
+    else if (status.type !== 'FILE') problems.push(`input ${p} is a ${status.type.toLowerCase()}, not a file`);
+  });
   if (spec.output.overwrite === 'fail' && (await ctx.hdfs.stat(outputModel))) {
     problems.push(`output.model ${outputModel} exists and output.overwrite is fail`);
   }

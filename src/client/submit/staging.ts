@@ -4,7 +4,7 @@
 //                                                         content-addressed, localized once per node
 import { createHash } from 'node:crypto';
 import type { LocalResourceSpec } from '../../hadoop/rm-rest/client';
-import type { WebHdfsClient } from '../../hadoop/webhdfs/client';
+import type { FileStatus, WebHdfsClient } from '../../hadoop/webhdfs/client';
 
 export interface StagedFile {
   readonly name: string;
@@ -43,13 +43,12 @@ export async function stageApplication(hdfs: WebHdfsClient, plan: StagingPlan): 
   await hdfs.setPermission(dir, '700');
   const resources: Record<string, LocalResourceSpec> = {};
   for (const f of plan.cached) {
-    const path = await ensureCached(hdfs, plan.user, f);
-    resources[f.name] = await localResource(hdfs, plan.defaultFs, path, 'PRIVATE');
+    resources[f.name] = localResource(plan.defaultFs, await ensureCached(hdfs, plan.user, f), 'PRIVATE');
   }
   for (const f of plan.files) {
     const path = `${dir}/${f.name}`;
     await hdfs.create(path, Buffer.from(f.bytes), { overwrite: true, permission: '600' });
-    resources[f.name] = await localResource(hdfs, plan.defaultFs, path, 'APPLICATION');
+    resources[f.name] = localResource(plan.defaultFs, await hdfs.getFileStatus(path), 'APPLICATION');
   }
   return { stagingDir: dir, resources };
 }
@@ -59,22 +58,21 @@ export async function removeStaging(hdfs: WebHdfsClient, user: string, applicati
   return hdfs.delete(stagingDir(user, applicationId), true);
 }
 
-async function ensureCached(hdfs: WebHdfsClient, user: string, file: StagedFile): Promise<string> {
+/** The cached copy's status, uploading it when it is not there yet. */
+async function ensureCached(hdfs: WebHdfsClient, user: string, file: StagedFile): Promise<FileStatus> {
   const digest = createHash('sha256').update(file.bytes).digest('hex');
   const dir = `${hornHome(user)}/cache/${digest}`;
   const path = `${dir}/${file.name}`;
   const existing = await hdfs.stat(path);
-  if (existing && existing.length === file.bytes.byteLength) return path;
+  if (existing && existing.length === file.bytes.byteLength) return existing;
   await hdfs.mkdirs(dir, '755');
   // Atomic, so a concurrent submission never localizes half a file; if one placed it first, fine.
-  if (!(await hdfs.createAtomically(path, Buffer.from(file.bytes), { permission: '644' }))) {
-    const now = await hdfs.stat(path);
-    if (!now || now.length !== file.bytes.byteLength) throw new Error(`could not place ${file.name} in the cache at ${path}`);
-  }
-  return path;
+  await hdfs.createAtomically(path, Buffer.from(file.bytes), { permission: '644' });
+  const placed = await hdfs.stat(path);
+  if (!placed || placed.length !== file.bytes.byteLength) throw new Error(`could not place ${file.name} in the cache at ${path}`);
+  return placed;
 }
 
-async function localResource(hdfs: WebHdfsClient, defaultFs: string, path: string, visibility: LocalResourceSpec['visibility']): Promise<LocalResourceSpec> {
-  const status = await hdfs.getFileStatus(path);
-  return { uri: `${defaultFs.replace(/\/$/, '')}${path}`, type: 'FILE', visibility, size: status.length, timestamp: status.modificationTime };
+function localResource(defaultFs: string, status: FileStatus, visibility: LocalResourceSpec['visibility']): LocalResourceSpec {
+  return { uri: `${defaultFs.replace(/\/$/, '')}${status.path}`, type: 'FILE', visibility, size: status.length, timestamp: status.modificationTime };
 }

@@ -37,8 +37,9 @@ export interface ApplicationSubmission {
 }
 
 export type YarnApplicationState = 'NEW' | 'NEW_SAVING' | 'SUBMITTED' | 'ACCEPTED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
-/** States an application never leaves. */
+/** States an application never leaves, and the others. */
 export const ENDED_STATES: ReadonlySet<string> = new Set<YarnApplicationState>(['FINISHED', 'FAILED', 'KILLED']);
+export const ACTIVE_STATES: readonly YarnApplicationState[] = ['NEW', 'NEW_SAVING', 'SUBMITTED', 'ACCEPTED', 'RUNNING'];
 
 export type FinalApplicationStatus = 'UNDEFINED' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'ENDED';
 
