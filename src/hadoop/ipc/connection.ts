@@ -252,9 +252,9 @@ export class RpcConnection {
         await authenticator.authenticate(exchange, this.server);
       } catch (e) {
         if (e instanceof RpcAuthenticationError) throw e;
-        if (e instanceof RemoteException || e instanceof ConnectionError) {
-          throw new RpcAuthenticationError(this.server, authenticator.tokenKind, e instanceof RemoteException ? e.remoteMessage.split('\n', 1)[0]! : e.message, e instanceof RemoteException ? e.javaClassName : undefined, { cause: e });
-        }
+        // The server refused the token (or dropped the connection) during SASL, whatever the mechanism.
+        if (e instanceof RemoteException) throw new RpcAuthenticationError(this.server, authenticator.tokenKind, e.firstLine, e.javaClassName, { cause: e });
+        if (e instanceof ConnectionError) throw new RpcAuthenticationError(this.server, authenticator.tokenKind, e.message, undefined, { cause: e });
         throw e;
       }
       live.saslWaiter = undefined;

@@ -46,8 +46,12 @@ export class RemoteException extends IpcError {
     readonly server: string,
     readonly method: string | undefined,
   ) {
-    const firstLine = remoteMessage.split('\n', 1)[0] ?? '';
-    super(`${javaClassName}: ${firstLine} (${method ? `call ${method}` : 'connection'} to ${server}${fatal ? ', fatal' : ''})`);
+    super(`${javaClassName}: ${remoteMessage.split('\n', 1)[0] ?? ''} (${method ? `call ${method}` : 'connection'} to ${server}${fatal ? ', fatal' : ''})`);
+  }
+
+  /** The Java message's first line (the rest is the server's stack trace). */
+  get firstLine(): string {
+    return this.remoteMessage.split('\n', 1)[0] ?? '';
   }
 
   /** Simple class name, e.g. `InvalidResourceRequestException`. */

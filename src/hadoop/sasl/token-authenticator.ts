@@ -1,7 +1,7 @@
 // Hadoop SASL TOKEN authentication with DIGEST-MD5 over an IPC SaslExchange:
 // NEGOTIATE → server lists auths (TOKEN first, challenge piggybacked) → INITIATE echoing the chosen
 // SaslAuth without its challenge → SUCCESS with rspauth, which is verified.
-import { ConnectionAuthenticator, RemoteException, RpcAuthenticationError, SaslExchange } from '../ipc';
+import { ConnectionAuthenticator, RpcAuthenticationError, SaslExchange } from '../ipc';
 import { codec, hasField } from '../proto';
 import { describeToken, Token } from '../security/token';
 import { DigestMd5Error, respondToChallenge, SaslQopUnsupportedError, verifyRspauth } from './digest-md5';
@@ -100,9 +100,6 @@ export class TokenAuthenticator implements ConnectionAuthenticator {
       }
       if (e instanceof DigestMd5Error) {
         throw new RpcAuthenticationError(server, this.token.kind, `${describeToken(this.token)}: ${e.message}`, undefined, { cause: e });
-      }
-      if (e instanceof RemoteException) {
-        throw new RpcAuthenticationError(server, this.token.kind, e.remoteMessage.split('\n', 1)[0] ?? '', e.javaClassName, { cause: e });
       }
       throw e;
     }

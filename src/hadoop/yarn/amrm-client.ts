@@ -142,9 +142,6 @@ export class AMRMClient {
 
   private connect(address: { host: string; port: number }): RpcConnection {
     return new RpcConnection({
-      connectTimeoutMs: 10_000,
-      callTimeoutMs: 60_000,
-      maxConnectAttempts: 4,
       ...this.connectionOptions,
       host: address.host,
       port: address.port,

@@ -126,8 +126,6 @@ export class NMClient {
     // A new NMToken (key roll) means a new authenticated connection; the old one is closed in the background.
     if (existing) void existing.connection.close();
     const connection = new RpcConnection({
-      connectTimeoutMs: 10_000,
-      callTimeoutMs: 60_000,
       maxConnectAttempts: 3,
       ...this.options.connection,
       host: nodeId.host,
