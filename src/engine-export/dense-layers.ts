@@ -3,10 +3,11 @@
 
 import { HornError } from '../common/errors';
 import type { DenseActivation, DenseLayerDescription } from '../engine/describe';
+import { ACTIVATIONS } from '../engine/spec';
 
 export type { DenseActivation, DenseLayerDescription };
 
-export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ['identity', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'];
+export const DENSE_ACTIVATIONS: readonly DenseActivation[] = ACTIVATIONS;
 
 /** Default negative slope when a leakyRelu layer carries no alpha (the ONNX LeakyRelu default). */
 export const DEFAULT_LEAKY_RELU_ALPHA = 0.01;

@@ -1,7 +1,8 @@
 // Scores a classifier over labelled batches. The classifier is anything that maps a batch of
 // feature rows to output rows (horn's engine, or an ONNX session in tests), so the scoring has no
 // dependency on how models or data are stored.
-import { argmaxRows, type ConfusionMatrix, confusionMatrix } from './confusion-matrix';
+import { classCount, classOf } from '../engine/model';
+import { type ConfusionMatrix, confusionMatrix } from './confusion-matrix';
 
 export interface BatchClassifier {
   readonly inputSize: number;
@@ -18,17 +19,12 @@ export interface LabelledBatch {
   rows: number;
 }
 
-/** Number of classes a model with `outputSize` outputs distinguishes (one sigmoid output means two). */
-export function classCount(outputSize: number): number {
-  return outputSize === 1 ? 2 : outputSize;
-}
+export { classCount };
 
-/** Class of every row: argmax over the outputs, or output ≥ 0.5 for a single (sigmoid) output. */
+/** Class of every row, by the engine's rule: argmax over the outputs, or output ≥ 0.5 for a single (sigmoid) output. */
 export function predictedClasses(outputs: Float32Array, rows: number, outputSize: number): Int32Array {
-  if (outputSize !== 1) return argmaxRows(outputs, rows, outputSize);
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) out[r] = outputs[r] >= 0.5 ? 1 : 0;
-  return out;
+  if (outputs.length < rows * outputSize) throw new RangeError(`predictedClasses: ${outputs.length} values cannot hold ${rows}×${outputSize}`);
+  return Int32Array.from({ length: rows }, (_, r) => classOf(outputs, r, outputSize));
 }
 
 /** A batch whose shape does not fit the classifier; names the batch and the mismatching field. */

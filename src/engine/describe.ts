@@ -1,8 +1,9 @@
 // A plain description of the dense layers for exporters (ONNX). Weights are copies.
 import { ModelSpecError } from './errors';
 import type { Model } from './model';
+import type { Activation } from './spec';
 
-export type DenseActivation = 'identity' | 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'softmax';
+export type DenseActivation = Activation;
 
 export interface DenseLayerDescription {
   inputSize: number;

@@ -199,14 +199,14 @@ export class Model {
 
   /** Accuracy, mean loss and confusion matrix over batches (inference mode). */
   async evaluate(batches: Iterable<Batch> | AsyncIterable<Batch>): Promise<Evaluation> {
-    const acc = new EvaluationAccumulator(this.outputSize === 1 ? 2 : this.outputSize);
+    const acc = new EvaluationAccumulator(classCount(this.outputSize));
     for await (const b of batches) this.evaluateInto(b, acc);
     return acc.result();
   }
 
   /** Synchronous evaluation of one batch. */
   evaluateBatch(batch: Batch): Evaluation {
-    const acc = new EvaluationAccumulator(this.outputSize === 1 ? 2 : this.outputSize);
+    const acc = new EvaluationAccumulator(classCount(this.outputSize));
     this.evaluateInto(batch, acc);
     return acc.result();
   }
@@ -336,6 +336,11 @@ function resolveNeuron(l: LayerSpec, index: number, baseDir: string | undefined)
     return l.neuron;
   }
   return loadNeuronClass(l.neuron.module, l.neuron.export, baseDir);
+}
+
+/** Number of classes a model with `outputSize` outputs distinguishes (one sigmoid output means two). */
+export function classCount(outputSize: number): number {
+  return outputSize === 1 ? 2 : outputSize;
 }
 
 export function classOf(values: Float32Array, row: number, cols: number): number {

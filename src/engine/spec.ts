@@ -63,7 +63,7 @@ export interface ModelSpec {
   optimizer?: OptimizerSpec;
 }
 
-const ACTIVATIONS: readonly Activation[] = ['identity', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'];
+export const ACTIVATIONS: readonly Activation[] = ['identity', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'softmax'];
 const OPTIMIZERS: readonly OptimizerSpec['kind'][] = ['sgd', 'momentum', 'nesterov', 'adam'];
 
 export const DEFAULT_OPTIMIZER: OptimizerSpec = { kind: 'momentum', learningRate: 0.01, momentum: 0.9 };
