@@ -9,7 +9,7 @@
 // --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images;
 // --job FILE takes the network, optimizer, batch size and epochs from a job file instead.
 
-import { readFileSync } from 'node:fs';
+import { firstBatch, localFiles } from '../src/data';
 import { join } from 'node:path';
 import { loadKernels, type Kernels } from '../src/engine/kernels';
 import { modelSpecFromJob } from '../src/training/job-spec';
@@ -35,18 +35,10 @@ function spec(epochs: number): ModelSpec {
   };
 }
 
-/** A tiny IDX reader (images idx3-ubyte scaled to [0,1], labels idx1-ubyte one-hot). */
-function loadIdx(images: string, labels: string): Batch {
-  const img = readFileSync(join(MNIST_DIR, images));
-  const lab = readFileSync(join(MNIST_DIR, labels));
-  if (img.readUInt32BE(0) !== 0x803 || lab.readUInt32BE(0) !== 0x801) throw new Error(`${images}/${labels}: not IDX image/label files`);
-  const count = img.readUInt32BE(4);
-  const pixels = img.readUInt32BE(8) * img.readUInt32BE(12);
-  const x = new Float32Array(count * pixels);
-  for (let i = 0; i < x.length; i++) x[i] = img[16 + i] / 255;
-  const y = new Float32Array(count * 10);
-  for (let i = 0; i < count; i++) y[i * 10 + lab[8 + i]] = 1;
-  return { x, y, count };
+/** A whole MNIST IDX pair as one batch: pixels scaled to [0, 1], labels one-hot. */
+function loadIdx(images: string, labels: string): Promise<Batch> {
+  const spec = { format: 'idx' as const, images: join(MNIST_DIR, images), labels: join(MNIST_DIR, labels) };
+  return firstBatch(localFiles, spec, 60_000, { classes: 10, normalize: 'byte' });
 }
 
 interface Measurement {
@@ -91,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--job') jobFile = argv[++i];
     else throw new Error(`bench/training: unknown argument ${a}`);
   }
-  const train = loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
+  const train = await loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
   const kernels = await loadKernels();
   const rows: Measurement[] = [measure(kernels, train, seconds)];
   if (fallback && kernels.backend !== 'typescript') rows.push(measure(await loadKernels({ backend: 'typescript' }), train, seconds));
@@ -112,7 +104,7 @@ async function main(argv: string[]): Promise<void> {
     result.job = jobFile;
   }
   if (epochs > 0) {
-    const test = loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte');
+    const test = await loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte');
     const model = new Model(trainSpec, kernels);
     const summary = await new Trainer(model, {
       epochs, batchSize, validation: test,

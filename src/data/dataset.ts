@@ -222,3 +222,9 @@ export async function* toBatches(records: AsyncIterable<DataRecord>, batchSize: 
 export function readBatches(source: ByteSource, spec: DatasetSpec, batchSize: number, opts: ReadOptions = {}, stats: ReadStats = newStats()): AsyncGenerator<Batch> {
   return toBatches(readRecords(source, spec, opts, stats), batchSize, opts.classes);
 }
+
+/** The first `count` records of a data set (fewer when it is shorter) as one batch. */
+export async function firstBatch(source: ByteSource, spec: DatasetSpec, count: number, opts: ReadOptions = {}): Promise<Batch> {
+  for await (const b of readBatches(source, spec, count, opts)) return b;
+  throw new DataFormatError(primaryPath(spec), 0, 'the data set has no records');
+}

