@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testCluster, waitFor } from '../support/cluster';
+import { submitOneLiner, testCluster, waitFor, waitForEnd } from '../support/cluster';
 import { hornEnv, spawnHorn, type HornRun } from '../support/horn-cli';
 import { ENDED_STATES } from '../../src/hadoop/rm-rest/client';
 
@@ -21,20 +21,8 @@ function horn(args: string[], env: NodeJS.ProcessEnv = baseEnv, onStdout?: (s: s
   return spawnHorn(args, env, onStdout).done;
 }
 
-async function submit(name: string, script: string): Promise<string> {
-  const { applicationId } = await cluster.rm.newApplication();
-  await cluster.rm.submitApplication({
-    applicationId,
-    name,
-    applicationType: 'HORN',
-    queue: 'default',
-    maxAppAttempts: 1,
-    tags: ['horn-client-it'],
-    resource: { memoryMb: 256, vcores: 1 },
-    amContainerSpec: { command: `/usr/bin/node -e '${script}' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr` },
-  });
-  return applicationId;
-}
+const submit = (name: string, script: string): Promise<string> =>
+  submitOneLiner(cluster, { name, script, applicationType: 'HORN', tags: ['horn-client-it'] });
 
 const ended = (state: string) => ENDED_STATES.has(state);
 const started: string[] = [];
@@ -227,7 +215,7 @@ describe('on a finished application', () => {
     appId = await submit('horn-client-it-finished', 'for(let i=0;i<5;i++)console.log(JSON.stringify({done:i}));console.error(JSON.stringify({bye:1}))');
     started.push(appId);
     // A one-liner never registers as an AM, so the RM fails the attempt once it exits.
-    await waitFor('the application to end', async () => (ended((await cluster.rm.getApplication(appId)).state) ? true : undefined), 120_000);
+    await waitForEnd(cluster, appId);
   });
 
   test('status, list --all and kill report it as ended', async () => {

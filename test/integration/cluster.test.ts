@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testCluster, waitFor } from '../support/cluster';
-import { ENDED_STATES } from '../../src/hadoop/rm-rest/client';
+import { submitOneLiner, testCluster, waitForEnd } from '../support/cluster';
 
 // The foundation: the local cluster is a real multi-node HDFS + YARN, and horn's REST clients
 // work against it.
@@ -55,27 +54,13 @@ describe('local Hadoop cluster', () => {
   });
 
   test('an application submitted through the RM REST API runs a node one-liner on a NodeManager', async () => {
-    const { applicationId } = await cluster.rm.newApplication();
-    // The NodeManager pastes the command into bash -c "…" unescaped: no double quotes, no
-    // string literals inside the single-quoted script.
-    const script = 'console.log(JSON.stringify({env:process.env}))';
-    await cluster.rm.submitApplication({
-      applicationId,
+    const applicationId = await submitOneLiner(cluster, {
       name: 'horn-foundation-it',
       applicationType: 'HORN-TEST',
-      queue: 'default',
-      maxAppAttempts: 1,
-      resource: { memoryMb: 256, vcores: 1 },
-      amContainerSpec: {
-        command: `/usr/bin/node -e '${script}' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr`,
-        environment: { HORN_IT_GREETING: 'hello from the client' },
-      },
+      script: 'console.log(JSON.stringify({env:process.env}))',
+      environment: { HORN_IT_GREETING: 'hello from the client' },
     });
-    // The one-liner never registers as an AM, so the attempt ends once it exits.
-    const final = await waitFor('the application to end', async () => {
-      const app = await cluster.rm.getApplication(applicationId);
-      return ENDED_STATES.has(app.state) ? app : undefined;
-    }, 120_000);
+    const final = await waitForEnd(cluster, applicationId);
     expect(final.applicationType).toBe('HORN-TEST');
 
     const [attempt] = await cluster.rm.appAttempts(applicationId);

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { ServerUnreachableError } from '../../src/hadoop/ipc';
 import { Credentials, TokenKind } from '../../src/hadoop/security';
 import { AMRMClient } from '../../src/hadoop/yarn';
-import { testCluster, waitFor } from '../support/cluster';
+import { testCluster, waitFor, waitForEnd } from '../support/cluster';
 import type { Report } from './fixtures/rpc-am';
-import { ENDED_STATES } from '../../src/hadoop/rm-rest/client';
 
 // Hadoop RPC on the real cluster: an ApplicationMaster written with src/hadoop (fixtures/rpc-am.ts)
 // is bundled, uploaded to HDFS and submitted through the RM REST API. It registers, asks for
@@ -73,15 +72,7 @@ describe('Hadoop RPC against the real cluster', () => {
         command: '/usr/bin/node rpc-am.js 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr',
       },
     });
-    await waitFor(
-      'the RPC application to end',
-      async () => {
-        const app = await cluster.rm.getApplication(applicationId);
-        return ENDED_STATES.has(app.state) ? app : undefined;
-      },
-      240_000,
-      1000,
-    );
+    await waitForEnd(cluster, applicationId, 240_000, 1000);
     // The RM shows FINISHED as soon as the AM unregisters; the AM writes its last report line right after.
     report = await waitFor(
       'the AM report',
