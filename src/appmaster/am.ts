@@ -81,11 +81,11 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const found = credentials.getSecret(SECRET_ALIAS);
   if (!found) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
   const secret: Uint8Array = found;
+  const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
   const hdfs = new WebHdfsClient({ namenodeUrls: e.namenodes, user: e.user });
-  const nmLogs = new NodeManagerLogs(e.user, 5_000, (m) => log(m));
+  const nmLogs = new NodeManagerLogs(e.user, 5_000, log);
   const status = new AmStatus(job.applicationId, job.spec.name, job.spec.training.epochs, 1);
   const limits = limitsOf(job);
-  const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
 
   const workerDone = deferred<WorkerOutcome>();
   let result: JobResult | undefined;
