@@ -2,7 +2,6 @@
 // data, launches it, relays its progress to the RM and the status page, and unregisters with the
 // true final status. Every wait is bounded; every failure ends in diagnostics that name the
 // container, host, exit status and the end of its stderr.
-import { readFileSync } from 'node:fs';
 import { HornError, describeError } from '../common/errors';
 import { primaryPath } from '../data';
 import { NodeManagerLogs } from '../hadoop/nm-rest/logs';
@@ -19,7 +18,7 @@ import {
   type LocalResource,
   type URLRecord,
 } from '../hadoop/yarn';
-import { containerCommand, ENV, RESOURCE, RESULT_MARKER, SECRET_ALIAS, type JobResult, type StagedJob } from '../launch/contract';
+import { containerCommand, ENV, parseCachedResources, readStagedJob, RESOURCE, RESULT_MARKER, SECRET_ALIAS, type JobResult } from '../protocol';
 import { WireServer, type WireConnection } from '../wire/channel';
 import type { Frame } from '../wire/frames';
 import { describeFailure, tailLines, type ContainerFailure } from './diagnostics';
@@ -37,7 +36,7 @@ interface AmLimits {
   readonly silenceMs: number;
 }
 
-function limitsOf(job: StagedJob): AmLimits {
+function limitsOf(job: ReturnType<typeof readStagedJob>): AmLimits {
   const t = job.spec.cluster.timeouts;
   return { allocationMs: t.allocationSeconds * 1000, connectMs: t.connectSeconds * 1000, silenceMs: t.silenceSeconds * 1000 };
 }
@@ -46,8 +45,8 @@ interface AmEnvironment {
   readonly user: string;
   readonly namenodes: string[];
   readonly stagingDir: string;
-  readonly runtimeUri: string;
-  readonly nodeUri?: string;
+  /** Cached artifacts (runtime, node, kernels): link name → URI, localized in every container. */
+  readonly cached: Record<string, string>;
   readonly host: string;
 }
 
@@ -61,8 +60,7 @@ function readEnvironment(env: NodeJS.ProcessEnv): AmEnvironment {
     user: need(ENV.user),
     namenodes: need(ENV.namenodes).split(','),
     stagingDir: need(ENV.stagingDir),
-    runtimeUri: need(ENV.runtimeUri),
-    nodeUri: env[ENV.nodeUri],
+    cached: parseCachedResources(env[ENV.cachedResources]),
     host: need('NM_HOST'),
   };
 }
@@ -76,7 +74,7 @@ interface WorkerOutcome {
 
 export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const e = readEnvironment(env);
-  const job = JSON.parse(readFileSync(RESOURCE.job, 'utf8')) as StagedJob;
+  const job = readStagedJob();
   const credentials = await Credentials.fromContainerEnvironment(env);
   const found = credentials.getSecret(SECRET_ALIAS);
   if (!found) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
@@ -178,7 +176,8 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
                 [ENV.user]: e.user,
                 [ENV.namenodes]: e.namenodes.join(','),
                 [ENV.amWire]: `${e.host}:${wireAddress.port}`,
-                [ENV.workerIndex]: '0',
+                [ENV.index]: '0',
+                [ENV.attempt]: '0',
               },
               commands: [containerCommand('worker', w.memoryMb, job.spec.cluster.runtime)],
               credentials: new Credentials().addSecret(SECRET_ALIAS, secret),
@@ -245,9 +244,8 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
 
   async function workerResources(): Promise<Record<string, LocalResource>> {
     const out: Record<string, LocalResource> = {};
-    const runtime = new URL(e.runtimeUri);
-    out[RESOURCE.runtime] = await localResource(runtime.pathname, 'PRIVATE');
-    if (e.nodeUri) out[RESOURCE.node] = await localResource(new URL(e.nodeUri).pathname, 'PRIVATE');
+    const runtime = new URL(e.cached[RESOURCE.runtime]!);
+    for (const [name, uri] of Object.entries(e.cached)) out[name] = await localResource(new URL(uri).pathname, 'PRIVATE');
     out[RESOURCE.job] = await localResource(`${e.stagingDir}/${RESOURCE.job}`, 'APPLICATION');
     for (const staged of Object.values(job.userFiles)) out[staged] = await localResource(`${e.stagingDir}/${staged}`, 'APPLICATION');
     return out;

@@ -1,12 +1,11 @@
 // A worker container: reads its data from HDFS, trains, evaluates, writes the model to HDFS
 // atomically, and reports to the ApplicationMaster over the authenticated wire channel.
-import { readFileSync } from 'node:fs';
 import { parseHostPort } from '../common/address';
 import { HornError, describeError } from '../common/errors';
 import { serializeModel } from '../engine';
 import { Credentials } from '../hadoop/security';
 import { WebHdfsClient } from '../hadoop/webhdfs/client';
-import { ENV, RESOURCE, SECRET_ALIAS, type JobResult, type StagedJob } from '../launch/contract';
+import { ENV, readStagedJob, SECRET_ALIAS, type JobResult, type StagedJob } from '../protocol';
 import { runTraining } from '../training/run';
 import { connectWire } from '../wire/channel';
 import { hdfsFiles } from './hdfs-source';
@@ -20,8 +19,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<n
     if (!v) throw new HornError(`the worker environment lacks ${name}`, 'internal', { variable: name });
     return v;
   };
-  const job = JSON.parse(readFileSync(RESOURCE.job, 'utf8')) as StagedJob;
-  const index = Number(need(ENV.workerIndex));
+  const job = readStagedJob();
+  const index = Number(need(ENV.index));
   const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
   if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
   const amWire = parseHostPort(need(ENV.amWire), ENV.amWire);

@@ -1,7 +1,7 @@
 // `horn list [--all] [--json]`: the user's HORN applications, running ones unless --all.
 import type { Argv, CommandModule } from 'yargs';
 import { ACTIVE_STATES, type ApplicationReport } from '../../hadoop/rm-rest/client';
-import { APPLICATION_TYPE } from '../../launch/contract';
+import { APPLICATION_TYPE } from '../../protocol';
 import { createClientContext, type ClientContext } from '../context';
 import { formatDuration, formatTable, jsonLine } from '../format';
 import { applicationStatus } from './status';

@@ -9,7 +9,7 @@ import type { ApplicationReport } from '../../hadoop/rm-rest/client';
 import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, resolveLocalPath, type JobSpec } from '../../job';
 import { primaryPath, type DatasetSpec } from '../../data';
 import { toCommonJs } from '../../engine';
-import { RESOURCE, type JobResult, type StagedJob } from '../../launch/contract';
+import { RESOURCE, STAGED_JOB_VERSION, type JobResult, type StagedJob } from '../../protocol';
 import { createClientContext, type ClientContext } from '../context';
 import { ProgressPrinter } from '../progress';
 import { followApplication, parseResult } from '../submit/follow';
@@ -56,7 +56,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   await preflight(ctx, spec, maximumResourceCapability, [train.dataset, ...(test ? [test] : [])], outputModel);
 
   const staged: StagedJob = {
-    version: 1,
+    version: STAGED_JOB_VERSION,
     applicationId,
     user: ctx.user,
     spec: withStagedNeurons(spec, userFiles),
@@ -68,7 +68,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
     submittedAt: Date.now(),
   };
   try {
-    const { stagingDir, resources } = await stageApplication(ctx.hdfs, {
+    const { stagingDir, resources, cached } = await stageApplication(ctx.hdfs, {
       user: ctx.user,
       applicationId,
       defaultFs: ctx.endpoints.defaultFs,
@@ -88,6 +88,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
         spec,
         user: ctx.user,
         resources,
+        cached,
         stagingDir,
         namenodeHttpUrls: ctx.endpoints.namenodeHttpUrls,
         schedulerAddresses: ctx.endpoints.rmSchedulerAddresses,

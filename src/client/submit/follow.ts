@@ -5,23 +5,13 @@ import axios from 'axios';
 import { HornError } from '../../common/errors';
 import { sleep } from '../../common/sleep';
 import { ENDED_STATES, type ApplicationReport, type ResourceManagerClient } from '../../hadoop/rm-rest/client';
-import type { AmStatusDocument } from '../../appmaster/status';
-import { RESULT_MARKER, type JobResult } from '../../launch/contract';
+import { parseResult, type StatusDocument } from '../../protocol';
 import type { ProgressView } from '../progress';
 
-/** What the client shows of the ApplicationMaster's /status.json (src/appmaster/status.ts). */
-export type AmStatus = Partial<Pick<AmStatusDocument, 'phase' | 'epoch' | 'epochs' | 'loss' | 'accuracy' | 'samplesPerSecond' | 'progress'>>;
+/** What the client shows of the ApplicationMaster's /status.json (src/protocol/status.ts). */
+export type AmStatus = Partial<Pick<StatusDocument, 'phase' | 'epoch' | 'epochs' | 'loss' | 'accuracy' | 'samplesPerSecond' | 'progress'>>;
 
-export function parseResult(diagnostics: string | undefined): JobResult | undefined {
-  const line = diagnostics?.split('\n').find((l) => l.startsWith(RESULT_MARKER));
-  if (!line) return undefined;
-  try {
-    return JSON.parse(line.slice(RESULT_MARKER.length)) as JobResult;
-  } catch {
-    return undefined;
-  }
-}
-
+export { parseResult };
 
 export interface FollowOptions {
   readonly intervalMs?: number;

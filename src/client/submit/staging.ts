@@ -26,6 +26,8 @@ export interface StagedApplication {
   readonly stagingDir: string;
   /** Local resources by link name. */
   readonly resources: Readonly<Record<string, LocalResourceSpec>>;
+  /** The cached artifacts among them: link name → URI (what the AM localizes in every container). */
+  readonly cached: Readonly<Record<string, string>>;
 }
 
 export function hornHome(user: string): string {
@@ -42,15 +44,17 @@ export async function stageApplication(hdfs: WebHdfsClient, plan: StagingPlan): 
   // MKDIRS may leave an existing directory's mode alone; the staging directory must be private.
   await hdfs.setPermission(dir, '700');
   const resources: Record<string, LocalResourceSpec> = {};
+  const cached: Record<string, string> = {};
   for (const f of plan.cached) {
     resources[f.name] = localResource(plan.defaultFs, await ensureCached(hdfs, plan.user, f), 'PRIVATE');
+    cached[f.name] = resources[f.name].uri;
   }
   for (const f of plan.files) {
     const path = `${dir}/${f.name}`;
     await hdfs.create(path, Buffer.from(f.bytes), { overwrite: true, permission: '600' });
     resources[f.name] = localResource(plan.defaultFs, await hdfs.getFileStatus(path), 'APPLICATION');
   }
-  return { stagingDir: dir, resources };
+  return { stagingDir: dir, resources, cached };
 }
 
 /** Removes an application's staging directory; true when something was removed. */

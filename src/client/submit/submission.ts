@@ -1,13 +1,15 @@
 // The ResourceManager submission for a horn job. Pure: everything it needs is passed in.
 import type { ApplicationSubmission, LocalResourceSpec } from '../../hadoop/rm-rest/client';
 import type { JobSpec } from '../../job';
-import { APPLICATION_TYPE, containerCommand, ENV, RESOURCE, SECRET_ALIAS } from '../../launch/contract';
+import { APPLICATION_TYPE, containerCommand, ENV, formatCachedResources, SECRET_ALIAS } from '../../protocol';
 
 export interface SubmissionInputs {
   readonly applicationId: string;
   readonly spec: JobSpec;
   readonly user: string;
   readonly resources: Readonly<Record<string, LocalResourceSpec>>;
+  /** The cached artifacts among the resources (name → URI), which the AM passes on to its containers. */
+  readonly cached: Readonly<Record<string, string>>;
   readonly stagingDir: string;
   readonly namenodeHttpUrls: readonly string[];
   readonly schedulerAddresses: readonly string[];
@@ -35,8 +37,7 @@ export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
         [ENV.namenodes]: i.namenodeHttpUrls.join(','),
         [ENV.scheduler]: i.schedulerAddresses.join(','),
         [ENV.stagingDir]: i.stagingDir,
-        [ENV.runtimeUri]: i.resources[RESOURCE.runtime]?.uri ?? '',
-        ...(i.resources[RESOURCE.node] ? { [ENV.nodeUri]: i.resources[RESOURCE.node].uri } : {}),
+        [ENV.cachedResources]: formatCachedResources(i.cached),
       },
       credentials: { secrets: { [SECRET_ALIAS]: base64Url(i.secret) } },
     },

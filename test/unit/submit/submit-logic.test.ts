@@ -5,7 +5,7 @@ import { queueProblems, resourceProblems } from '../../../src/client/submit/pref
 import { base64Url, buildSubmission } from '../../../src/client/submit/submission';
 import { parseResult } from '../../../src/client/submit/follow';
 import { formatProgress } from '../../../src/client/progress';
-import { RESULT_MARKER } from '../../../src/launch/contract';
+import { formatCachedResources, parseCachedResources, RESULT_MARKER } from '../../../src/protocol';
 
 const REPO = join(__dirname, '..', '..', '..');
 const defaults = { file: 'conf/job-defaults.yaml', text: readFileSync(join(REPO, 'conf', 'job-defaults.yaml'), 'utf8') };
@@ -46,6 +46,7 @@ describe('submission', () => {
       spec: spec('queue: batch\npriority: 3\ntags: [a, b]\nmaxAttempts: 2'),
       user: 'alice',
       resources: { 'horn-runtime.js': { uri: 'hdfs://nn:8020/x', type: 'FILE', visibility: 'PRIVATE', size: 1, timestamp: 2 } },
+      cached: { 'horn-runtime.js': 'hdfs://nn:8020/x' },
       stagingDir: '/user/alice/.horn/staging/application_1_0001',
       namenodeHttpUrls: ['http://nn:9870'],
       schedulerAddresses: ['rm:8030'],
@@ -57,7 +58,7 @@ describe('submission', () => {
     expect(visible).not.toContain(base64Url(secret));
     expect(visible).not.toContain(Buffer.from(secret).toString('base64'));
     expect(sub.amContainerSpec.command).not.toContain('"');
-    expect(sub.amContainerSpec.environment?.HORN_RUNTIME_URI).toBe('hdfs://nn:8020/x');
+    expect(sub.amContainerSpec.environment?.HORN_CACHED_RESOURCES).toBe('horn-runtime.js=hdfs://nn:8020/x');
   });
   test('a shipped Node.js runs as ./node, found through the cache URI', () => {
     const sub = buildSubmission({
@@ -68,14 +69,15 @@ describe('submission', () => {
         'horn-runtime.js': { uri: 'hdfs://nn:8020/r', type: 'FILE', visibility: 'PRIVATE', size: 1, timestamp: 2 },
         node: { uri: 'hdfs://nn:8020/user/alice/.horn/cache/abc/node', type: 'FILE', visibility: 'PRIVATE', size: 3, timestamp: 4 },
       },
+      cached: { 'horn-runtime.js': 'hdfs://nn:8020/r', node: 'hdfs://nn:8020/user/alice/.horn/cache/abc/node' },
       stagingDir: '/s',
       namenodeHttpUrls: ['http://nn:9870'],
       schedulerAddresses: ['rm:8030'],
       secret: new Uint8Array(32),
     });
     expect(sub.amContainerSpec.command).toMatch(/^\.\/node --max-old-space-size=768 horn-runtime\.js am /);
-    expect(sub.amContainerSpec.environment?.HORN_NODE_URI).toBe('hdfs://nn:8020/user/alice/.horn/cache/abc/node');
-    expect(buildSubmission({ ...{ applicationId: 'a', user: 'u', resources: {}, stagingDir: '/s', namenodeHttpUrls: [], schedulerAddresses: [], secret: new Uint8Array(1) }, spec: spec() }).amContainerSpec.command).toMatch(/^node /);
+    expect(parseCachedResources(sub.amContainerSpec.environment?.HORN_CACHED_RESOURCES).node).toBe('hdfs://nn:8020/user/alice/.horn/cache/abc/node');
+    expect(buildSubmission({ ...{ applicationId: 'a', user: 'u', resources: {}, cached: {}, stagingDir: '/s', namenodeHttpUrls: [], schedulerAddresses: [], secret: new Uint8Array(1) }, spec: spec() }).amContainerSpec.command).toMatch(/^node /);
   });
 
   test('base64url has no padding and no + or /', () => {
@@ -93,5 +95,17 @@ describe('client display', () => {
     expect(formatProgress({ state: 'RUNNING', progress: 0.5, epoch: 3, epochs: 10, loss: 0.12345, accuracy: 0.9712, samplesPerSecond: 12345.6 }, 10)).toBe(
       'RUNNING   [#####.....]  50%  epoch 3/10  loss 0.1235  acc 97.12%  12,346 samples/s',
     );
+  });
+});
+
+describe('the cached-resources contract', () => {
+  test('names map to URIs and the runtime bundle must be among them', () => {
+    const cached = { 'horn-runtime.js': 'hdfs://nn:8020/c/r', node: 'hdfs://nn:8020/c/n' };
+    expect(formatCachedResources(cached)).not.toMatch(/["\s]/); // the NM pastes it into double quotes
+    expect(parseCachedResources(formatCachedResources(cached))).toEqual(cached);
+    expect(() => parseCachedResources(undefined)).toThrow(/lacks horn-runtime\.js/);
+    expect(() => parseCachedResources('node=hdfs://x/n')).toThrow(/lacks horn-runtime\.js/);
+    expect(() => parseCachedResources('horn-runtime.js=relative/path')).toThrow(/"horn-runtime\.js=relative\/path" is not name=URI/);
+    expect(() => formatCachedResources({ 'a b': 'hdfs://x' })).toThrow(/cannot be passed/);
   });
 });

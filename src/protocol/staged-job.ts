@@ -1,0 +1,51 @@
+// The staged job document (job.json in every container's working directory): the validated job
+// plus what the client resolved for the cluster. Written by the client, read by the ApplicationMaster
+// and every container, and checked when read so that a client and runtime of different versions
+// fail with a clear message rather than a TypeError deep in training.
+import { readFileSync } from 'node:fs';
+import { HornError } from '../common/errors';
+import type { DatasetSpec, ReadOptions } from '../data';
+import type { JobSpec } from '../job';
+import { RESOURCE } from './env';
+
+export const STAGED_JOB_VERSION = 1;
+
+export interface StagedJob {
+  readonly version: typeof STAGED_JOB_VERSION;
+  readonly applicationId: string;
+  readonly user: string;
+  readonly spec: JobSpec;
+  readonly train: DatasetSpec;
+  readonly test?: DatasetSpec;
+  readonly readOptions: ReadOptions;
+  /** Absolute HDFS path the model is written to. */
+  readonly outputModel: string;
+  /** User neuron files: the job's name for each, and its staged file name. */
+  readonly userFiles: Readonly<Record<string, string>>;
+  readonly submittedAt: number;
+}
+
+/** Parses and checks a staged job document; `where` names it in errors. */
+export function parseStagedJob(text: string, where: string): StagedJob {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new HornError(`${where} is not JSON`, 'internal', { file: where });
+  }
+  const o = doc as Partial<StagedJob> | null;
+  if (!o || typeof o !== 'object') throw new HornError(`${where} is not a JSON object`, 'internal', { file: where });
+  if (o.version !== STAGED_JOB_VERSION) {
+    throw new HornError(`${where} has version ${String(o.version)}; this runtime reads version ${STAGED_JOB_VERSION} (submit with the same horn version)`, 'internal', { file: where });
+  }
+  for (const field of ['applicationId', 'user', 'outputModel'] as const) {
+    if (typeof o[field] !== 'string' || o[field] === '') throw new HornError(`${where}: ${field} is missing`, 'internal', { file: where, field });
+  }
+  if (!o.spec || typeof o.spec !== 'object' || !o.train || typeof o.train !== 'object') throw new HornError(`${where}: spec or train is missing`, 'internal', { file: where });
+  return o as StagedJob;
+}
+
+/** The staged job in a container's working directory. */
+export function readStagedJob(path: string = RESOURCE.job): StagedJob {
+  return parseStagedJob(readFileSync(path, 'utf8'), path);
+}
