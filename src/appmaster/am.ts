@@ -24,7 +24,7 @@ import type { Frame } from '../wire/frames';
 import { describeFailure, tailLines, type ContainerFailure } from './diagnostics';
 import { startStatusServer } from './http';
 import { preferredHost } from './placement';
-import { AmStatus } from './status';
+import { JobStatus } from './status';
 
 const HEARTBEAT_MS = 1_000;
 
@@ -82,7 +82,15 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
   const hdfs = new WebHdfsClient({ namenodeUrls: e.namenodes, user: e.user });
   const nmLogs = new NodeManagerLogs(e.user, 5_000, log);
-  const status = new AmStatus(job.applicationId, job.spec.name, job.spec.training.epochs, 1);
+  const status = new JobStatus({
+    applicationId: job.applicationId,
+    name: job.spec.name,
+    epochs: job.spec.training.epochs,
+    workers: 1,
+    groups: [[0]],
+    servers: 0,
+    consistency: { mode: 'bsp' },
+  });
   const limits = limitsOf(job);
 
   const workerDone = deferred<WorkerOutcome>();
@@ -94,11 +102,11 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     (c: WireConnection) => {
       connected = true;
       lastHeard = Date.now();
-      status.worker(0).state = 'connected';
+      status.container('worker', 0).state = 'connected';
       c.on('message', (f: Frame) => {
         lastHeard = Date.now();
         const h = f.header;
-        if (h.type === 'progress') status.workerProgress(0, h as Parameters<AmStatus['workerProgress']>[1]);
+        if (h.type === 'progress') status.workerReport(0, h as Parameters<JobStatus['workerReport']>[1]);
         else if (h.type === 'result') {
           result = h as JobResult;
           status.setPhase('saving');
@@ -132,10 +140,10 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     const outcome = await Promise.race([workerDone.promise, watchdog(worker)]);
     finalStatus = outcome.succeeded ? 'SUCCEEDED' : 'FAILED';
     diagnostics = outcome.diagnostics;
-    status.finish(outcome);
+    status.finish({ ...outcome, phase: outcome.succeeded ? 'succeeded' : 'failed' });
   } catch (err) {
     diagnostics = `ApplicationMaster failed: ${describeError(err)}`;
-    status.finish({ succeeded: false, diagnostics });
+    status.finish({ phase: 'failed', diagnostics });
   } finally {
     amrm.setProgress(status.doc.progress);
     await amrm.stopHeartbeats().catch(() => undefined);
@@ -163,7 +171,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
         for (const a of r.allocated) {
           if (worker.container) continue;
           worker.container = a.container;
-          const view = status.worker(0);
+          const view = status.container('worker', 0);
           view.containerId = formatContainerId(a.container.id);
           view.host = a.container.nodeId.host;
           status.setPhase('launching');
@@ -199,7 +207,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
 
   async function onWorkerCompleted(s: ContainerStatus, container: Container): Promise<void> {
     const containerId = formatContainerId(container.id);
-    const view = status.worker(0);
+    const view = status.container('worker', 0);
     if (s.exitStatus === ContainerExitStatus.SUCCESS && result) {
       view.state = 'finished';
       const summary = { ...result };

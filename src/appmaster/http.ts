@@ -2,9 +2,9 @@
 // forwards GET requests from /proxy/<appId>/<path> to <root>/<path>, so links are relative.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AmStatusDocument } from './status';
+import type { StatusDocument } from '../protocol';
 
-export async function startStatusServer(status: () => AmStatusDocument, host = '0.0.0.0'): Promise<{ server: Server; port: number }> {
+export async function startStatusServer(status: () => StatusDocument, host = '0.0.0.0'): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -31,9 +31,9 @@ export async function startStatusServer(status: () => AmStatusDocument, host = '
 const escape = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
 
-export function renderPage(s: AmStatusDocument): string {
-  const rows = s.workers
-    .map((w) => `<tr><td>${w.index}</td><td>${escape(w.state)}</td><td>${escape(w.host)}</td><td>${escape(w.containerId)}</td><td>${escape(w.phase)}</td><td>${w.epoch ?? '–'}</td><td>${w.loss?.toFixed(4) ?? '–'}</td><td>${pct(w.accuracy)}</td><td>${w.samplesPerSecond ? Math.round(w.samplesPerSecond) : '–'}</td></tr>`)
+export function renderPage(s: StatusDocument): string {
+  const rows = s.containers
+    .map((w) => `<tr><td>${w.role} ${w.index}</td><td>${escape(w.state)}</td><td>${escape(w.host)}</td><td>${escape(w.containerId)}</td><td>${escape(w.phase)}</td><td>${w.epoch ?? '–'}</td><td>${w.loss?.toFixed(4) ?? '–'}</td><td>${pct(w.accuracy)}</td><td>${w.samplesPerSecond ? Math.round(w.samplesPerSecond) : '–'}</td></tr>`)
     .join('');
   return `<!doctype html><html><head><meta charset="utf-8"><title>horn: ${escape(s.name)}</title>
 <meta http-equiv="refresh" content="3">

@@ -1,6 +1,6 @@
 import { describeFailure, exitMeaning, tailLines } from '../../../src/appmaster/diagnostics';
 import { hostsByLocalBytes, preferredHost } from '../../../src/appmaster/placement';
-import { AmStatus } from '../../../src/appmaster/status';
+import { JobStatus } from '../../../src/appmaster/status';
 import { renderPage } from '../../../src/appmaster/http';
 
 describe('placement', () => {
@@ -45,17 +45,33 @@ describe('failure diagnostics', () => {
 });
 
 describe('status', () => {
+  const shape = { applicationId: 'application_1_0001', name: '<job>', epochs: 10, workers: 4, groups: [[0, 1], [2, 3]], servers: 2, consistency: { mode: 'ssp' as const, staleness: 2 } };
   test('progress follows the workers, reaches 1 only on success, and the page escapes names', () => {
-    const s = new AmStatus('application_1_0001', '<job>', 10, 2, 0);
-    s.workerProgress(0, { phase: 'training', epoch: 3, fraction: 0.5, samplesPerSecond: 100 });
-    s.workerProgress(1, { phase: 'training', epoch: 2, fraction: 0.25, samplesPerSecond: 50 });
+    const s = new JobStatus({ ...shape, workers: 2, groups: [[0, 1]], servers: 0 }, 0);
+    s.workerReport(0, { phase: 'training', epoch: 3, fraction: 0.5, samplesPerSecond: 100 });
+    s.workerReport(1, { phase: 'training', epoch: 2, fraction: 0.25, samplesPerSecond: 50 });
     expect(s.doc.progress).toBeCloseTo(0.02 + 0.95 * 0.375);
     expect(s.doc.samplesPerSecond).toBe(150);
     expect(s.doc.phase).toBe('training');
-    s.finish({ succeeded: false, diagnostics: 'worker 1 failed' });
+    s.finish({ phase: 'failed', diagnostics: 'worker 1 failed' });
     expect(s.doc.progress).toBeLessThan(1);
     expect(renderPage(s.doc)).toContain('horn: &#60;job&#62;');
-    s.finish({ succeeded: true, testAccuracy: 0.98 });
+    s.finish({ phase: 'succeeded', testAccuracy: 0.98 });
     expect(s.doc.progress).toBe(1);
+  });
+  test('group clocks are their slowest member, the global clock the slowest group; phases never go back', () => {
+    const s = new JobStatus(shape, 0);
+    expect(s.doc.containers.map((c) => `${c.role}${c.index}/${c.group ?? '-'}`)).toEqual(['worker0/0', 'worker1/0', 'worker2/1', 'worker3/1', 'server0/-', 'server1/-']);
+    s.workerReport(0, { phase: 'training', clock: 10 });
+    s.workerReport(1, { clock: 8 });
+    s.workerReport(2, { clock: 12 });
+    s.workerReport(3, { clock: 13 });
+    expect(s.doc.groups.map((g) => g.clock)).toEqual([8, 12]);
+    expect(s.doc.clock).toBe(8);
+    s.workerReport(0, { phase: 'reading' });
+    expect(s.doc.phase).toBe('training');
+    s.serverReport(1, { updates: 40, shard: { start: 5, end: 10 } });
+    expect(s.container('server', 1)).toMatchObject({ updates: 40, shard: { start: 5, end: 10 } });
+    expect(() => s.container('server', 2)).toThrow(/no server 2/);
   });
 });
