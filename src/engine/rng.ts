@@ -65,7 +65,7 @@ export class Rng {
   }
 
   /** In-place Fisher–Yates shuffle. */
-  shuffle(values: Int32Array | Uint32Array | number[]): void {
+  shuffle<T>(values: Int32Array | Uint32Array | T[]): void {
     for (let i = values.length - 1; i > 0; i--) {
       const j = this.nextInt(i + 1);
       const t = values[i];

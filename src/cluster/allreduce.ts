@@ -1,0 +1,97 @@
+// Ring all-reduce inside a group, over an abstract link to the ring neighbours, so the algorithm is
+// tested in one process with fake peers and runs over authenticated TCP in containers.
+//
+// Reduce-scatter: the vector is cut into m chunks; in step t (0 … m−2) member r sends chunk
+// (r − t) mod m to its right neighbour and adds the chunk (r − t − 1) mod m it receives from its
+// left neighbour. After m − 1 steps member r holds chunk (r + 1) mod m summed over all members
+// (ownedChunk in ranges.ts). All-gather: in step t member r sends chunk (r + 1 − t) mod m and
+// overwrites chunk (r − t) mod m with what it receives. Each chunk is summed once, by one chain of
+// members, and then copied everywhere: all members end with the same bits.
+import { HornError } from '../common/errors';
+import type { TensorCodec } from '../wire/tensors';
+import { length, ownedChunk, type Range } from './ranges';
+
+/** What travels between ring neighbours: a tagged chunk of values in the wire encoding. */
+export interface RingChunk {
+  /** Identifies the collective (e.g. the clock) so a desynchronised ring fails loudly. */
+  readonly tag: number;
+  readonly phase: 'reduce-scatter' | 'all-gather';
+  readonly step: number;
+  readonly chunk: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface RingLink {
+  /** To the right neighbour; resolves once the bytes may be reused. */
+  send(message: RingChunk): Promise<void>;
+  /** The next chunk from the left neighbour. */
+  receive(): Promise<RingChunk>;
+}
+
+export class RingDesyncError extends HornError {
+  constructor(expected: string, got: RingChunk) {
+    super(`ring all-reduce out of step: expected ${expected}, received ${got.phase} tag ${got.tag} step ${got.step} chunk ${got.chunk}`, 'internal', { tag: got.tag });
+  }
+}
+
+export interface RingTimings {
+  /** Blocked on the first receive of the collective (mostly waiting for the slowest member). */
+  waitingMs: number;
+  /** The rest. */
+  transferMs: number;
+}
+
+const mod = (a: number, m: number): number => ((a % m) + m) % m;
+
+async function ringPass(
+  buf: Float32Array,
+  chunks: readonly Range[],
+  rank: number,
+  link: RingLink,
+  codec: TensorCodec,
+  tag: number,
+  phase: RingChunk['phase'],
+  timings: RingTimings,
+  now: () => number,
+): Promise<void> {
+  const m = chunks.length;
+  for (let step = 0; step < m - 1; step++) {
+    const sendIndex = phase === 'reduce-scatter' ? mod(rank - step, m) : mod(rank + 1 - step, m);
+    const receiveIndex = phase === 'reduce-scatter' ? mod(rank - step - 1, m) : mod(rank - step, m);
+    const out = chunks[sendIndex]!;
+    const sent = link.send({ tag, phase, step, chunk: sendIndex, bytes: codec.encode(buf.subarray(out.start, out.end)) });
+    const t0 = now();
+    const got = await link.receive();
+    const t1 = now();
+    if (step === 0) timings.waitingMs += t1 - t0;
+    else timings.transferMs += t1 - t0;
+    if (got.tag !== tag || got.phase !== phase || got.step !== step || got.chunk !== receiveIndex) {
+      throw new RingDesyncError(`${phase} tag ${tag} step ${step} chunk ${receiveIndex}`, got);
+    }
+    const into = chunks[receiveIndex]!;
+    if (got.bytes.byteLength !== length(into) * codec.bytesPerValue) {
+      throw new HornError(`ring chunk ${receiveIndex} has ${got.bytes.byteLength} bytes, expected ${length(into) * codec.bytesPerValue}`, 'internal');
+    }
+    const target = buf.subarray(into.start, into.end);
+    if (phase === 'reduce-scatter') codec.decodeAdd(got.bytes, target);
+    else codec.decodeInto(got.bytes, target);
+    await sent;
+    timings.transferMs += now() - t1;
+  }
+}
+
+/** After it, `buf` holds the sum over the ring in chunk ownedChunk(rank) (other chunks are partial sums). */
+export function reduceScatter(buf: Float32Array, chunks: readonly Range[], rank: number, link: RingLink, codec: TensorCodec, tag: number, timings: RingTimings = { waitingMs: 0, transferMs: 0 }, now: () => number = () => performance.now()): Promise<void> {
+  return ringPass(buf, chunks, rank, link, codec, tag, 'reduce-scatter', timings, now);
+}
+
+/**
+ * Before it, `buf` holds this member's final values in chunk ownedChunk(rank); after it, every chunk
+ * holds its owner's values, rounded through the codec on every member alike (the owner's own chunk
+ * included), so the members stay bit-identical.
+ */
+export async function allGather(buf: Float32Array, chunks: readonly Range[], rank: number, link: RingLink, codec: TensorCodec, tag: number, timings: RingTimings = { waitingMs: 0, transferMs: 0 }, now: () => number = () => performance.now()): Promise<void> {
+  const own = chunks[ownedChunk(rank, chunks.length)]!;
+  codec.round(buf.subarray(own.start, own.end));
+  await ringPass(buf, chunks, rank, link, codec, tag, 'all-gather', timings, now);
+}

@@ -1,0 +1,82 @@
+import { allGather, reduceScatter, RingDesyncError, type RingChunk, type RingLink } from '../../../src/cluster/allreduce';
+import { ownedChunk, partition } from '../../../src/cluster/ranges';
+import { Rng } from '../../../src/engine/rng';
+import { fp16, fp32 } from '../../../src/wire/tensors';
+
+/** In-process ring: member r sends into queue r, member r+1 receives from it. */
+function fakeRing(m: number, delays?: () => number): RingLink[] {
+  const queues = Array.from({ length: m }, () => ({ items: [] as RingChunk[], waiters: [] as Array<(c: RingChunk) => void>, last: Promise.resolve() }));
+  return Array.from({ length: m }, (_, r) => ({
+    async send(c: RingChunk) {
+      // A copy, as a socket would make: the sender may reuse its buffer afterwards.
+      const q = queues[r]!;
+      const msg = { ...c, bytes: c.bytes.slice() };
+      const deliver = () => {
+        const w = q.waiters.shift();
+        if (w) w(msg);
+        else q.items.push(msg);
+      };
+      // Delayed but in order, like TCP.
+      const d = delays?.() ?? 0;
+      if (d > 0) q.last = q.last.then(() => new Promise<void>((r) => setTimeout(() => (deliver(), r()), d)));
+      else q.last = q.last.then(deliver);
+    },
+    receive() {
+      const q = queues[(r + m - 1) % m]!;
+      const item = q.items.shift();
+      return item ? Promise.resolve(item) : new Promise<RingChunk>((resolve) => q.waiters.push(resolve));
+    },
+  }));
+}
+
+function vectors(m: number, n: number, seed: number): Float32Array[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: m }, () => Float32Array.from({ length: n }, () => rng.normal()));
+}
+
+describe('ring all-reduce over fake peers', () => {
+  for (const m of [1, 2, 3, 4, 5]) {
+    test(`${m} members: reduce-scatter sums each owned chunk; all-gather leaves every member identical`, async () => {
+      const n = 1003;
+      const input = vectors(m, n, m);
+      const bufs = input.map((v) => v.slice());
+      const chunks = partition(n, m);
+      const links = fakeRing(m, () => Math.floor(Math.random() * 3));
+      await Promise.all(bufs.map((b, r) => reduceScatter(b, chunks, r, links[r]!, fp32, 7)));
+      for (let r = 0; r < m; r++) {
+        const own = chunks[ownedChunk(r, m)]!;
+        for (let i = own.start; i < own.end; i++) {
+          const expected = input.reduce((s, v) => s + v[i]!, 0);
+          expect(Math.abs(bufs[r]![i]! - expected)).toBeLessThan(1e-4);
+        }
+      }
+      await Promise.all(bufs.map((b, r) => allGather(b, chunks, r, links[r]!, fp32, 8)));
+      for (let r = 1; r < m; r++) expect(Buffer.from(bufs[r]!.buffer).equals(Buffer.from(bufs[0]!.buffer))).toBe(true);
+      for (let i = 0; i < n; i += 97) expect(Math.abs(bufs[0]![i]! - input.reduce((s, v) => s + v[i]!, 0))).toBeLessThan(1e-4);
+    });
+  }
+
+  test('fp16 on the wire: members stay bit-identical and the sum is within fp16 precision', async () => {
+    const m = 3;
+    const n = 4096;
+    const input = vectors(m, n, 11);
+    const bufs = input.map((v) => v.slice());
+    const chunks = partition(n, m);
+    const links = fakeRing(m);
+    await Promise.all(bufs.map((b, r) => reduceScatter(b, chunks, r, links[r]!, fp16, 1)));
+    await Promise.all(bufs.map((b, r) => allGather(b, chunks, r, links[r]!, fp16, 2)));
+    for (let r = 1; r < m; r++) expect(Buffer.from(bufs[r]!.buffer).equals(Buffer.from(bufs[0]!.buffer))).toBe(true);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(bufs[0]![i]! - input.reduce((s, v) => s + v[i]!, 0)));
+    expect(worst).toBeGreaterThan(0); // fp16 did round
+    expect(worst).toBeLessThan(0.02);
+  });
+
+  test('a member out of step fails loudly instead of mixing clocks', async () => {
+    const links = fakeRing(2);
+    const a = new Float32Array(10);
+    const b = new Float32Array(10);
+    const chunks = partition(10, 2);
+    await expect(Promise.all([reduceScatter(a, chunks, 0, links[0]!, fp32, 1), reduceScatter(b, chunks, 1, links[1]!, fp32, 2)])).rejects.toBeInstanceOf(RingDesyncError);
+  });
+});
