@@ -1,98 +1,191 @@
-// A worker container: reads its data from HDFS, trains, evaluates, writes the model to HDFS
-// atomically, and reports to the ApplicationMaster over the authenticated wire channel.
-import { parseHostPort } from '../common/address';
-import { HornError, describeError } from '../common/errors';
-import { serializeModel } from '../engine';
-import { Credentials } from '../hadoop/security';
-import { WebHdfsClient } from '../hadoop/webhdfs/client';
-import { ENV, readStagedJob, SECRET_ALIAS, type JobResult, type StagedJob } from '../protocol';
-import { runTraining } from '../training/run';
-import { connectWire } from '../wire/channel';
-import { hdfsFiles } from './hdfs-source';
+// A worker container: says hello to its coordinator, reads the split it is assigned (node-locally
+// where it can), joins its group's ring and the parameter servers, trains, evaluates its share of
+// the test set with the final weights, and — worker 0 — writes the model once, atomically.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { HornError } from '../common/errors';
+import { ownedChunk, partition, type Range } from '../cluster/ranges';
+import { groupOf, leftNeighbour, rankInGroup, rightNeighbour, topology, type Topology } from '../cluster/topology';
+import { datasetOfFile, newStats, readBatches } from '../data';
+import { createModel, saveModel, serializeModel, type Evaluation, type Model } from '../engine';
+import { Rng, RngStream } from '../engine/rng';
+import type { WebHdfsClient } from '../hadoop/webhdfs/client';
+import type { StagedJob } from '../protocol';
+import type { AssignMessage, StartMessage } from '../protocol/messages';
+import { decaySegments, ShardState } from '../training/shard';
+import { trainDistributed } from '../training/distributed';
+import { modelSpecFromJob } from '../training/job-spec';
+import { WireServer, type WireConnection } from '../wire/channel';
+import { codecFor } from '../wire/tensors';
+import { hello, runContainer, type ContainerContext } from './context';
+import { GroupExchange } from './exchange';
+import { connectPeer, WireRingLink } from './peers';
+import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
-/** Progress messages are sent at most this often. */
-const PROGRESS_EVERY_MS = 1_000;
+/** Environment switch for tests: the worker sleeps this many ms before every step (a straggler). */
+export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP_MS';
 
-export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const need = (name: string): string => {
-    const v = env[name];
-    if (!v) throw new HornError(`the worker environment lacks ${name}`, 'internal', { variable: name });
-    return v;
-  };
-  const job = readStagedJob();
-  const index = Number(need(ENV.index));
-  const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
-  if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
-  const amWire = parseHostPort(need(ENV.amWire), ENV.amWire);
-  const am = await connectWire(amWire.host, amWire.port, secret, { role: 'worker', id: String(index) });
-  const hdfs = new WebHdfsClient({ namenodeUrls: need(ENV.namenodes).split(','), user: need(ENV.user) });
-  const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} worker ${index}: ${msg}\n`);
+export function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return runContainer('worker', (ctx) => work(ctx, env), env);
+}
 
-  log(`node ${process.version} at ${process.execPath}`);
-  try {
-    let lastSent = 0;
-    const started = performance.now();
-    const outcome = await runTraining({
-      spec: job.spec,
-      source: hdfsFiles(hdfs),
-      train: job.train,
-      test: job.test,
-      readOptions: job.readOptions,
-      // The client staged user neurons as CommonJS under the names the staged job gives them.
-      neuronDir: process.cwd(),
-      metadata: { applicationId: job.applicationId },
-      onPhase: (phase) => {
-        log(phase);
-        am.send({ type: 'progress', phase });
-      },
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - lastSent < PROGRESS_EVERY_MS && p.fraction < 1) return;
-        lastSent = now;
-        am.send({ type: 'progress', phase: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, fraction: p.fraction });
-      },
-    });
-    am.send({ type: 'progress', phase: 'saving' });
-    const model = await writeModel(hdfs, job, serializeModel(outcome.model));
-    const result: JobResult = {
-      testAccuracy: outcome.test?.accuracy,
-      testLoss: outcome.test?.loss,
-      model,
-      epochs: outcome.summary.epochs,
-      seconds: (performance.now() - started) / 1000,
-      samplesPerSecond: outcome.summary.samplesPerSecond,
-    };
-    log(`done: ${JSON.stringify(result)}`);
-    // Wait for the AM to acknowledge, so the result is never lost to an early exit.
-    await am.request({ type: 'result', ...result }, undefined, 30_000);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`worker ${index} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    try {
-      am.send({ type: 'error', message: describeError(err) });
-    } catch {
-      // the AM is gone; the exit status tells it all
-    }
-    return 1;
-  } finally {
-    am.close();
+async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void> {
+  const { job } = ctx;
+  const c = job.spec.cluster;
+  const t = topology(c.workers, c.groups, c.parameterServers.count);
+  const limits = { connectMs: c.timeouts.connectSeconds * 1000, silenceMs: c.timeouts.silenceSeconds * 1000 };
+  const ring = t.groupSize > 1 ? await ringListener(ctx, t, limits.connectMs) : undefined;
+  await ctx.control.send(hello(ctx, ring?.port ?? 0));
+  ctx.log(`node ${process.version} at ${process.execPath}; group ${groupOf(t, ctx.index)} rank ${rankInGroup(t, ctx.index)}`);
+
+  const assign = await ctx.control.next('assign');
+  ctx.control.tell({ type: 'progress', phase: 'reading' });
+  const readStarted = performance.now();
+  const split = ctx.hdfs ? hdfsSplitSource(ctx.hdfs, ctx.host, job.namenodeRpcAddress, ctx.log) : localSplitSource();
+  const stats = newStats();
+  const data = await readSplit(split, job.train, assign.ranges, job.readOptions, stats);
+  const readSeconds = (performance.now() - readStarted) / 1000;
+  ctx.log(`read ${data.batch.count} records of ${assign.ranges.length} ranges in ${readSeconds.toFixed(1)} s: ${data.bytesLocal} bytes node-locally, ${data.bytesRemote} remotely`);
+  if (data.batch.count === 0) throw new HornError(`worker ${ctx.index}'s split holds no records`, 'input');
+  await ctx.control.send({ type: 'ready', records: data.batch.count, bytesLocal: data.bytesLocal, bytesRemote: data.bytesRemote, readSeconds });
+
+  const start = await ctx.control.next('start');
+  const model = await createModel(modelSpecFromJob(job.spec.model, job.spec.training, process.cwd()), { metadata: { job: job.spec.name, normalize: job.spec.input.normalize, applicationId: job.applicationId } });
+  // Different dropout masks on every worker; the same initial weights everywhere (the model's seed).
+  model.setRandomState(new Rng((job.spec.model.seed + 7919 * (ctx.index + 1)) >>> 0, RngStream.dropout).getState());
+  const exchange = await joinGroup(ctx, t, model, start, ring, limits);
+  const slowMs = Number(env[SLOW_STEP_ENV] ?? 0);
+  ctx.control.tell({ type: 'progress', phase: 'training', clock: 0 });
+  const summary = await trainDistributed({
+    model,
+    data: data.batch,
+    batchSize: job.spec.training.batchSize,
+    epochs: job.spec.training.epochs,
+    stepsPerEpoch: start.stepsPerEpoch,
+    seed: (job.spec.model.seed + 104729 * (ctx.index + 1)) >>> 0,
+    exchange,
+    beforeStep: slowMs > 0 ? () => new Promise((r) => setTimeout(r, slowMs)) : undefined,
+    onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: exchange.staleness }),
+    onEpochEnd: (e) => ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds }),
+  });
+  const ringBytes = ring?.link?.bytesSent ?? 0;
+  await ctx.control.send({
+    type: 'trained',
+    clock: summary.clocks,
+    samples: summary.samples,
+    seconds: summary.seconds,
+    samplesPerSecond: summary.samplesPerSecond,
+    loss: summary.loss,
+    accuracy: summary.accuracy,
+    shares: summary.shares,
+    staleness: exchange.staleness,
+    wireBytesPerStep: (exchange.bytesSent + ringBytes) / Math.max(1, summary.clocks),
+  });
+  ctx.log(`trained ${summary.clocks} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.samplesPerSecond)} samples/s; compute ${(summary.shares.compute * 100).toFixed(0)}%, communication ${(summary.shares.communication * 100).toFixed(0)}%, waiting ${(summary.shares.waiting * 100).toFixed(0)}%)`);
+
+  await ctx.control.next('evaluate');
+  await exchange.finalize(model.parameters());
+  ctx.control.tell({ type: 'progress', phase: 'evaluating' });
+  const evaluation = await evaluateShare(ctx, model, assign);
+  await ctx.control.send({ type: 'evaluation', count: evaluation.count, lossSum: evaluation.loss * evaluation.count, confusion: evaluation.confusion });
+  if (ctx.index === 0) {
+    const save = await ctx.control.next('save');
+    ctx.control.tell({ type: 'progress', phase: 'saving' });
+    model.metadata = { ...model.metadata, testAccuracy: save.testAccuracy, workers: t.workers, groups: t.groups, servers: t.servers, consistency: job.spec.training.consistency };
+    const path = await writeModel(ctx.hdfs, job, model);
+    ctx.log(`model written to ${path}`);
+    await ctx.control.send({ type: 'saved', model: path });
   }
+  await ctx.control.next('finish');
+}
+
+interface RingEnd {
+  readonly server: WireServer;
+  readonly port: number;
+  /** The connection the left neighbour opens to us. */
+  readonly left: Promise<WireConnection>;
+  link?: WireRingLink;
+}
+
+/** The data-plane listener a ring member opens before its hello, for its left neighbour. */
+async function ringListener(ctx: ContainerContext, t: Topology, connectMs: number): Promise<RingEnd> {
+  const expected = String(leftNeighbour(t, ctx.index));
+  let resolveLeft!: (c: WireConnection) => void;
+  const left = new Promise<WireConnection>((resolve, reject) => {
+    resolveLeft = resolve;
+    setTimeout(() => reject(new HornError(`worker ${expected} (the left neighbour of worker ${ctx.index}) did not connect within ${connectMs / 1000} s`, 'timeout')), connectMs).unref();
+  });
+  const server = new WireServer(ctx.secret, (conn) => {
+    if (conn.peer.role === 'worker' && conn.peer.id === expected) resolveLeft(conn);
+    else conn.close(new Error(`unexpected peer ${conn.peer.role} ${conn.peer.id}`));
+  });
+  const port = (await server.listen('0.0.0.0')).port;
+  return { server, port, left };
+}
+
+async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start: StartMessage, ring: RingEnd | undefined, limits: { silenceMs: number }): Promise<GroupExchange> {
+  const job = ctx.job;
+  const self = { role: 'worker', id: String(ctx.index) };
+  const rank = rankInGroup(t, ctx.index);
+  const codec = codecFor(job.spec.training.wire);
+  if (ring) {
+    const right = rightNeighbour(t, ctx.index);
+    const rightConn = await connectPeer(start.workers[right]!, ctx.secret, self);
+    ring.link = new WireRingLink(rightConn, `worker ${right}`, await ring.left, `worker ${leftNeighbour(t, ctx.index)}`);
+  }
+  let servers: { shards: Range[]; connections: WireConnection[] } | undefined;
+  let local: ShardState | undefined;
+  if (t.servers > 0) {
+    servers = { shards: partition(model.parameterCount, t.servers), connections: await Promise.all(start.servers.map((a) => connectPeer(a, ctx.secret, self))) };
+  } else {
+    // No servers: this member updates the chunk it holds after the reduce-scatter, with its own optimizer state.
+    const owned = partition(model.parameterCount, t.groupSize)[ownedChunk(rank, t.groupSize)]!;
+    local = new ShardState(owned, decaySegments(model), model.optimizer.spec, model.kernels, model.parameters().slice(owned.start, owned.end), start.stepsPerEpoch);
+  }
+  return new GroupExchange({ group: groupOf(t, ctx.index), rank, groupSize: t.groupSize, parameterCount: model.parameterCount, codec, ring: ring?.link, servers, local, requestTimeoutMs: limits.silenceMs });
+}
+
+/** This worker's share of the test set, evaluated with the final weights. */
+async function evaluateShare(ctx: ContainerContext, model: Model, assign: AssignMessage): Promise<Evaluation> {
+  const test = ctx.job.test;
+  const evaluations: Evaluation[] = [];
+  if (test) {
+    for (const r of assign.testRanges) {
+      evaluations.push(await model.evaluate(readBatches(ctx.source, datasetOfFile(test, r.path), 1024, { ...ctx.job.readOptions, range: { start: r.start, end: r.end } })));
+    }
+  }
+  const classes = model.outputSize === 1 ? 2 : model.outputSize;
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  let count = 0;
+  let lossSum = 0;
+  for (const e of evaluations) {
+    count += e.count;
+    lossSum += e.loss * e.count;
+    e.confusion.forEach((row, a) => row.forEach((n, p) => (confusion[a]![p]! += n)));
+  }
+  return { count, loss: count ? lossSum / count : 0, accuracy: count ? confusion.reduce((s, row, i) => s + row[i]!, 0) / count : 0, confusion };
 }
 
 /** Writes the model atomically; the overwrite policy decides what happens when the path exists. */
-export async function writeModel(hdfs: WebHdfsClient, job: StagedJob, bytes: Uint8Array): Promise<string> {
-  let target = job.outputModel;
+export async function writeModel(hdfs: WebHdfsClient | undefined, job: StagedJob, model: Model): Promise<string> {
   const policy = job.spec.output.overwrite;
-  if (await hdfs.stat(target)) {
+  const exists = async (p: string) => (hdfs ? (await hdfs.stat(p)) !== undefined : existsSync(p));
+  let target = job.outputModel;
+  if (await exists(target)) {
     if (policy === 'fail') throw new HornError(`the model path ${target} exists and output.overwrite is fail`, 'input', { path: target });
     if (policy === 'version') {
       let v = 2;
-      while (await hdfs.stat(`${job.outputModel}.v${v}`)) v++;
+      while (await exists(`${job.outputModel}.v${v}`)) v++;
       target = `${job.outputModel}.v${v}`;
     }
   }
+  if (!hdfs) {
+    mkdirSync(dirname(target), { recursive: true });
+    await saveModel(model, target);
+    return target;
+  }
   await hdfs.mkdirs(target.slice(0, target.lastIndexOf('/')) || '/');
-  if (!(await hdfs.createAtomically(target, Buffer.from(bytes), { replace: policy === 'overwrite' }))) {
+  if (!(await hdfs.createAtomically(target, Buffer.from(serializeModel(model)), { replace: policy === 'overwrite' }))) {
     throw new HornError(`could not move the model into place at ${target}`, 'cluster', { path: target });
   }
   return target;

@@ -4,3 +4,4 @@ export { type Batch, type DatasetSpec, firstBatch, type Normalize, newStats, pri
 export { type ByteRange, type IdxHeader, type IdxPlan, type LinePlan, parseIdxHeader, planIdxRange, planIdxRecords, planLineRange, splitAt, splitEvenly } from './plan';
 export { type ByteSource, localFiles, memoryFiles, readBytes } from './source';
 export type { CsvOptions, DataRecord, LibsvmOptions } from './text-formats';
+export { datasetOfFile, expandInput, expandPattern, type FileLister, globToRegExp, hasGlob, InputNotFoundError, type InputSpec, isHidden, type ListedFile, localLister, singleDataset } from './inputs';

@@ -186,14 +186,15 @@ export function list<T>(item: Schema<T>, opts: { minItems?: number; maxItems?: n
   };
 }
 
-/** Chooses a schema by the node's kind, e.g. a path string or a {images, labels} mapping. */
-export function byKind<A, B>(expected: string, scalar: Schema<A>, map: Schema<B>): Schema<A | B> {
+/** Chooses a schema by the node's kind, e.g. a path string, a list of paths or an {images, labels} mapping. */
+export function byKind<A, B, C = never>(expected: string, scalar: Schema<A>, map: Schema<B>, seq?: Schema<C>): Schema<A | B | C> {
   return {
     expected,
     read(user, defaults, path, r) {
       const at = pick(user, defaults);
       if (!at) return INVALID;
       if (at.node !== null && isMap(at.node)) return map.read(at, undefined, path, r);
+      if (seq && at.node !== null && isSeq(at.node)) return seq.read(at, undefined, path, r);
       if (at.node !== null && isScalar(at.node) && typeof at.node.value === 'string') return scalar.read(at, undefined, path, r);
       r.report(at.src, startOf(at.node, at.offset), path, expected, describe(at.node));
       return INVALID;

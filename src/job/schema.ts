@@ -14,14 +14,26 @@ export const OVERWRITE = ['fail', 'overwrite', 'version'] as const;
 export const NORMALIZE = ['none', 'byte'] as const;
 /** system: NodeManagers run `node` from their PATH; ship: horn ships the client's Node.js binary. */
 export const RUNTIMES = ['system', 'ship'] as const;
+/**
+ * Consistency across groups of workers (docs/distributed.md): bsp, one update per clock from all
+ * groups (synchronous SGD); ssp, a group may run at most `staleness` clocks ahead of the slowest
+ * (Petuum's stale-synchronous parallel); asp, no waiting (Downpour).
+ */
+export const CONSISTENCY = ['bsp', 'ssp', 'asp'] as const;
+/** How parameters and gradients travel: fp32, or fp16 (half the bytes). */
+export const WIRE = ['fp32', 'fp16'] as const;
 
 const path = str({ nonEmpty: true, expected: 'a non-empty path' });
 
-/** IDX data comes as a pair of files; CSV and LibSVM as one. */
+/**
+ * IDX data comes as a pair of files; CSV and LibSVM as a path or a list of paths, each a file, a
+ * directory of part files or a glob (hidden files such as _SUCCESS are skipped, as Hadoop does).
+ */
 const dataFiles = byKind(
-  'a path (csv, libsvm) or a mapping {images, labels} (idx)',
+  'a path or a list of paths (csv, libsvm: files, directories or globs) or a mapping {images, labels} (idx)',
   path,
   obj({ images: required(path), labels: required(path) }),
+  list(path, { minItems: 1 }),
 );
 
 const resources = obj({
@@ -63,9 +75,9 @@ const input = obj(
     const wantsPair = v.format === 'idx';
     const check = (field: string, files: unknown) => {
       if (files === undefined) return;
-      const isPair = typeof files === 'object';
-      if (wantsPair && !isPair) fail(field, 'a mapping {images, labels} for format idx', 'a single path');
-      if (!wantsPair && isPair) fail(field, `a single path for format ${v.format}`, 'a mapping {images, labels}');
+      const isPair = typeof files === 'object' && !Array.isArray(files);
+      if (wantsPair && !isPair) fail(field, 'a mapping {images, labels} for format idx', Array.isArray(files) ? 'a list of paths' : 'a single path');
+      if (!wantsPair && isPair) fail(field, `a path or a list of paths for format ${v.format}`, 'a mapping {images, labels}');
     };
     check('train', v.train);
     check('test', v.test);
@@ -129,9 +141,14 @@ const training = obj(
   {
     optimizer: required(optimizer),
     schedule: required(schedule),
+    /** Per worker: a group of m workers steps on m × batchSize samples. */
     batchSize: required(int({ min: 1, max: 65536 })),
     epochs: required(int({ min: 1 })),
     weightDecay: required(num({ min: 0 })),
+    consistency: required(oneOf(CONSISTENCY)),
+    /** ssp: how many clocks a group may run ahead of the slowest group. */
+    staleness: requiredWhen(int({ min: 0 }), (t) => t['consistency'] === 'ssp', 'to consistency ssp'),
+    wire: required(oneOf(WIRE)),
   },
   (v, fail) => {
     if (v.schedule.warmupEpochs >= v.epochs) fail('schedule.warmupEpochs', `fewer warm-up epochs than epochs (${v.epochs})`, String(v.schedule.warmupEpochs));
@@ -152,6 +169,8 @@ const cluster = obj(
         silenceSeconds: required(int({ min: 1 })),
       }),
     ),
+    /** How long a worker's ask stays on its split's hosts before YARN may place it elsewhere. */
+    localityWaitSeconds: required(int({ min: 0 })),
     am: required(resources),
     worker: required(resources),
     workers: required(int({ min: 1 })),
@@ -195,7 +214,24 @@ export const jobSchema = obj({
   training: required(training),
   cluster: required(cluster),
   output: required(output),
+}, (v, fail) => {
+  const c = v.cluster;
+  const t = v.training;
+  const servers = c.parameterServers.count;
+  if (c.groups > 1 && servers === 0) {
+    fail('cluster.groups', 'one group without parameter servers: groups meet only through the servers (set cluster.parameterServers.count ≥ 1)', `${c.groups} groups and 0 servers`);
+  }
+  if (t.consistency !== 'bsp' && c.groups === 1) {
+    fail('training.consistency', 'bsp with one group: ssp and asp differ from bsp only across groups (set cluster.groups > 1 with parameter servers)', `${t.consistency} with cluster.groups 1`);
+  }
+  if (t.wire === 'fp16' && c.workers === 1 && servers === 0) {
+    fail('training.wire', 'fp32 when nothing travels: fp16 needs cluster.workers > 1 or parameter servers', 'fp16 with one worker and no servers');
+  }
+  const sizes = [v.model.inputSize, ...v.model.layers.map((l) => l.size)];
+  const parameters = v.model.layers.reduce((n, l, i) => n + (sizes[i]! + 1) * l.size, 0);
+  if (servers > parameters) fail('cluster.parameterServers.count', `at most the model's ${parameters} parameters`, String(servers));
 });
+
 
 /** A fully defaulted, validated job: what `loadJobFile` returns and what is staged for the AM. */
 export type JobSpec = Infer<typeof jobSchema>;

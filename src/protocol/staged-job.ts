@@ -4,22 +4,29 @@
 // fail with a clear message rather than a TypeError deep in training.
 import { readFileSync } from 'node:fs';
 import { HornError } from '../common/errors';
-import type { DatasetSpec, ReadOptions } from '../data';
+import type { InputSpec, ReadOptions } from '../data';
 import type { JobSpec } from '../job';
 import { RESOURCE } from './env';
 
-export const STAGED_JOB_VERSION = 1;
+export const STAGED_JOB_VERSION = 2;
 
 export interface StagedJob {
   readonly version: typeof STAGED_JOB_VERSION;
   readonly applicationId: string;
   readonly user: string;
   readonly spec: JobSpec;
-  readonly train: DatasetSpec;
-  readonly test?: DatasetSpec;
+  /** Where the data and the model are: HDFS (YARN) or this machine's files (local mode). */
+  readonly storage: 'hdfs' | 'local';
+  /** Input as the job names it (absolute paths, not yet expanded: the coordinator expands it). */
+  readonly train: InputSpec;
+  readonly test?: InputSpec;
   readonly readOptions: ReadOptions;
-  /** Absolute HDFS path the model is written to. */
+  /** Absolute path (HDFS or local) the model is written to. */
   readonly outputModel: string;
+  /** host:port (or nameservice) of the NameNode RPC: DataNodes' own WebHDFS endpoints need it. */
+  readonly namenodeRpcAddress?: string;
+  /** NodeManager hosts that were running at submission, where containers can be placed. */
+  readonly nodes?: readonly string[];
   /** User neuron files: the job's name for each, and its staged file name. */
   readonly userFiles: Readonly<Record<string, string>>;
   readonly submittedAt: number;
@@ -38,6 +45,7 @@ export function parseStagedJob(text: string, where: string): StagedJob {
   if (o.version !== STAGED_JOB_VERSION) {
     throw new HornError(`${where} has version ${String(o.version)}; this runtime reads version ${STAGED_JOB_VERSION} (submit with the same horn version)`, 'internal', { file: where });
   }
+  if (o.storage !== 'hdfs' && o.storage !== 'local') throw new HornError(`${where}: storage must be hdfs or local`, 'internal', { file: where, field: 'storage' });
   for (const field of ['applicationId', 'user', 'outputModel'] as const) {
     if (typeof o[field] !== 'string' || o[field] === '') throw new HornError(`${where}: ${field} is missing`, 'internal', { file: where, field });
   }

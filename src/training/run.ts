@@ -2,15 +2,17 @@
 // code runs in `horn train --local` (local files) and in a YARN worker (HDFS through WebHDFS);
 // only the ByteSource differs.
 import { createModel, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
-import { newStats, readBatches, type ByteSource, type DatasetSpec, type ReadOptions, type ReadStats } from '../data';
+import { datasetOfFile, expandInput, newStats, readBatches, type Batch, type ByteSource, type FileLister, type InputSpec, type ReadOptions, type ReadStats } from '../data';
 import type { JobSpec } from '../job';
 import { modelSpecFromJob } from './job-spec';
 
 export interface TrainingRun {
   readonly spec: JobSpec;
   readonly source: ByteSource;
-  readonly train: DatasetSpec;
-  readonly test?: DatasetSpec;
+  /** Expands directories and globs of the input (local files or HDFS). */
+  readonly lister: FileLister;
+  readonly train: InputSpec;
+  readonly test?: InputSpec;
   readonly readOptions: ReadOptions;
   /** The directory user neuron files named in the job are relative to. */
   readonly neuronDir: string;
@@ -37,7 +39,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   const options = run.readOptions;
   run.onPhase?.('reading');
   const trainStats = newStats();
-  const trainSet = await readAll(run.source, run.train, options, trainStats);
+  const trainSet = await readAll(run.source, run.lister, run.train, options, trainStats);
   const model = await createModel(modelSpecFromJob(spec.model, spec.training, run.neuronDir), { metadata: { job: spec.name, normalize: spec.input.normalize, ...run.metadata } });
   run.onPhase?.('training');
   const trainer = new Trainer(model, {
@@ -51,15 +53,27 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   if (!run.test) return { model, summary, trainStats };
   run.onPhase?.('evaluating');
   const testStats = newStats();
-  const test = await model.evaluate(readBatches(run.source, run.test, 1024, options, testStats));
+  const test = await model.evaluate(inputBatches(run.source, run.lister, run.test, 1024, options, testStats));
   return { model, summary, test, trainStats, testStats };
 }
 
+/** Batches of every file of an input, in order. */
+export async function* inputBatches(source: ByteSource, lister: FileLister, input: InputSpec, batchSize: number, options: ReadOptions, stats: ReadStats): AsyncGenerator<Batch> {
+  for (const file of input.format === 'idx' ? [{ path: input.images }] : await expandInput(input, lister)) {
+    yield* readBatches(source, datasetOfFile(input, file.path), batchSize, options, stats);
+  }
+}
+
 /** The whole data set as one in-memory batch, so that every epoch is shuffled in full. */
-async function readAll(source: ByteSource, dataset: DatasetSpec, options: ReadOptions, stats: ReadStats): Promise<EngineBatch> {
+async function readAll(source: ByteSource, lister: FileLister, input: InputSpec, options: ReadOptions, stats: ReadStats): Promise<EngineBatch> {
+  return concatBatches(inputBatches(source, lister, input, 8192, options, stats));
+}
+
+/** One batch holding all of the given ones. */
+export async function concatBatches(batches: AsyncIterable<{ x: Float32Array; y: Float32Array; count: number }>): Promise<EngineBatch> {
   const parts: { x: Float32Array; y: Float32Array; count: number }[] = [];
   let count = 0;
-  for await (const b of readBatches(source, dataset, 8192, options, stats)) {
+  for await (const b of batches) {
     parts.push(b);
     count += b.count;
   }

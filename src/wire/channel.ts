@@ -8,7 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { HornError } from '../common/errors';
-import { encodeFrame, FrameDecoder, type Frame, type Message } from './frames';
+import { encodeFrame, FrameDecoder, framePrefix, type Frame, type Message } from './frames';
 
 export const PROTOCOL = 'horn/1';
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -65,9 +65,23 @@ export class WireConnection extends EventEmitter {
     for (const f of frames) this.dispatch(f);
   }
 
-  send(header: Message, body?: Uint8Array): void {
+  /**
+   * Sends a frame; the body's bytes are written as they are (no copy into the frame). Resolves once
+   * the kernel has them, so the caller may then reuse the body's memory; awaiting it is also the
+   * backpressure. Never rejects: a broken connection is reported through 'close'.
+   */
+  send(header: Message, body?: Uint8Array): Promise<void> {
     if (this.closed) throw new WireAuthenticationError(`connection to ${this.peer.role} ${this.peer.id} is closed`);
-    this.socket.write(encodeFrame({ header, body }));
+    const prefix = framePrefix(header, body?.byteLength ?? 0);
+    return new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      if (body && body.byteLength > 0) {
+        this.socket.cork();
+        this.socket.write(prefix);
+        this.socket.write(body, done);
+        this.socket.uncork();
+      } else this.socket.write(prefix, done);
+    });
   }
 
   request(header: Message, body?: Uint8Array, timeoutMs = 60_000): Promise<Frame> {
@@ -79,7 +93,7 @@ export class WireConnection extends EventEmitter {
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       try {
-        this.send({ ...header, id }, body);
+        void this.send({ ...header, id }, body);
       } catch (err) {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -88,8 +102,8 @@ export class WireConnection extends EventEmitter {
     });
   }
 
-  reply(to: Frame, header: Message, body?: Uint8Array): void {
-    this.send({ ...header, replyTo: to.header.id }, body);
+  reply(to: Frame, header: Message, body?: Uint8Array): Promise<void> {
+    return this.send({ ...header, replyTo: to.header.id }, body);
   }
 
   close(err?: Error): void {

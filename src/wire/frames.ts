@@ -1,7 +1,12 @@
 // horn's wire format between its own processes (ApplicationMaster, workers, parameter servers).
 // A frame is: u32 big-endian length of what follows, u32 big-endian length of a UTF-8 JSON
-// header, the header, then an optional binary body (tensors travel there, never as JSON).
-// Hand-written because it is a few lines and no framing library adds anything here.
+// header, the header (padded with spaces so the body starts 8-byte aligned), then an optional
+// binary body (tensors travel there, never as JSON). Hand-written because it is a few lines and no
+// framing library adds anything here.
+//
+// Copies: a sender writes the prefix and the body as two buffers (the body is never copied into a
+// frame); a receiver copies a large frame once, from the socket's chunks into one buffer of its own
+// whose body is aligned for a Float32Array view.
 
 import { HornError } from '../common/errors';
 
@@ -18,6 +23,8 @@ export interface Frame {
 
 /** Frames above this are refused: no message of horn's is near it, and a corrupt length is. */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024;
+/** Frames at least this long get a buffer of their own on receipt (no pool, aligned body). */
+const OWN_BUFFER_BYTES = 64 * 1024;
 
 export class WireProtocolError extends HornError {
   constructor(message: string, context: Record<string, string | number> = {}) {
@@ -25,63 +32,90 @@ export class WireProtocolError extends HornError {
   }
 }
 
-export function encodeFrame(frame: Frame): Buffer {
-  const header = Buffer.from(JSON.stringify(frame.header), 'utf8');
-  const bodyLength = frame.body?.byteLength ?? 0;
-  const out = Buffer.allocUnsafe(8 + header.length + bodyLength);
-  out.writeUInt32BE(4 + header.length + bodyLength, 0);
-  out.writeUInt32BE(header.length, 4);
-  header.copy(out, 8);
-  if (frame.body) out.set(frame.body, 8 + header.length);
+/** The length prefixes and (padded) header of a frame whose body of `bodyLength` bytes follows. */
+export function framePrefix(header: Message, bodyLength: number): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  // After the two u32 lengths the body starts at 8 + header length: pad that to a multiple of 8.
+  const padded = json.length + ((8 - ((8 + json.length) % 8)) % 8);
+  const total = 4 + padded + bodyLength;
+  if (total > MAX_FRAME_BYTES) throw new WireProtocolError(`frame of ${total} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`, { length: total });
+  const out = Buffer.allocUnsafe(8 + padded);
+  out.writeUInt32BE(total, 0);
+  out.writeUInt32BE(padded, 4);
+  json.copy(out, 8);
+  out.fill(0x20, 8 + json.length);
   return out;
+}
+
+/** A whole frame in one buffer (small messages, tests). */
+export function encodeFrame(frame: Frame): Buffer {
+  const prefix = framePrefix(frame.header, frame.body?.byteLength ?? 0);
+  return frame.body ? Buffer.concat([prefix, frame.body]) : prefix;
 }
 
 /** Reassembles frames from socket chunks of any size. */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** A large frame being filled in its own buffer (everything after the length prefix). */
+  private big: { buf: Buffer; filled: number } | undefined;
 
   /** Adds bytes and returns every frame they complete. */
   push(chunk: Buffer): Frame[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
     const frames: Frame[] = [];
+    let input = chunk;
     for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const length = head.readUInt32BE(0);
+      if (this.big) {
+        const n = Math.min(input.length, this.big.buf.length - this.big.filled);
+        input.copy(this.big.buf, this.big.filled, 0, n);
+        this.big.filled += n;
+        input = input.subarray(n);
+        if (this.big.filled < this.big.buf.length) return frames;
+        frames.push(parseFrame(this.big.buf));
+        this.big = undefined;
+        continue;
+      }
+      if (input.length) {
+        this.chunks.push(input);
+        this.buffered += input.length;
+        input = Buffer.alloc(0);
+      }
+      if (this.buffered < 4) return frames;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      const length = all.readUInt32BE(0);
       if (length < 4 || length > MAX_FRAME_BYTES) throw new WireProtocolError(`invalid frame length ${length}`, { length });
-      if (this.buffered < 4 + length) break;
-      const bytes = this.take(4 + length);
-      const headerLength = bytes.readUInt32BE(4);
-      if (headerLength > length - 4) throw new WireProtocolError(`header length ${headerLength} exceeds frame length ${length}`, { headerLength, length });
-      let header: unknown;
-      try {
-        header = JSON.parse(bytes.toString('utf8', 8, 8 + headerLength));
-      } catch {
-        throw new WireProtocolError('frame header is not JSON');
+      if (length >= OWN_BUFFER_BYTES) {
+        this.big = { buf: Buffer.allocUnsafeSlow(length), filled: 0 };
+        input = all.subarray(4);
+        this.chunks = [];
+        this.buffered = 0;
+        continue;
       }
-      if (!header || typeof header !== 'object' || typeof (header as { type?: unknown }).type !== 'string') {
-        throw new WireProtocolError('frame header has no type');
+      if (all.length < 4 + length) {
+        this.chunks = [all];
+        return frames;
       }
-      const bodyStart = 8 + headerLength;
-      frames.push({ header: header as Message, body: bodyStart < bytes.length ? bytes.subarray(bodyStart) : undefined });
+      frames.push(parseFrame(all.subarray(4, 4 + length)));
+      const rest = all.subarray(4 + length);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
     }
-    return frames;
   }
+}
 
-  private peek(n: number): Buffer {
-    if (this.chunks[0].length >= n) return this.chunks[0];
-    this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0];
+/** A frame from the bytes after its length prefix: u32 header length, header, body. */
+function parseFrame(bytes: Buffer): Frame {
+  const headerLength = bytes.readUInt32BE(0);
+  if (headerLength > bytes.length - 4) throw new WireProtocolError(`header length ${headerLength} exceeds frame length ${bytes.length}`, { headerLength, length: bytes.length });
+  let header: unknown;
+  try {
+    header = JSON.parse(bytes.toString('utf8', 4, 4 + headerLength));
+  } catch {
+    throw new WireProtocolError('frame header is not JSON');
   }
-
-  private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    return out;
+  if (!header || typeof header !== 'object' || typeof (header as { type?: unknown }).type !== 'string') {
+    throw new WireProtocolError('frame header has no type');
   }
+  const bodyStart = 4 + headerLength;
+  return { header: header as Message, body: bodyStart < bytes.length ? bytes.subarray(bodyStart) : undefined };
 }

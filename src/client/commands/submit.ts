@@ -2,20 +2,21 @@
 // through the RM REST API and follow it to the end (or return at once with --detach).
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import type { ApplicationReport } from '../../hadoop/rm-rest/client';
-import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, resolveLocalPath, type JobSpec } from '../../job';
-import { primaryPath, type DatasetSpec } from '../../data';
-import { toCommonJs } from '../../engine';
+import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, type JobSpec } from '../../job';
+import { expandInput, InputNotFoundError, type InputSpec } from '../../data';
+import { hdfsLister } from '../../storage/hdfs';
 import { RESOURCE, STAGED_JOB_VERSION, type JobResult, type StagedJob } from '../../protocol';
 import { createClientContext, type ClientContext } from '../context';
 import { ProgressPrinter } from '../progress';
 import { followApplication, parseResult } from '../submit/follow';
-import { PreflightError, queueProblems, resourceProblems } from '../submit/preflight';
+import { capacityProblems, PreflightError, queueProblems, resourceProblems } from '../submit/preflight';
 import { removeStaging, stageApplication } from '../submit/staging';
 import { buildSubmission } from '../submit/submission';
+import { readUserFiles, withStagedNeurons } from '../submit/user-files';
 
 export interface SubmitArgs {
   job: string;
@@ -53,19 +54,22 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   const train = datasetFor(spec, 'train', cluster);
   const test = spec.input.test ? datasetFor(spec, 'test', cluster).dataset : undefined;
   const outputModel = resolveHdfsPath(ctx.user, expandOutputPath(spec.output.model, { name: spec.name, now: new Date(), appId: applicationId }));
-  await preflight(ctx, spec, maximumResourceCapability, [train.dataset, ...(test ? [test] : [])], outputModel);
+  const nodes = await preflight(ctx, spec, maximumResourceCapability, [train.dataset, ...(test ? [test] : [])], outputModel);
 
   const staged: StagedJob = {
     version: STAGED_JOB_VERSION,
     applicationId,
     user: ctx.user,
     spec: withStagedNeurons(spec, userFiles),
+    storage: 'hdfs',
     train: train.dataset,
     test,
     readOptions: train.options,
     outputModel,
     userFiles: Object.fromEntries(userFiles.map((f) => [f.jobName, f.stagedName])),
     submittedAt: Date.now(),
+    namenodeRpcAddress: new URL(ctx.endpoints.defaultFs).host,
+    nodes,
   };
   try {
     const { stagingDir, resources, cached } = await stageApplication(ctx.hdfs, {
@@ -125,45 +129,27 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   };
 }
 
-async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: number; vCores: number }, datasets: DatasetSpec[], outputModel: string): Promise<void> {
-  const inputs = [...new Set(datasets.flatMap((d) => (d.format === 'idx' ? [d.images, d.labels] : [primaryPath(d)])))];
-  const [queues, statuses] = await Promise.all([ctx.rm.queues(), Promise.all(inputs.map((p) => ctx.hdfs.stat(p)))]);
-  const problems = [...resourceProblems(spec, max), ...queueProblems(queues, spec.queue)];
-  inputs.forEach((p, i) => {
-    const status = statuses[i];
-    if (!status) problems.push(`input ${p} does not exist in HDFS`);
-    else if (status.type !== 'FILE') problems.push(`input ${p} is a ${status.type.toLowerCase()}, not a file`);
-  });
+/** Checks the job against the cluster; returns the running NodeManager hosts. */
+async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: number; vCores: number }, inputs: InputSpec[], outputModel: string): Promise<string[]> {
+  const lister = hdfsLister(ctx.hdfs);
+  const expand = (input: InputSpec): Promise<string | undefined> =>
+    expandInput(input, lister).then(
+      () => undefined,
+      (err: unknown) => {
+        if (err instanceof InputNotFoundError) return `input ${err.message.replace(/^input /, '')}${input.format === 'idx' ? '' : ' in HDFS'}`;
+        throw err;
+      },
+    );
+  const [queues, nodes, inputProblems] = await Promise.all([ctx.rm.queues(), ctx.rm.nodes(['RUNNING']), Promise.all(inputs.map(expand))]);
+  const problems = [...resourceProblems(spec, max), ...queueProblems(queues, spec.queue), ...inputProblems.filter((p): p is string => p !== undefined)];
+  if (problems.length === 0) {
+    problems.push(...capacityProblems(spec, nodes.map((n) => ({ host: n.nodeHostName, memory: n.availMemoryMB + n.usedMemoryMB, vCores: n.availableVirtualCores + n.usedVirtualCores }))));
+  }
   if (spec.output.overwrite === 'fail' && (await ctx.hdfs.stat(outputModel))) {
     problems.push(`output.model ${outputModel} exists and output.overwrite is fail`);
   }
   if (problems.length) throw new PreflightError(problems);
-}
-
-interface UserFile {
-  readonly jobName: string;
-  readonly stagedName: string;
-  readonly bytes: Buffer;
-}
-
-/**
- * User neuron files, as CommonJS: containers have no TypeScript compiler, so TypeScript and ES
- * modules are transpiled here, on the edge node.
- */
-function readUserFiles(spec: JobSpec, baseDir: string): UserFile[] {
-  const names = [...new Set(spec.model.layers.flatMap((l) => (l.neuron ? [l.neuron.file] : [])))];
-  return names.map((jobName, i) => {
-    const path = resolveLocalPath(baseDir, jobName);
-    if (!existsSync(path)) throw new HornError(`neuron file ${jobName} (${path}) does not exist`, 'input', { field: 'model.layers[].neuron.file', file: path });
-    const code = toCommonJs(path, readFileSync(path, 'utf8'));
-    return { jobName, stagedName: `${RESOURCE.userCode}-${i}-${basename(path).replace(/\.[cm]?[jt]s$/, '')}.js`, bytes: Buffer.from(code) };
-  });
-}
-
-/** The job as staged: neuron files renamed to their staged CommonJS copies. */
-function withStagedNeurons(spec: JobSpec, files: readonly UserFile[]): JobSpec {
-  const staged = new Map(files.map((f) => [f.jobName, f.stagedName]));
-  return { ...spec, model: { ...spec.model, layers: spec.model.layers.map((l) => (l.neuron ? { ...l, neuron: { ...l.neuron, file: staged.get(l.neuron.file) ?? l.neuron.file } } : l)) } };
+  return nodes.map((n) => n.nodeHostName);
 }
 
 export function describeOutcome(o: SubmitOutcome): string {

@@ -4,10 +4,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
-import { localFiles } from '../../data';
+import { localFiles, localLister } from '../../data';
 import { saveModel } from '../../engine';
 import { datasetFor, expandOutputPath, loadJobFile } from '../../job';
 import { runTraining } from '../../training/run';
+import { limitsOf } from '../../coordinator/coordinator';
+import { runLocalJob } from '../../coordinator/local';
+import { STAGED_JOB_VERSION, type JobResult, type StagedJob } from '../../protocol';
+import { runtimeBundlePath } from './submit';
+import { readUserFiles, withStagedNeurons } from '../submit/user-files';
 import { ProgressPrinter } from '../progress';
 
 export interface TrainArgs {
@@ -30,6 +35,8 @@ export interface LocalTrainingSummary {
   readonly testLoss?: number;
   readonly testSamples?: number;
   readonly malformedSkipped: number;
+  /** Distributed local runs: the job's result (containers, staleness, bytes). */
+  readonly result?: JobResult;
 }
 
 export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream = process.stderr): Promise<LocalTrainingSummary> {
@@ -44,9 +51,57 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   }
   const printer = new ProgressPrinter(stderr);
   const started = performance.now();
+  const c = spec.cluster;
+  if (c.workers > 1 || c.parameterServers.count > 0) {
+    // The distributed path: the same coordinator, workers and servers as on YARN, as local processes.
+    const userFiles = readUserFiles(spec, baseDir);
+    const job: StagedJob = {
+      version: STAGED_JOB_VERSION,
+      applicationId: `local_${Date.now()}`,
+      user: process.env.USER ?? 'local',
+      spec: withStagedNeurons(spec, userFiles),
+      storage: 'local',
+      train: train.dataset,
+      test: hasTest ? datasetFor(spec, 'test', mode).dataset : undefined,
+      readOptions: train.options,
+      outputModel: output,
+      userFiles: Object.fromEntries(userFiles.map((f) => [f.jobName, f.stagedName])),
+      submittedAt: Date.now(),
+    };
+    const outcome = await runLocalJob({
+      job,
+      files: userFiles.map((f) => ({ name: f.stagedName, bytes: f.bytes })),
+      runtimeBundle: runtimeBundlePath(),
+      limits: limitsOf(job),
+      log: (m) => (process.env.HORN_LOCAL_VERBOSE ? stderr.write(`${m}\n`) : undefined),
+      onStatus: (st) => {
+        const d = st.doc;
+        printer.update({ state: d.phase, epoch: d.epoch, epochs: d.epochs, loss: d.loss, accuracy: d.accuracy, samplesPerSecond: d.samplesPerSecond, progress: d.progress });
+      },
+    });
+    printer.done();
+    if (!outcome.succeeded) throw new HornError(`local training failed: ${outcome.diagnostics}\n(container logs: ${outcome.directory}/logs)`, 'application', { directory: outcome.directory });
+    const r = outcome.result!;
+    const workers = r.containers?.filter((x) => x.role === 'worker') ?? [];
+    return {
+      job: spec.name,
+      model: r.model ?? output,
+      kernels: 'per container',
+      epochs: spec.training.epochs,
+      seconds: (performance.now() - started) / 1000,
+      samplesPerSecond: r.samplesPerSecond ?? 0,
+      trainLoss: workers.reduce((t, w) => t + (w.loss ?? 0), 0) / Math.max(1, workers.length),
+      trainAccuracy: workers.reduce((t, w) => t + (w.accuracy ?? 0), 0) / Math.max(1, workers.length),
+      testAccuracy: r.testAccuracy,
+      testLoss: r.testLoss,
+      malformedSkipped: 0,
+      result: r,
+    };
+  }
   const outcome = await runTraining({
     spec,
     source: localFiles,
+    lister: localLister,
     train: train.dataset,
     test: hasTest ? datasetFor(spec, 'test', mode).dataset : undefined,
     readOptions: train.options,

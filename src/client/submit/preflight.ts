@@ -41,3 +41,37 @@ export function queueProblems(queues: readonly SchedulerQueue[], name: string): 
   if (match.state && match.state !== 'RUNNING') return [`queue "${name}" is ${match.state}, not RUNNING`];
   return [];
 }
+
+export interface NodeCapacity {
+  readonly host: string;
+  readonly memory: number;
+  readonly vCores: number;
+}
+
+/**
+ * The AM, N workers and S servers must fit the running NodeManagers together (each container on
+ * one node; first fit, largest first): a gang that cannot start would otherwise wait for its
+ * allocation timeout. Capacity is what the nodes have in all, not what is free now.
+ */
+export function capacityProblems(spec: JobSpec, nodes: readonly NodeCapacity[]): string[] {
+  const c = spec.cluster;
+  const asks: Array<{ memoryMb: number; vcores: number }> = [
+    c.am,
+    ...Array.from({ length: c.workers }, () => c.worker),
+    ...Array.from({ length: c.parameterServers.count }, () => c.parameterServers),
+  ];
+  const need = { memory: asks.reduce((t, a) => t + a.memoryMb, 0), vCores: asks.reduce((t, a) => t + a.vcores, 0) };
+  const have = { memory: nodes.reduce((t, n) => t + n.memory, 0), vCores: nodes.reduce((t, n) => t + n.vCores, 0) };
+  const what = `the ApplicationMaster, ${c.workers} worker${c.workers === 1 ? '' : 's'} and ${c.parameterServers.count} parameter server${c.parameterServers.count === 1 ? '' : 's'}`;
+  if (need.memory > have.memory || need.vCores > have.vCores) {
+    return [`${what} need ${need.memory} MB and ${need.vCores} vcores in all; the cluster's ${nodes.length} running NodeManagers have ${have.memory} MB and ${have.vCores} vcores (cluster.workers, cluster.parameterServers.count, cluster.*.memoryMb)`];
+  }
+  const free = nodes.map((n) => ({ memory: n.memory, vCores: n.vCores }));
+  for (const a of [...asks].sort((x, y) => y.memoryMb - x.memoryMb || y.vcores - x.vcores)) {
+    const node = free.find((f) => f.memory >= a.memoryMb && f.vCores >= a.vcores);
+    if (!node) return [`${what} do not fit on the cluster's ${nodes.length} running NodeManagers (${nodes.map((n) => `${n.host}: ${n.memory} MB, ${n.vCores} vcores`).join('; ')}) with one container on one node`];
+    node.memory -= a.memoryMb;
+    node.vCores -= a.vcores;
+  }
+  return [];
+}

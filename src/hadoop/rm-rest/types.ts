@@ -78,6 +78,8 @@ export interface ClusterNode {
   readonly numContainers: number;
   readonly availMemoryMB: number;
   readonly availableVirtualCores: number;
+  readonly usedMemoryMB: number;
+  readonly usedVirtualCores: number;
 }
 
 export interface SchedulerQueue {

@@ -153,6 +153,41 @@ export class WebHdfsClient {
     return response.data;
   }
 
+  /**
+   * Opens a file at one DataNode's own WebHDFS endpoint (http://host:port from the block
+   * locations), not through the NameNode's redirect: how a reader picks the replica on its own host.
+   * `namenodeRpcAddress` is the NameNode RPC host:port (or nameservice) the DataNode reads metadata from.
+   */
+  async openAtDataNode(httpAddress: string, namenodeRpcAddress: string, path: string, range: { offset?: number; length?: number } = {}): Promise<Readable> {
+    if (!path.startsWith('/')) throw new HornError(`HDFS path must be absolute: ${JSON.stringify(path)}`, 'input', { path });
+    const response = await axios.get<Readable>(`http://${httpAddress}${PREFIX}${encodePath(path)}`, {
+      params: { op: 'OPEN', 'user.name': this.user, namenoderpcaddress: namenodeRpcAddress, offset: range.offset, length: range.length },
+      responseType: 'stream',
+      timeout: this.nn.timeoutMs,
+      validateStatus: () => true,
+    });
+    if (response.status !== 200) {
+      const text = (await readStream(response.data)).toString('utf8');
+      throw new HdfsOperationError('OPEN', path, undefined, `DataNode ${httpAddress} answered HTTP ${response.status}: ${text.slice(0, 300)}`);
+    }
+    return response.data;
+  }
+
+  /** Block locations with each replica's DataNode HTTP address and rack (GET_BLOCK_LOCATIONS). */
+  async getBlockReplicas(path: string): Promise<Array<BlockLocation & { replicas: Array<{ host: string; httpAddress: string; rack: string }> }>> {
+    const body = await this.json<{ LocatedBlocks: { locatedBlocks: Array<{ startOffset: number; block: { numBytes: number }; locations: Array<{ hostName: string; infoPort: number; networkLocation?: string }> }> } }>(
+      'GET',
+      path,
+      'GET_BLOCK_LOCATIONS',
+    );
+    return body.LocatedBlocks.locatedBlocks.map((b) => ({
+      offset: b.startOffset,
+      length: b.block.numBytes,
+      hosts: b.locations.map((l) => l.hostName),
+      replicas: b.locations.map((l) => ({ host: l.hostName, httpAddress: `${l.hostName}:${l.infoPort}`, rack: l.networkLocation ?? '/default-rack' })),
+    }));
+  }
+
   async readFile(path: string): Promise<Buffer> {
     return readStream(await this.open(path));
   }

@@ -1,6 +1,6 @@
-import { describeFailure, exitMeaning, tailLines } from '../../../src/appmaster/diagnostics';
+import { describeFailure, exitMeaning, tailLines } from '../../../src/coordinator/diagnostics';
 import { hostsByLocalBytes, preferredHost } from '../../../src/appmaster/placement';
-import { JobStatus } from '../../../src/appmaster/status';
+import { JobStatus } from '../../../src/coordinator/status';
 import { renderPage } from '../../../src/appmaster/http';
 
 describe('placement', () => {

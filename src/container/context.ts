@@ -1,0 +1,142 @@
+// What every horn container starts from: its role and index, the staged job, the application
+// secret (from the YARN credentials), where its data lives (HDFS or, in local mode, this machine's
+// files), and its control link to the coordinator (the ApplicationMaster or the local launcher).
+import { hostname } from 'node:os';
+import { parseHostPort } from '../common/address';
+import { HornError, describeError } from '../common/errors';
+import { AsyncQueue } from '../common/queue';
+import { localFiles, localLister, type ByteSource, type FileLister } from '../data';
+import { Credentials } from '../hadoop/security';
+import { WebHdfsClient } from '../hadoop/webhdfs/client';
+import { ENV, readStagedJob, requireEnv, SECRET_ALIAS, type ContainerRole, type StagedJob } from '../protocol';
+import { asHeader, COORDINATOR_MESSAGES, PROTOCOL_VERSION, readMessage, type ContainerMessage, type CoordinatorMessage } from '../protocol/messages';
+import { hdfsFiles, hdfsLister } from '../storage/hdfs';
+import { connectWire, type WireConnection } from '../wire/channel';
+import type { Frame } from '../wire/frames';
+
+const HEARTBEAT_MS = 2_000;
+
+export interface ContainerContext {
+  readonly role: ContainerRole;
+  readonly index: number;
+  readonly attempt: number;
+  readonly job: StagedJob;
+  readonly secret: Uint8Array;
+  /** The host name other containers reach this one by. */
+  readonly host: string;
+  readonly hdfs?: WebHdfsClient;
+  readonly source: ByteSource;
+  readonly lister: FileLister;
+  readonly control: ControlLink;
+  log(message: string): void;
+}
+
+/** The container's connection to its coordinator, with typed messages both ways. */
+export class ControlLink {
+  private readonly inbox = new AsyncQueue<CoordinatorMessage>();
+  private aborted: ((reason: string) => void) | undefined;
+
+  constructor(readonly connection: WireConnection) {
+    connection.on('message', (f: Frame) => {
+      let m: CoordinatorMessage;
+      try {
+        m = readMessage(f, COORDINATOR_MESSAGES, 'the coordinator');
+      } catch (err) {
+        this.inbox.fail(err as Error);
+        return;
+      }
+      if (m.type === 'abort') this.abort(`the coordinator aborted the job: ${m.reason}`);
+      else this.inbox.push(m);
+    });
+    connection.on('close', (err?: Error) => this.abort(`lost the coordinator${err ? ` (${err.message})` : ''}`));
+  }
+
+  /** Called once when the coordinator aborts or goes away. */
+  onAbort(handler: (reason: string) => void): void {
+    this.aborted = handler;
+  }
+
+  private abort(reason: string): void {
+    this.inbox.fail(new HornError(reason, 'application'));
+    const h = this.aborted;
+    this.aborted = undefined;
+    h?.(reason);
+  }
+
+  send(m: ContainerMessage): Promise<void> {
+    return this.connection.send(asHeader(m));
+  }
+
+  /** Sends, swallowing the error of a connection already gone (its loss is handled by onAbort). */
+  tell(m: ContainerMessage): void {
+    try {
+      void this.send(m);
+    } catch {
+      // the coordinator is gone
+    }
+  }
+
+  /** The next coordinator message, which must be of type `type`. */
+  async next<T extends CoordinatorMessage['type']>(type: T): Promise<Extract<CoordinatorMessage, { type: T }>> {
+    const m = await this.inbox.take();
+    if (m.type !== type) throw new HornError(`expected ${type} from the coordinator, received ${m.type}`, 'internal');
+    return m as Extract<CoordinatorMessage, { type: T }>;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+}
+
+export async function containerContext(role: ContainerRole, env: NodeJS.ProcessEnv = process.env): Promise<ContainerContext> {
+  const job = readStagedJob();
+  const index = Number(requireEnv(env, ENV.index, role));
+  const attempt = Number(env[ENV.attempt] ?? '0');
+  const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
+  if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
+  const host = env.NM_HOST ?? (job.storage === 'local' ? '127.0.0.1' : hostname());
+  const prefix = `${role} ${index}${attempt ? ` (attempt ${attempt})` : ''}`;
+  const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${prefix}: ${msg}\n`);
+  let hdfs: WebHdfsClient | undefined;
+  let source: ByteSource = localFiles;
+  let lister: FileLister = localLister;
+  if (job.storage === 'hdfs') {
+    hdfs = new WebHdfsClient({ namenodeUrls: requireEnv(env, ENV.namenodes, role).split(','), user: requireEnv(env, ENV.user, role) });
+    source = hdfsFiles(hdfs);
+    lister = hdfsLister(hdfs);
+  }
+  const am = parseHostPort(requireEnv(env, ENV.amWire, role), ENV.amWire);
+  const connection = await connectWire(am.host, am.port, secret, { role, id: String(index) });
+  return { role, index, attempt, job, secret, host, hdfs, source, lister, control: new ControlLink(connection), log };
+}
+
+/** The hello every container sends first. */
+export function hello(ctx: ContainerContext, port: number): ContainerMessage {
+  return { type: 'hello', protocol: PROTOCOL_VERSION, role: ctx.role, index: ctx.index, attempt: ctx.attempt, host: ctx.host, port };
+}
+
+/** Runs a container's body; on an abort from the coordinator the process ends at once, non-zero. */
+export async function runContainer(role: ContainerRole, body: (ctx: ContainerContext) => Promise<void>, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const ctx = await containerContext(role, env);
+  ctx.control.onAbort((reason) => {
+    ctx.log(reason);
+    process.exit(3);
+  });
+  // A heartbeat while the event loop is free (reading, waiting on peers or servers): silence then
+  // means a container that is stuck, not one that waits.
+  const heartbeat = role === 'worker' ? setInterval(() => ctx.control.tell({ type: 'progress' }), HEARTBEAT_MS) : undefined;
+  try {
+    await body(ctx);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${role} ${ctx.index} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    ctx.control.tell({ type: 'error', message: describeError(err), ...(err instanceof Error && 'peer' in err ? { lostPeer: String((err as { peer: unknown }).peer) } : {}) });
+    // Give the error frame a moment to leave before the process ends.
+    await new Promise((r) => setTimeout(r, 200));
+    return 1;
+  } finally {
+    clearInterval(heartbeat);
+    ctx.control.onAbort(() => undefined);
+    ctx.control.close();
+  }
+}

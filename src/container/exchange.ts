@@ -1,0 +1,145 @@
+// A worker's part of one training step after it computed its gradient: the group reduces the
+// gradient over its ring (reduce-scatter), each member updates the chunk it now holds — itself
+// (no servers: its own shard state) or through the parameter servers owning that chunk's pieces
+// (push the group's mean gradient, receive fresh weights) — and the group all-gathers the new
+// weights. So every member moves 1/m of the tensors to and from the servers (no hot link), and all
+// members of a group hold the same bits after every step.
+import { HornError } from '../common/errors';
+import { allGather, reduceScatter, type RingLink, type RingTimings } from '../cluster/allreduce';
+import { ownedChunk, partition, piecesOf, type Range } from '../cluster/ranges';
+import { asHeader, readMessage } from '../protocol/messages';
+import type { StalenessStats } from '../protocol/status';
+import type { ShardState } from '../training/shard';
+import type { TensorCodec } from '../wire/tensors';
+import type { WireConnection } from '../wire/channel';
+import { PeerLostError } from './peers';
+
+export interface ServerLinks {
+  readonly shards: readonly Range[];
+  readonly connections: readonly WireConnection[];
+}
+
+export interface ExchangeOptions {
+  readonly group: number;
+  readonly rank: number;
+  readonly groupSize: number;
+  readonly parameterCount: number;
+  readonly codec: TensorCodec;
+  /** The group's ring; absent in a group of one. */
+  readonly ring?: RingLink;
+  /** Parameter servers; absent when the group updates itself (all-reduce data parallelism). */
+  readonly servers?: ServerLinks;
+  /** Without servers: the state of the chunk this member updates. */
+  readonly local?: ShardState;
+  /** A server may hold a read back (consistency) at most this long. */
+  readonly requestTimeoutMs: number;
+}
+
+export class GroupExchange {
+  readonly chunks: Range[];
+  readonly owned: Range;
+  /** Time blocked on others (a slower member, a server holding a read for the staleness bound). */
+  waitingMs = 0;
+  communicationMs = 0;
+  /** Tensor bytes pushed to servers (the ring link counts its own). */
+  bytesSent = 0;
+  private readonly ringTimings: RingTimings = { waitingMs: 0, transferMs: 0 };
+  private readonly stalenessSeen = { max: 0, sum: 0, reads: 0 };
+
+  constructor(private readonly o: ExchangeOptions) {
+    this.chunks = partition(o.parameterCount, o.groupSize);
+    this.owned = this.chunks[ownedChunk(o.rank, o.groupSize)]!;
+    if (o.groupSize > 1 && !o.ring) throw new HornError('a group of several workers needs its ring', 'internal');
+    if (!o.servers && !o.local) throw new HornError('an exchange needs parameter servers or a local shard', 'internal');
+  }
+
+  get staleness(): StalenessStats | undefined {
+    const s = this.stalenessSeen;
+    return s.reads ? { max: s.max, mean: s.sum / s.reads, reads: s.reads } : undefined;
+  }
+
+  /** With servers, every member starts from the servers' weights. */
+  async initialize(params: Float32Array): Promise<void> {
+    if (!this.o.servers) return;
+    await this.pull(params, 'initial');
+    await this.gather(params, -1);
+  }
+
+  /** `grads` (summed gradient of this member's batch mean) in, the group's new weights out in `params`. */
+  async step(clock: number, grads: Float32Array, params: Float32Array): Promise<void> {
+    const m = this.o.groupSize;
+    const started = performance.now();
+    const waitBefore = this.ringTimings.waitingMs;
+    if (m > 1) await reduceScatter(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+    const own = grads.subarray(this.owned.start, this.owned.end);
+    if (m > 1) for (let i = 0; i < own.length; i++) own[i]! /= m;
+    let held = 0;
+    if (this.o.servers) held = await this.push(clock, own, params);
+    else {
+      const shard = this.o.local!;
+      shard.gradient.set(own);
+      shard.apply(clock);
+      params.set(shard.values, this.owned.start);
+    }
+    if (m > 1) await allGather(params, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+    const total = performance.now() - started;
+    const ringWait = this.ringTimings.waitingMs - waitBefore;
+    this.waitingMs += ringWait + held;
+    this.communicationMs += Math.max(0, total - ringWait - held);
+  }
+
+  /** After training (with servers): the final weights, once every group has finished. */
+  async finalize(params: Float32Array): Promise<void> {
+    if (!this.o.servers) return;
+    await this.pull(params, 'final');
+    await this.gather(params, -2);
+  }
+
+  private async gather(params: Float32Array, tag: number): Promise<void> {
+    if (this.o.groupSize > 1) await allGather(params, this.chunks, this.o.rank, this.o.ring!, this.o.codec, tag, this.ringTimings);
+  }
+
+  /** Pushes this member's chunk of the group's mean gradient; returns how long servers held it. */
+  private async push(clock: number, own: Float32Array, params: Float32Array): Promise<number> {
+    const { shards, connections } = this.o.servers!;
+    const replies = piecesOf(this.owned, shards).map(async ({ index, range }) => {
+      const body = this.o.codec.encode(own.subarray(range.start - this.owned.start, range.end - this.owned.start));
+      this.bytesSent += body.byteLength;
+      const header = asHeader({ type: 'push', group: this.o.group, member: this.o.rank, clock, start: range.start, end: range.end });
+      return this.receiveWeights(index, await this.request(connections[index]!, `server ${index}`, header, body), range, params);
+    });
+    return Math.max(0, ...(await Promise.all(replies)));
+  }
+
+  private async pull(params: Float32Array, kind: 'initial' | 'final'): Promise<void> {
+    const { shards, connections } = this.o.servers!;
+    await Promise.all(
+      piecesOf(this.owned, shards).map(async ({ index, range }) => {
+        const header = asHeader({ type: 'pull', group: this.o.group, member: this.o.rank, start: range.start, end: range.end, kind });
+        this.receiveWeights(index, await this.request(connections[index]!, `server ${index}`, header), range, params);
+      }),
+    );
+  }
+
+  private async request(c: WireConnection, name: string, header: ReturnType<typeof asHeader>, body?: Uint8Array) {
+    try {
+      return await c.request(header, body, this.o.requestTimeoutMs);
+    } catch (err) {
+      throw err instanceof HornError && err.kind === 'timeout' ? err : new PeerLostError(name, err as Error);
+    }
+  }
+
+  private receiveWeights(index: number, frame: Awaited<ReturnType<WireConnection['request']>>, range: Range, params: Float32Array): number {
+    const m = readMessage(frame, ['weights'], `server ${index}`);
+    if (m.start !== range.start || m.end !== range.end) throw new HornError(`server ${index} answered weights [${m.start}, ${m.end}) for [${range.start}, ${range.end})`, 'internal');
+    const target = params.subarray(range.start, range.end);
+    const bytes = frame.body ?? new Uint8Array(0);
+    if (bytes.byteLength !== target.length * this.o.codec.bytesPerValue) throw new HornError(`server ${index} sent ${bytes.byteLength} bytes for ${target.length} weights`, 'internal');
+    this.o.codec.decodeInto(bytes, target);
+    const s = this.stalenessSeen;
+    s.max = Math.max(s.max, m.staleness);
+    s.sum += m.staleness;
+    s.reads++;
+    return m.heldMs;
+  }
+}

@@ -1,0 +1,47 @@
+// The data plane of a worker over horn's authenticated wire: the ring link to its group's
+// neighbours (src/cluster/allreduce.ts) and clients of the parameter-server shards.
+import { AsyncQueue } from '../common/queue';
+import type { RingChunk, RingLink } from '../cluster/allreduce';
+import { asHeader, readMessage, type PeerAddress } from '../protocol/messages';
+import { connectWire, type PeerIdentity, type WireConnection } from '../wire/channel';
+import type { Frame } from '../wire/frames';
+
+/** A connection that was lost while a peer needed it: its error names the peer. */
+export class PeerLostError extends Error {
+  constructor(readonly peer: string, cause?: Error) {
+    super(`lost the connection to ${peer}${cause ? ` (${cause.message})` : ''}`);
+    this.name = 'PeerLostError';
+  }
+}
+
+/** Sends on the connection to the right neighbour, receives what the left one sends us. */
+export class WireRingLink implements RingLink {
+  private readonly incoming = new AsyncQueue<RingChunk>();
+  bytesSent = 0;
+
+  constructor(private readonly right: WireConnection, rightName: string, left: WireConnection, leftName: string) {
+    left.on('message', (f: Frame) => {
+      try {
+        const m = readMessage(f, ['chunk'], leftName);
+        this.incoming.push({ tag: m.tag, phase: m.phase, step: m.step, chunk: m.chunk, bytes: f.body ?? new Uint8Array(0) });
+      } catch (err) {
+        this.incoming.fail(err as Error);
+      }
+    });
+    left.on('close', (err?: Error) => this.incoming.fail(new PeerLostError(leftName, err)));
+    right.on('close', (err?: Error) => this.incoming.fail(new PeerLostError(rightName, err)));
+  }
+
+  send(c: RingChunk): Promise<void> {
+    this.bytesSent += c.bytes.byteLength;
+    return this.right.send(asHeader({ type: 'chunk', tag: c.tag, phase: c.phase, step: c.step, chunk: c.chunk }), c.bytes);
+  }
+
+  receive(): Promise<RingChunk> {
+    return this.incoming.take();
+  }
+}
+
+export async function connectPeer(address: PeerAddress, secret: Uint8Array, self: PeerIdentity): Promise<WireConnection> {
+  return connectWire(address.host, address.port, secret, self);
+}

@@ -1,0 +1,457 @@
+// The control plane of a horn job, shared by the YARN ApplicationMaster and local mode: it knows
+// every container slot (role, index), answers hellos with assignments, starts training when the
+// whole gang is there, sequences evaluation and the model write, and turns every failure or
+// overlong wait into a final outcome whose diagnostics name the role, index, container, host, exit
+// status and stderr tail. It never sits in the per-step data path. Containers are started by a
+// Launcher (YARN containers or local processes), which reports allocations and exits back.
+import { describeError, HornError } from '../common/errors';
+import { allGroups, groupOf, topology, type Topology } from '../cluster/topology';
+import type { JobStatus } from './status';
+import { describeFailure, type ContainerFailure } from './diagnostics';
+import { CONTAINER_MESSAGES, asHeader, PROTOCOL_VERSION, readMessage, type AssignedRange, type ContainerMessage, type CoordinatorMessage, type EvaluationMessage, type HelloMessage, type ReadyMessage, type TrainedMessage } from '../protocol/messages';
+import { resultLine, type ContainerRole, type ContainerView, type JobResult, type Locality, type StagedJob, type StalenessStats } from '../protocol';
+import { stepsPerEpoch } from '../cluster/schedule';
+import { WireServer, type WireConnection } from '../wire/channel';
+import type { Frame } from '../wire/frames';
+
+/** How the containers of a job are started; the coordinator is told what happens to them. */
+export interface Launcher {
+  /** Starts (or asks for) the container of this slot. */
+  launch(role: ContainerRole, index: number, attempt: number): void;
+  /** Stops every container still running; resolves when they are gone or the launcher gave up. */
+  stopAll(): Promise<void>;
+}
+
+/** What a launcher reports when a container ends. */
+export interface ContainerExit {
+  readonly exitStatus: number;
+  /** YARN's (or the launcher's) diagnostics. */
+  readonly diagnostics?: string;
+  readonly stderrTail?: readonly string[];
+}
+
+export interface CoordinatorLimits {
+  readonly allocationMs: number;
+  readonly connectMs: number;
+  readonly silenceMs: number;
+  /** How long to wait for a container's exit status after it reported an error or went away. */
+  readonly exitGraceMs: number;
+  /** A global clock that has not moved for this long is named (who is waited for), not yet failed. */
+  readonly stallReportMs: number;
+}
+
+/** Bounds on every wait of the coordinator, from the job's cluster.timeouts. */
+export function limitsOf(job: StagedJob): CoordinatorLimits {
+  const t = job.spec.cluster.timeouts;
+  return { allocationMs: t.allocationSeconds * 1000, connectMs: t.connectSeconds * 1000, silenceMs: t.silenceSeconds * 1000, exitGraceMs: 5_000, stallReportMs: 10_000 };
+}
+
+export interface Outcome {
+  readonly succeeded: boolean;
+  readonly diagnostics: string;
+  readonly result?: JobResult;
+}
+
+export interface WorkerPlan {
+  readonly ranges: readonly AssignedRange[];
+  readonly testRanges: readonly AssignedRange[];
+}
+
+interface Slot {
+  readonly role: ContainerRole;
+  readonly index: number;
+  readonly view: ContainerView;
+  attempt: number;
+  launchedAt?: number;
+  allocatedAt?: number;
+  lastHeard: number;
+  conn?: WireConnection;
+  hello?: HelloMessage;
+  ready?: ReadyMessage;
+  trained?: TrainedMessage;
+  evaluation?: EvaluationMessage;
+  exited?: ContainerExit;
+  error?: string;
+  /** When it reported an error or lost its connection: the failure is decided by this time. */
+  failingSince?: number;
+}
+
+type Stage = 'gathering' | 'training' | 'evaluating' | 'saving' | 'finishing' | 'done';
+
+export class Coordinator {
+  readonly topology: Topology;
+  private readonly slots: Slot[];
+  private readonly wire: WireServer;
+  private stage: Stage = 'gathering';
+  private stepsPerEpoch = 0;
+  private startedAt = Date.now();
+  private trainingStartedAt = 0;
+  private trainingEndedAt = 0;
+  private resolveOutcome!: (o: Outcome) => void;
+  readonly outcome: Promise<Outcome>;
+  private timer: NodeJS.Timeout | undefined;
+  private lastClock = { clock: -1, at: Date.now(), reportedAt: 0 };
+  private model: string | undefined;
+  private test: { accuracy: number; loss: number } | undefined;
+  private finishedAt = 0;
+  private launcher: Launcher | undefined;
+
+  constructor(
+    private readonly job: StagedJob,
+    secret: Uint8Array,
+    private readonly status: JobStatus,
+    private readonly plans: readonly WorkerPlan[],
+    private readonly limits: CoordinatorLimits,
+    private readonly log: (message: string) => void,
+  ) {
+    const c = job.spec.cluster;
+    this.topology = topology(c.workers, c.groups, c.parameterServers.count);
+    this.slots = status.doc.containers.map((view) => ({ role: view.role, index: view.index, view, attempt: 0, lastHeard: Date.now() }));
+    this.outcome = new Promise<Outcome>((r) => (this.resolveOutcome = r));
+    this.wire = new WireServer(secret, (conn) => this.onConnection(conn), (reason) => this.log(`refused a connection: ${reason}`));
+  }
+
+  /** Listens for containers; returns the port (they get host:port in their environment). */
+  async listen(host = '0.0.0.0'): Promise<number> {
+    return (await this.wire.listen(host)).port;
+  }
+
+  /** Launches every container (the gang) and starts the watchdog. */
+  start(launcher: Launcher): void {
+    this.launcher = launcher;
+    this.startedAt = Date.now();
+    this.status.setPhase('allocating');
+    for (const s of this.slots) launcher.launch(s.role, s.index, s.attempt);
+    this.timer = setInterval(() => this.watch(), 1_000);
+  }
+
+  // ------------------------------------------------------------ launcher reports
+
+  allocated(role: ContainerRole, index: number, info: { containerId: string; host: string; locality?: Locality }): void {
+    const s = this.slot(role, index);
+    Object.assign(s.view, { containerId: info.containerId, host: info.host, state: 'allocated' as const, ...(info.locality ? { locality: info.locality } : {}) });
+    s.allocatedAt = Date.now();
+    this.status.setPhase('launching');
+    this.log(`allocated ${role} ${index}: ${info.containerId} on ${info.host}${info.locality ? ` (${info.locality})` : ''}`);
+  }
+
+  launched(role: ContainerRole, index: number): void {
+    const s = this.slot(role, index);
+    s.view.state = 'launched';
+    s.launchedAt = Date.now();
+  }
+
+  /** The launcher could not start this slot's container. */
+  launchFailed(role: ContainerRole, index: number, reason: string): void {
+    this.fail(`${role} ${index}${this.where(this.slot(role, index))} could not be launched: ${reason}`);
+  }
+
+  exited(role: ContainerRole, index: number, exit: ContainerExit): void {
+    const s = this.slot(role, index);
+    s.exited = exit;
+    if (this.stage === 'done') return;
+    if (this.stage === 'finishing' && exit.exitStatus === 0) {
+      s.view.state = 'finished';
+      if (this.slots.every((x) => x.exited)) this.succeed();
+      return;
+    }
+    s.view.state = 'failed';
+    const failure: ContainerFailure = {
+      role,
+      index,
+      containerId: s.view.containerId ?? '?',
+      host: s.view.host ?? '?',
+      exitStatus: exit.exitStatus,
+      diagnostics: exit.diagnostics,
+      stderrTail: exit.stderrTail,
+      reason: s.error ?? (exit.exitStatus === 0 ? 'exited before the job ended' : undefined),
+    };
+    this.fail(describeFailure(failure));
+  }
+
+  // ------------------------------------------------------------ containers
+
+  private onConnection(conn: WireConnection): void {
+    let slot: Slot | undefined;
+    conn.on('message', (f: Frame) => {
+      try {
+        const m = readMessage(f, CONTAINER_MESSAGES, `${conn.peer.role} ${conn.peer.id}`);
+        if (!slot) {
+          if (m.type !== 'hello') throw new HornError(`${conn.peer.role} ${conn.peer.id} sent ${m.type} before hello`, 'internal');
+          slot = this.onHello(conn, m);
+          return;
+        }
+        slot.lastHeard = Date.now();
+        this.onMessage(slot, m);
+      } catch (err) {
+        this.fail(`${conn.peer.role} ${conn.peer.id}: ${describeError(err)}`);
+      }
+    });
+    conn.on('close', () => {
+      if (!slot || slot.conn !== conn || this.stage === 'done' || slot.exited) return;
+      if (this.stage === 'finishing') return;
+      // Its exit status names the cause better; wait a little for it.
+      slot.failingSince ??= Date.now();
+      slot.error ??= 'lost its connection to the ApplicationMaster';
+    });
+  }
+
+  private onHello(conn: WireConnection, m: HelloMessage): Slot {
+    if (m.protocol !== PROTOCOL_VERSION) throw new HornError(`${m.role} ${m.index} speaks protocol ${m.protocol}, this coordinator ${PROTOCOL_VERSION}`, 'internal');
+    const slot = this.slot(m.role, m.index);
+    if (conn.peer.role !== m.role || conn.peer.id !== String(m.index)) throw new HornError(`a container authenticated as ${conn.peer.role} ${conn.peer.id} said hello as ${m.role} ${m.index}`, 'internal');
+    if (slot.conn && !slot.exited) throw new HornError(`${m.role} ${m.index} said hello twice`, 'internal');
+    slot.conn = conn;
+    slot.hello = m;
+    slot.lastHeard = Date.now();
+    slot.view.state = 'connected';
+    slot.view.host ??= m.host;
+    if (m.role === 'worker') {
+      const plan = this.plans[m.index]!;
+      this.send(slot, { type: 'assign', group: groupOf(this.topology, m.index), rank: m.index % this.topology.groupSize, ranges: plan.ranges, testRanges: plan.testRanges });
+    }
+    this.maybeStart();
+    return slot;
+  }
+
+  private onMessage(slot: Slot, m: ContainerMessage): void {
+    switch (m.type) {
+      case 'hello':
+        throw new HornError(`${slot.role} ${slot.index} said hello twice`, 'internal');
+      case 'ready':
+        slot.ready = m;
+        Object.assign(slot.view, { bytesLocal: m.bytesLocal, bytesRemote: m.bytesRemote });
+        this.log(`worker ${slot.index} read ${m.records} records in ${m.readSeconds.toFixed(1)} s (${m.bytesLocal} bytes node-local, ${m.bytesRemote} remote)`);
+        this.maybeStart();
+        return;
+      case 'progress':
+        if (slot.role === 'worker') {
+          slot.view.state = 'running';
+          this.status.workerReport(slot.index, { phase: m.phase, clock: m.clock, epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, samplesPerSecond: m.samplesPerSecond, shares: m.shares, learningRate: m.learningRate, fraction: m.fraction });
+          if (m.staleness) this.status.doc.groups[groupOf(this.topology, slot.index)]!.staleness = m.staleness;
+        }
+        return;
+      case 'server-progress':
+        slot.view.state = 'running';
+        this.status.serverReport(slot.index, { clock: m.clock, updates: m.updates, bytesIn: m.bytesIn, bytesOut: m.bytesOut, shard: m.shard });
+        if (m.waitingFor) this.status.doc.waitingFor = `server ${slot.index}: ${m.waitingFor}`;
+        return;
+      case 'epoch':
+        if (slot.index === 0) this.log(`epoch ${m.epoch}: loss ${m.loss.toFixed(4)}, training accuracy ${(m.accuracy * 100).toFixed(2)}% (worker 0, ${m.seconds.toFixed(1)} s)`);
+        return;
+      case 'trained':
+        slot.trained = m;
+        this.status.workerReport(slot.index, { clock: m.clock, samplesPerSecond: m.samplesPerSecond, shares: m.shares, loss: m.loss, accuracy: m.accuracy, fraction: 1 });
+        if (this.workers().every((w) => w.trained)) {
+          this.trainingEndedAt = Date.now();
+          this.stage = 'evaluating';
+          this.status.setPhase('evaluating');
+          this.log('every worker finished training; evaluating the final weights on the test set');
+          for (const w of this.workers()) this.send(w, { type: 'evaluate' });
+        }
+        return;
+      case 'evaluation':
+        slot.evaluation = m;
+        if (this.workers().every((w) => w.evaluation)) this.onEvaluated();
+        return;
+      case 'saved':
+        this.model = m.model;
+        this.stage = 'finishing';
+        this.finishedAt = Date.now();
+        this.log(`model saved to ${m.model}; finishing`);
+        for (const s of this.slots) if (s.conn) this.send(s, { type: 'finish' });
+        return;
+      case 'error':
+        slot.error = m.lostPeer ? `${m.message}` : m.message;
+        slot.failingSince ??= Date.now();
+        this.log(`${slot.role} ${slot.index} reported: ${m.message}`);
+        if (m.lostPeer) {
+          // The lost peer is the likelier cause: give its own exit a moment to arrive first.
+          const peer = this.slots.find((x) => `${x.role} ${x.index}` === m.lostPeer);
+          if (peer && !peer.exited) peer.failingSince ??= Date.now();
+        }
+        return;
+    }
+  }
+
+  /** Starts training once every worker has read its split and every server said hello. */
+  private maybeStart(): void {
+    if (this.stage !== 'gathering') return;
+    if (!this.slots.every((s) => (s.role === 'worker' ? s.ready : s.hello))) return;
+    const workers = this.workers();
+    this.stepsPerEpoch = stepsPerEpoch(workers.map((w) => w.ready!.records), this.job.spec.training.batchSize);
+    this.status.setClocks(this.stepsPerEpoch * this.job.spec.training.epochs);
+    const address = (s: Slot) => ({ host: s.hello!.host, port: s.hello!.port });
+    const start: CoordinatorMessage = { type: 'start', workers: workers.map(address), servers: this.servers().map(address), stepsPerEpoch: this.stepsPerEpoch };
+    this.stage = 'training';
+    this.trainingStartedAt = Date.now();
+    this.status.setPhase('training');
+    const records = workers.map((w) => w.ready!.records);
+    this.log(`all ${this.slots.length} container${this.slots.length === 1 ? ' is' : 's are'} up after ${((Date.now() - this.startedAt) / 1000).toFixed(1)} s; training ${this.stepsPerEpoch} steps per epoch (splits of ${Math.min(...records)}–${Math.max(...records)} records)`);
+    for (const s of [...this.servers(), ...workers]) this.send(s, start);
+  }
+
+  private onEvaluated(): void {
+    let count = 0;
+    let lossSum = 0;
+    let correct = 0;
+    for (const w of this.workers()) {
+      const e = w.evaluation!;
+      count += e.count;
+      lossSum += e.lossSum;
+      e.confusion.forEach((row, i) => (correct += row[i] ?? 0));
+    }
+    this.test = count ? { accuracy: correct / count, loss: lossSum / count } : undefined;
+    if (this.test) this.log(`test accuracy ${(this.test.accuracy * 100).toFixed(2)}% on ${count} samples`);
+    this.stage = 'saving';
+    this.status.setPhase('saving');
+    this.send(this.slot('worker', 0), { type: 'save', ...(this.test ? { testAccuracy: this.test.accuracy, testLoss: this.test.loss } : {}) });
+  }
+
+  // ------------------------------------------------------------ watchdog
+
+  private watch(): void {
+    if (this.stage === 'done') return;
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (s.failingSince !== undefined && now - s.failingSince > this.limits.exitGraceMs && !s.exited) {
+        this.fail(`${s.role} ${s.index}${this.where(s)} failed: ${s.error ?? 'no report'}`);
+        return;
+      }
+    }
+    if (this.stage === 'finishing') {
+      if (now - this.finishedAt > this.limits.connectMs) this.succeed();
+      return;
+    }
+    const unallocated = this.slots.filter((s) => !s.allocatedAt);
+    if (unallocated.length && now - this.startedAt > this.limits.allocationMs) {
+      this.fail(`no container was allocated within ${this.limits.allocationMs / 1000} s for ${names(unallocated)}; the containers that were allocated are released`);
+      return;
+    }
+    const silentStart = this.slots.filter((s) => !s.hello && s.launchedAt !== undefined && now - s.launchedAt > this.limits.connectMs);
+    if (silentStart.length) {
+      this.fail(`${silentStart.map((s) => `${s.role} ${s.index}${this.where(s)}`).join(', ')} did not connect to the ApplicationMaster within ${this.limits.connectMs / 1000} s`);
+      return;
+    }
+    const silent = this.slots.find((s) => s.hello && !s.exited && now - s.lastHeard > this.limits.silenceMs);
+    if (silent) {
+      this.fail(`${silent.role} ${silent.index}${this.where(silent)} reported nothing for ${this.limits.silenceMs / 1000} s`);
+      return;
+    }
+    if (this.stage === 'training') this.inspectStall(now);
+  }
+
+  /** Names who a non-advancing job waits for (Horovod's stall inspector, but it also ends in a decision: silence). */
+  private inspectStall(now: number): void {
+    const clock = this.status.doc.clock ?? 0;
+    if (clock !== this.lastClock.clock) {
+      this.lastClock = { clock, at: now, reportedAt: 0 };
+      if (!this.status.doc.waitingFor?.startsWith('server')) this.status.doc.waitingFor = undefined;
+      return;
+    }
+    if (now - this.lastClock.at < this.limits.stallReportMs || now - this.lastClock.reportedAt < this.limits.stallReportMs) return;
+    this.lastClock.reportedAt = now;
+    const workers = this.workers();
+    const slowest = this.status.doc.groups.reduce((a, g) => (g.clock < a.clock ? g : a));
+    const behind = slowest.members.map((i) => workers[i]!).sort((a, b) => (a.view.clock ?? 0) - (b.view.clock ?? 0))[0]!;
+    const text = `global clock ${clock} has not moved for ${((now - this.lastClock.at) / 1000).toFixed(0)} s: waiting for group ${slowest.index} (worker ${behind.index}${this.where(behind)} at clock ${behind.view.clock ?? 0}, last heard ${((now - behind.lastHeard) / 1000).toFixed(0)} s ago)`;
+    this.status.doc.waitingFor = text;
+    this.log(text);
+  }
+
+  // ------------------------------------------------------------ endings
+
+  private succeed(): void {
+    if (this.stage === 'done') return;
+    this.stage = 'done';
+    const result = this.result();
+    const accuracy = result.testAccuracy === undefined ? 'n/a' : `${(result.testAccuracy * 100).toFixed(2)}%`;
+    this.end({ succeeded: true, result, diagnostics: `trained ${this.job.spec.name}: test accuracy ${accuracy}, model ${this.model}\n${resultLine(result)}` });
+  }
+
+  /** Fails the job (the first failure wins) and tells every container to stop. */
+  fail(diagnostics: string): void {
+    if (this.stage === 'done') return;
+    this.stage = 'done';
+    this.log(`failing: ${diagnostics}`);
+    for (const s of this.slots) if (s.conn && !s.exited) this.send(s, { type: 'abort', reason: diagnostics.split('\n')[0]! });
+    this.end({ succeeded: false, diagnostics });
+  }
+
+  private end(o: Outcome): void {
+    if (this.timer) clearInterval(this.timer);
+    this.resolveOutcome(o);
+  }
+
+  /** Stops the wire server and every container still running. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([this.launcher?.stopAll(), this.wire.close()]);
+  }
+
+  result(): JobResult {
+    const workers = this.workers();
+    const trained = workers.filter((w) => w.trained);
+    const seconds = ((this.trainingEndedAt || Date.now()) - (this.trainingStartedAt || Date.now())) / 1000;
+    const samples = trained.reduce((t, w) => t + w.trained!.samples, 0);
+    const staleness = trained.map((w) => w.trained!.staleness).filter((s): s is StalenessStats => s !== undefined);
+    const reads = staleness.reduce((t, s) => t + s.reads, 0);
+    return {
+      testAccuracy: this.test?.accuracy,
+      testLoss: this.test?.loss,
+      model: this.model,
+      epochs: this.job.spec.training.epochs,
+      seconds,
+      samplesPerSecond: seconds > 0 ? samples / seconds : undefined,
+      workers: this.topology.workers,
+      groups: this.topology.groups,
+      servers: this.topology.servers,
+      consistency: this.status.doc.consistency,
+      wire: this.job.spec.training.wire,
+      bytes: { local: workers.reduce((t, w) => t + (w.view.bytesLocal ?? 0), 0), remote: workers.reduce((t, w) => t + (w.view.bytesRemote ?? 0), 0) },
+      wireBytesPerStep: trained.length ? trained.reduce((t, w) => t + w.trained!.wireBytesPerStep, 0) / trained.length : undefined,
+      staleness: reads ? { max: Math.max(...staleness.map((s) => s.max)), mean: staleness.reduce((t, s) => t + s.mean * s.reads, 0) / reads, reads } : undefined,
+      containers: this.slots.map((s) => ({ ...s.view })),
+    };
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private send(slot: Slot, m: CoordinatorMessage): void {
+    try {
+      void slot.conn?.send(asHeader(m));
+    } catch {
+      // closed: its loss is handled by the close handler or its exit
+    }
+  }
+
+  private slot(role: ContainerRole, index: number): Slot {
+    const s = this.slots.find((x) => x.role === role && x.index === index);
+    if (!s) throw new HornError(`no ${role} ${index} in this job`, 'internal');
+    return s;
+  }
+
+  private workers(): Slot[] {
+    return this.slots.filter((s) => s.role === 'worker');
+  }
+
+  private servers(): Slot[] {
+    return this.slots.filter((s) => s.role === 'server');
+  }
+
+  private where(s: Slot): string {
+    return s.view.containerId ? ` (container ${s.view.containerId} on ${s.view.host})` : s.view.host ? ` (on ${s.view.host})` : '';
+  }
+
+  get groups(): number[][] {
+    return allGroups(this.topology);
+  }
+}
+
+function names(slots: readonly Slot[]): string {
+  const by = (role: ContainerRole) => slots.filter((s) => s.role === role).map((s) => s.index);
+  return [['worker', by('worker')], ['server', by('server')]]
+    .filter(([, ix]) => (ix as number[]).length)
+    .map(([role, ix]) => `${role}${(ix as number[]).length > 1 ? 's' : ''} ${(ix as number[]).join(', ')}`)
+    .join(' and ');
+}

@@ -1,0 +1,272 @@
+// The messages horn's programs exchange over the authenticated wire (src/wire): control between the
+// ApplicationMaster (or the local launcher) and its containers, and the data plane between workers
+// (ring all-reduce) and from workers to parameter servers. Tensors travel in frame bodies, never in
+// these headers. Every message is checked when read (`readMessage`), so a peer of another version or
+// a corrupt frame fails with a message naming the type and field.
+import { HornError } from '../common/errors';
+import type { Frame, Message } from '../wire/frames';
+import type { ContainerRole } from './env';
+import type { ShardRange, StalenessStats, TimeShares } from './status';
+
+export const PROTOCOL_VERSION = 2;
+
+/** Bytes [start, end) of one input file and the DataNodes holding them (host, HTTP address). */
+export interface AssignedRange {
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  readonly replicas: ReadonlyArray<{ readonly host: string; readonly httpAddress: string }>;
+}
+
+/** Where a peer listens for the data plane. */
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+// ---------------------------------------------------------------- container → coordinator
+
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly protocol: number;
+  readonly role: ContainerRole;
+  readonly index: number;
+  readonly attempt: number;
+  readonly host: string;
+  /** Data-plane port (workers: for their ring neighbour; servers: for workers). */
+  readonly port: number;
+}
+
+/** A worker has read its split. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly records: number;
+  readonly bytesLocal: number;
+  readonly bytesRemote: number;
+  readonly readSeconds: number;
+}
+
+export interface ProgressMessage {
+  readonly type: 'progress';
+  readonly phase?: string;
+  readonly clock?: number;
+  readonly epoch?: number;
+  readonly loss?: number;
+  readonly accuracy?: number;
+  readonly samplesPerSecond?: number;
+  readonly learningRate?: number;
+  /** 0–1 of this worker's training. */
+  readonly fraction?: number;
+  readonly shares?: TimeShares;
+  readonly staleness?: StalenessStats;
+}
+
+export interface ServerProgressMessage {
+  readonly type: 'server-progress';
+  readonly clock: number;
+  readonly updates: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly shard: ShardRange;
+  /** Reads held back longer than expected: which groups are waited for, at which clock. */
+  readonly waitingFor?: string;
+}
+
+/** A worker finished an epoch (its own numbers over the epoch). */
+export interface EpochMessage {
+  readonly type: 'epoch';
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly samples: number;
+  readonly seconds: number;
+  readonly validationLoss?: number;
+  readonly validationAccuracy?: number;
+}
+
+export interface TrainedMessage {
+  readonly type: 'trained';
+  readonly clock: number;
+  readonly samples: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly shares: TimeShares;
+  readonly staleness?: StalenessStats;
+  /** Tensor bytes this worker sent per step, on average. */
+  readonly wireBytesPerStep: number;
+}
+
+export interface EvaluationMessage {
+  readonly type: 'evaluation';
+  readonly count: number;
+  /** Sum of per-sample losses. */
+  readonly lossSum: number;
+  /** confusion[actual][predicted]. */
+  readonly confusion: number[][];
+}
+
+export interface SavedMessage {
+  readonly type: 'saved';
+  readonly model: string;
+}
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly message: string;
+  /** Set when the error is a lost connection to another container ("worker 3", "server 0"). */
+  readonly lostPeer?: string;
+}
+
+export type ContainerMessage = HelloMessage | ReadyMessage | ProgressMessage | ServerProgressMessage | EpochMessage | TrainedMessage | EvaluationMessage | SavedMessage | ErrorMessage;
+
+// ---------------------------------------------------------------- coordinator → container
+
+/** A worker's part of the job, sent in reply to its hello. */
+export interface AssignMessage {
+  readonly type: 'assign';
+  readonly group: number;
+  readonly rank: number;
+  readonly ranges: readonly AssignedRange[];
+  /** The worker's share of the test set: ranges of the test set's primary file. */
+  readonly testRanges: readonly AssignedRange[];
+}
+
+/** Everyone is there: the address book, and the steps per epoch from the largest split. */
+export interface StartMessage {
+  readonly type: 'start';
+  readonly workers: readonly PeerAddress[];
+  readonly servers: readonly PeerAddress[];
+  readonly stepsPerEpoch: number;
+}
+
+export interface EvaluateMessage {
+  readonly type: 'evaluate';
+}
+
+export interface SaveMessage {
+  readonly type: 'save';
+  readonly testAccuracy?: number;
+  readonly testLoss?: number;
+}
+
+export interface FinishMessage {
+  readonly type: 'finish';
+}
+
+export interface AbortMessage {
+  readonly type: 'abort';
+  readonly reason: string;
+}
+
+export type CoordinatorMessage = AssignMessage | StartMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
+
+// ---------------------------------------------------------------- data plane
+
+/** Ring all-reduce chunk (body: the values in the wire encoding). */
+export interface ChunkMessage {
+  readonly type: 'chunk';
+  readonly tag: number;
+  readonly phase: 'reduce-scatter' | 'all-gather';
+  readonly step: number;
+  readonly chunk: number;
+}
+
+/** A group's averaged gradient for [start, end) at `clock` (body), answered with weights. */
+export interface PushMessage {
+  readonly type: 'push';
+  readonly group: number;
+  readonly member: number;
+  readonly clock: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Weights without a push: before the first step (initial) and after training (final). */
+export interface PullMessage {
+  readonly type: 'pull';
+  readonly group: number;
+  readonly member: number;
+  readonly start: number;
+  readonly end: number;
+  readonly kind: 'initial' | 'final';
+}
+
+/** The reply to a push or pull (body: weights of [start, end)). */
+export interface WeightsMessage {
+  readonly type: 'weights';
+  readonly start: number;
+  readonly end: number;
+  /** How long the server held the read back for the consistency rule. */
+  readonly heldMs: number;
+  /** Clocks the slowest group lagged behind this read. */
+  readonly staleness: number;
+}
+
+export type DataMessage = ChunkMessage | PushMessage | PullMessage | WeightsMessage;
+
+export type AnyMessage = ContainerMessage | CoordinatorMessage | DataMessage;
+
+// ---------------------------------------------------------------- checking
+
+type FieldKind = 'number' | 'string' | 'object' | 'array' | 'number?' | 'string?' | 'object?' | 'array?';
+
+const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, FieldKind>> } = {
+  hello: { protocol: 'number', role: 'string', index: 'number', attempt: 'number', host: 'string', port: 'number' },
+  ready: { records: 'number', bytesLocal: 'number', bytesRemote: 'number', readSeconds: 'number' },
+  progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?' },
+  'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
+  epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationLoss: 'number?', validationAccuracy: 'number?' },
+  trained: { clock: 'number', samples: 'number', seconds: 'number', samplesPerSecond: 'number', loss: 'number', accuracy: 'number', shares: 'object', staleness: 'object?', wireBytesPerStep: 'number' },
+  evaluation: { count: 'number', lossSum: 'number', confusion: 'array' },
+  saved: { model: 'string' },
+  error: { message: 'string', lostPeer: 'string?' },
+  assign: { group: 'number', rank: 'number', ranges: 'array', testRanges: 'array' },
+  start: { workers: 'array', servers: 'array', stepsPerEpoch: 'number' },
+  evaluate: {},
+  save: { testAccuracy: 'number?', testLoss: 'number?' },
+  finish: {},
+  abort: { reason: 'string' },
+  chunk: { tag: 'number', phase: 'string', step: 'number', chunk: 'number' },
+  push: { group: 'number', member: 'number', clock: 'number', start: 'number', end: 'number' },
+  pull: { group: 'number', member: 'number', start: 'number', end: 'number', kind: 'string' },
+  weights: { start: 'number', end: 'number', heldMs: 'number', staleness: 'number' },
+};
+
+export class MessageError extends HornError {
+  constructor(message: string, context: Record<string, string> = {}) {
+    super(message, 'internal', context);
+  }
+}
+
+function kindOf(v: unknown): string {
+  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
+}
+
+/** The frame's header as one of `allowed` message types, every field checked; else a MessageError. */
+export function readMessage<T extends AnyMessage['type']>(frame: Frame, allowed: readonly T[], from: string): Extract<AnyMessage, { type: T }> {
+  const h = frame.header;
+  if (!(allowed as readonly string[]).includes(h.type)) {
+    throw new MessageError(`unexpected ${JSON.stringify(h.type)} message from ${from} (expected ${allowed.join(', ')})`, { type: h.type });
+  }
+  for (const [field, kind] of Object.entries(FIELDS[h.type as T])) {
+    const optional = kind.endsWith('?');
+    const want = optional ? kind.slice(0, -1) : kind;
+    const v = h[field];
+    if (v === undefined && optional) continue;
+    if (kindOf(v) !== want || (want === 'number' && !Number.isFinite(v))) {
+      throw new MessageError(`${h.type} message from ${from}: field ${field} should be ${want}, is ${v === undefined ? 'missing' : kindOf(v)}`, { type: h.type, field });
+    }
+  }
+  return h as unknown as Extract<AnyMessage, { type: T }>;
+}
+
+/** A typed message as a frame header. */
+export function asHeader(m: AnyMessage): Message {
+  return m as unknown as Message;
+}
+
+export const CONTAINER_MESSAGES = ['hello', 'ready', 'progress', 'server-progress', 'epoch', 'trained', 'evaluation', 'saved', 'error'] as const;
+export const COORDINATOR_MESSAGES = ['assign', 'start', 'evaluate', 'save', 'finish', 'abort'] as const;
+
