@@ -117,6 +117,9 @@ export class WebHdfsClient {
       headers: { 'Content-Type': 'application/octet-stream' },
       maxBodyLength: Infinity,
       maxContentLength: Infinity,
+      // The DataNode answers itself. With redirects on, axios' follow-redirects keeps every byte
+      // of the body in memory to replay it, which a streamed upload of any size cannot afford.
+      maxRedirects: 0,
       timeout: this.nn.timeoutMs,
       validateStatus: () => true,
     });
@@ -130,12 +133,18 @@ export class WebHdfsClient {
    * Writes under a temporary name beside `path` and renames it into place, so that no reader
    * ever sees a partial file. With `replace`, an existing `path` is deleted just before the
    * rename. Returns false (and removes the temporary) when HDFS refuses the rename, e.g.
-   * because `path` exists.
+   * because `path` exists. A stream `data` is written as it comes; if it fails, the temporary
+   * is removed and the error passed on.
    */
-  async createAtomically(path: string, data: Buffer, options: CreateOptions & { replace?: boolean } = {}): Promise<boolean> {
+  async createAtomically(path: string, data: Buffer | Readable, options: CreateOptions & { replace?: boolean } = {}): Promise<boolean> {
     const slash = path.lastIndexOf('/');
     const temporary = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.${process.pid}.${Date.now()}.tmp`;
-    await this.create(temporary, data, { ...options, overwrite: true });
+    try {
+      await this.create(temporary, data, { ...options, overwrite: true });
+    } catch (err) {
+      await this.delete(temporary).catch(() => false);
+      throw err;
+    }
     if (options.replace) await this.delete(path);
     if (await this.rename(temporary, path)) return true;
     await this.delete(temporary);
