@@ -1,22 +1,32 @@
-// Labelled batches for `horn eval` from a local IDX pair, CSV or LibSVM file, through the data
-// readers (which report malformed records with file and byte offset). Evaluation reads the whole
-// file and fails on the first malformed record: a score over silently skipped rows would mislead.
+// Batches of feature rows for `horn eval` (labelled) and `horn predict` (labels optional) from an
+// IDX file (with its labels file when labelled), CSV or LibSVM, through the data readers (which
+// report malformed records with file and byte offset) over any ByteSource. Reading fails on the
+// first malformed record: a score or a prediction file over silently skipped rows would mislead.
 import { HornError } from '../common/errors';
-import { stat } from 'node:fs/promises';
-import { type ByteSource, type DatasetSpec, localFiles, type Normalize, readIdxPair, readRecords } from '../data';
-import type { LabelledBatch } from './evaluate';
-import { ToolFileError } from './model-file';
+import { type ByteSource, type DatasetSpec, type Normalize, readIdxPair, readRecords } from '../data';
 
 interface CommonDataOptions {
+  /** The data file, as the ByteSource names it. */
   readonly file: string;
   readonly batchSize: number;
   readonly normalize: Normalize;
+  /** Records carry labels (eval); without, every CSV field is a feature and LibSVM labels are optional (predict). */
+  readonly labelled: boolean;
 }
 
-export type LabelledDataOptions =
-  | (CommonDataOptions & { readonly format: 'idx'; readonly labelsFile: string })
+export type DataOptions =
+  /** `labelsFile` is read when labelled. */
+  | (CommonDataOptions & { readonly format: 'idx'; readonly labelsFile?: string })
   | (CommonDataOptions & { readonly format: 'csv'; readonly labelColumn: number; readonly delimiter?: string; readonly header?: boolean })
   | (CommonDataOptions & { readonly format: 'libsvm'; readonly indexBase?: 0 | 1 });
+
+export interface DataBatch {
+  /** rows×inputSize, row-major. */
+  readonly features: Float32Array;
+  /** One label per row (NaN when unlabelled). */
+  readonly labels: Float64Array;
+  readonly rows: number;
+}
 
 /** The data's feature count differs from the model's input size. */
 export class FeatureCountMismatchError extends HornError {
@@ -25,10 +35,11 @@ export class FeatureCountMismatchError extends HornError {
   }
 }
 
-export function datasetSpecFor(options: LabelledDataOptions, inputSize: number): DatasetSpec {
+export function datasetSpecFor(options: DataOptions, inputSize: number): DatasetSpec {
   switch (options.format) {
     case 'idx':
-      return { format: 'idx', images: options.file, labels: options.labelsFile };
+      // Unlabelled IDX data is read without a labels file (the readers do not open it).
+      return { format: 'idx', images: options.file, labels: options.labelsFile ?? '' };
     case 'csv':
       return { format: 'csv', path: options.file, csv: { delimiter: options.delimiter ?? ',', labelColumn: options.labelColumn, header: options.header ?? false, features: inputSize } };
     case 'libsvm':
@@ -36,36 +47,32 @@ export function datasetSpecFor(options: LabelledDataOptions, inputSize: number):
   }
 }
 
-async function checkReadable(file: string): Promise<void> {
-  try {
-    const s = await stat(file);
-    if (s.isDirectory()) throw new ToolFileError(file, 'read', 'it is a directory');
-  } catch (err) {
-    if (err instanceof ToolFileError) throw err;
-    throw new ToolFileError(file, 'read', (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
-  }
-}
-
-export async function* openLabelledData(options: LabelledDataOptions, inputSize: number, classes: number, source: ByteSource = localFiles): AsyncGenerator<LabelledBatch> {
-  if (source === localFiles) {
-    await checkReadable(options.file);
-    if (options.format === 'idx') await checkReadable(options.labelsFile);
-  }
+/**
+ * Every record of the data file, `batchSize` rows at a time. `classes`: labels must be class
+ * indices below it (labelled data only). Memory is one batch, whatever the file's size.
+ */
+export async function* openDataBatches(options: DataOptions, inputSize: number, source: ByteSource, classes?: number): AsyncGenerator<DataBatch> {
   const spec = datasetSpecFor(options, inputSize);
-  if (spec.format === 'idx') {
+  // Labelled IDX: the headers say the feature count before any label is checked against the classes.
+  if (spec.format === 'idx' && options.labelled) {
     const headers = await readIdxPair(source, spec.images, spec.labels);
-    if (headers.images.valuesPerRecord !== inputSize) throw new FeatureCountMismatchError(spec.images, inputSize, headers.images.valuesPerRecord);
+    if (headers.images.valuesPerRecord !== inputSize) throw new FeatureCountMismatchError(options.file, inputSize, headers.images.valuesPerRecord);
   }
   let features = new Float32Array(options.batchSize * inputSize);
-  let labels = new Int32Array(options.batchSize);
+  let labels = new Float64Array(options.batchSize);
   let rows = 0;
-  for await (const record of readRecords(source, spec, { classes, normalize: options.normalize, maxMalformed: 0 })) {
+  let checked = false;
+  for await (const record of readRecords(source, spec, { classes, normalize: options.normalize, maxMalformed: 0, unlabelled: !options.labelled })) {
+    if (!checked) {
+      if (record.features.length !== inputSize) throw new FeatureCountMismatchError(options.file, inputSize, record.features.length);
+      checked = true;
+    }
     features.set(record.features, rows * inputSize);
     labels[rows++] = record.label;
     if (rows === options.batchSize) {
       yield { features, labels, rows };
       features = new Float32Array(options.batchSize * inputSize);
-      labels = new Int32Array(options.batchSize);
+      labels = new Float64Array(options.batchSize);
       rows = 0;
     }
   }
