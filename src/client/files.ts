@@ -114,8 +114,9 @@ export class ToolFiles {
     await hdfs.mkdirs(parentOf(path));
     const stream = new PassThrough();
     const upload = hdfs.createAtomically(path, stream, { replace: true });
-    // Until finish() awaits it, a failed upload must not be an unhandled rejection.
-    upload.catch(() => undefined);
+    // A failed upload stops the writer at once (nobody would read the stream any more); until
+    // finish() awaits it, the rejection is handled here.
+    upload.catch((err: unknown) => stream.destroy(err instanceof Error ? err : new Error(String(err))));
     return {
       stream,
       name: location.name,

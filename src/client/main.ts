@@ -16,7 +16,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(ExitCode.Succeeded);
   reportAndExit(err);
 });
-runCli(hideBin(process.argv)).then(
+let settled = false;
+// The event loop ran empty while the command still waited for something that can no longer
+// happen: a bug, which must not pass for success (exit 0) in a cron log.
+process.on('beforeExit', () => {
+  if (!settled) reportAndExit(new Error('horn stopped: the command was waiting for an operation that can no longer finish'));
+});
+runCli(hideBin(process.argv)).finally(() => (settled = true)).then(
   // Let stdout drain (piped JSON) before leaving; open keep-alive sockets must not keep horn alive.
   (code) => process.stdout.write('', () => process.exit(code)),
   reportAndExit,

@@ -65,10 +65,12 @@ export class ProgressPrinter {
   }
 
   /**
-   * Ends the live line, with a last `change` (e.g. state done at 100 %): a terminal keeps it;
-   * elsewhere it is printed unless it was the last line printed.
+   * Ends the live line, with a last `change` (e.g. state done at 100 %), or with `final` in place
+   * of everything shown so far: a terminal keeps it; elsewhere it is printed unless it was the
+   * last line printed.
    */
-  done(change: ProgressView = {}): void {
+  done(change: ProgressView = {}, final = false): void {
+    if (final) this.view = {};
     if (Object.keys(change).length) this.update(change);
     if (this.out.isTTY) {
       if (this.lastLine) this.out.write('\n');

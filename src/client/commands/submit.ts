@@ -12,7 +12,7 @@ import { RESOURCE, STAGED_JOB_VERSION, type StagedJob } from '../../protocol';
 import { createClientContext, type ClientContext } from '../context';
 import { jsonLine, percent, plural } from '../format';
 import { ProgressPrinter } from '../progress';
-import { applicationStatus, type ApplicationStatus } from './status';
+import { applicationStatus, publicResult, type ApplicationStatus } from './status';
 import { followApplication } from '../submit/follow';
 import { PreflightError, queueProblems, resourceProblems } from '../submit/preflight';
 import { removeStaging, stageApplication } from '../submit/staging';
@@ -114,8 +114,14 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
     printer.done();
     throw err;
   });
-  // A job that succeeded has done all its work: the display ends at 100 %.
-  printer.done(followed.app.finalStatus === 'SUCCEEDED' ? { state: 'done', progress: 1 } : { state: followed.app.state });
+  // A job that succeeded has done all its work: the display ends at 100 %, with the job's own
+  // figures (the last status poll may predate the last epoch).
+  const result = publicResult(followed.app.diagnostics);
+  if (followed.app.finalStatus === 'SUCCEEDED') {
+    printer.done({ state: 'done', progress: 1, epoch: result?.epochs, epochs: result?.epochs, samplesPerSecond: result?.samplesPerSecond }, true);
+  } else {
+    printer.done({ state: followed.app.state });
+  }
   if (followed.timedOut) return { status: applicationStatus(followed.app), wait: 'timedOut', seconds: seconds() };
   // The ApplicationMaster removes staging when it ends; a killed or crashed one cannot.
   await removeStaging(ctx.hdfs, ctx.user, applicationId).catch(() => false);

@@ -113,16 +113,25 @@ export class WebHdfsClient {
       noredirect: true,
     };
     const location = await this.json<{ Location: string }>('PUT', path, 'CREATE', params);
-    const response = await axios.put(location.Location, data, {
-      headers: { 'Content-Type': 'application/octet-stream' },
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-      // The DataNode answers itself. With redirects on, axios' follow-redirects keeps every byte
-      // of the body in memory to replay it, which a streamed upload of any size cannot afford.
-      maxRedirects: 0,
-      timeout: this.nn.timeoutMs,
-      validateStatus: () => true,
-    });
+    // axios' timeout bounds the whole request, which a stream of any length outlasts: a streamed
+    // body is bounded by silence instead (no byte sent, or no answer after the last, for as long).
+    const idle = data instanceof Readable ? abortWhenIdle(data, this.nn.timeoutMs, `no byte of ${path} went to the DataNode`) : undefined;
+    const response = await axios
+      .put(location.Location, data, {
+        headers: { 'Content-Type': 'application/octet-stream' },
+        maxBodyLength: Infinity,
+        maxContentLength: Infinity,
+        // The DataNode answers itself. With redirects on, axios' follow-redirects keeps every byte
+        // of the body in memory to replay it, which a streamed upload of any size cannot afford.
+        maxRedirects: 0,
+        timeout: idle ? 0 : this.nn.timeoutMs,
+        signal: idle?.signal,
+        validateStatus: () => true,
+      })
+      .catch((err: unknown) => {
+        throw idle?.signal.aborted ? new HdfsOperationError('CREATE', path, undefined, `${idle.reason} for ${this.nn.timeoutMs} ms`) : err;
+      })
+      .finally(() => idle?.stop());
     if (response.status !== 201) {
       const remote = await remoteException(response);
       throw new HdfsOperationError('CREATE', path, remote.className, remote.className ? remote.message : `DataNode answered HTTP ${response.status}: ${remote.message}`);
@@ -237,6 +246,25 @@ function encodePath(path: string): string {
 export function joinPath(dir: string, name: string): string {
   if (!name) return dir;
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+/** An AbortSignal that fires when `stream` has passed no data for `ms` (measured from the last chunk, also after its end). */
+function abortWhenIdle(stream: Readable, ms: number, reason: string): { signal: AbortSignal; reason: string; stop(): void } {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), ms);
+  const onData = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), ms);
+  };
+  stream.on('data', onData);
+  return {
+    signal: controller.signal,
+    reason,
+    stop: () => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+    },
+  };
 }
 
 function shortClass(javaClass: string): string {
