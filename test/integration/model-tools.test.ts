@@ -17,6 +17,7 @@ import { createModel, loadModel, saveModel } from '../../src/engine';
 import { argmaxRows } from '../../src/engine-export/confusion-matrix';
 import { HORN, hornEnv, runHorn } from '../support/horn-cli';
 import { testCluster } from '../support/cluster';
+import { mnistJob } from '../support/jobs';
 
 const cluster = testCluster();
 const home = `/user/${cluster.user}`;
@@ -39,28 +40,8 @@ beforeAll(async () => {
   await putMnist(cluster.hdfs, `${home}/it-tools/mnist`, ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']);
   await cluster.hdfs.delete(`${home}/it-tools/out`, true);
   const job = join(work, 'tools.yaml');
-  writeFileSync(
-    job,
-    `name: it-tools
-input:
-  format: idx
-  normalize: byte
-  train: { images: ${IMAGES}, labels: it-tools/mnist/t10k-labels-idx1-ubyte }
-  test: { images: ${IMAGES}, labels: it-tools/mnist/t10k-labels-idx1-ubyte }
-model:
-  inputSize: 784
-  layers:
-    - { size: 64, activation: relu }
-    - { size: 10, activation: softmax }
-training:
-  epochs: 2
-cluster:
-  am: { memoryMb: 512, vcores: 1 }
-  worker: { memoryMb: 1024, vcores: 1 }
-output:
-  model: "it-tools/models/{name}/{appId}"
-`,
-  );
+  const t10k = { images: IMAGES, labels: 'it-tools/mnist/t10k-labels-idx1-ubyte' };
+  writeFileSync(job, mnistJob({ name: 'it-tools', train: t10k, test: t10k, hidden: 64, epochs: 2, output: 'it-tools/models/{name}/{appId}' }));
   const submitted = await runHorn(['submit', job, '--json']);
   expect(submitted.code).toBe(0);
   outcome = JSON.parse(submitted.stdout);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { putMnist } from '../../scripts/put-mnist';
 import { testCluster, waitFor } from '../support/cluster';
 import { runHorn, startHorn } from '../support/horn-cli';
+import { mnistJob } from '../support/jobs';
 
 const cluster = testCluster();
 const jobs = mkdtempSync(join(tmpdir(), 'horn-submit-output-it-'));
@@ -15,27 +16,8 @@ const started: string[] = [];
 
 const longJob = (name: string) => {
   const file = join(jobs, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `name: ${name}
-input:
-  format: idx
-  normalize: byte
-  train: { images: it-output/t10k-images-idx3-ubyte, labels: it-output/t10k-labels-idx1-ubyte }
-model:
-  inputSize: 784
-  layers:
-    - { size: 16, activation: relu }
-    - { size: 10, activation: softmax }
-training:
-  epochs: 400
-cluster:
-  am: { memoryMb: 512, vcores: 1 }
-  worker: { memoryMb: 1024, vcores: 1 }
-output:
-  model: "it-output/models/{name}/{appId}"
-`,
-  );
+  const t10k = { images: 'it-output/t10k-images-idx3-ubyte', labels: 'it-output/t10k-labels-idx1-ubyte' };
+  writeFileSync(file, mnistJob({ name, train: t10k, hidden: 16, epochs: 400, output: 'it-output/models/{name}/{appId}' }));
   return file;
 };
 

@@ -2,8 +2,11 @@
 // --format), how to parse it and how to scale it, resolved into the readers' options.
 import type { Argv } from 'yargs';
 import { HornError } from '../../common/errors';
-import type { Normalize } from '../../data';
+import type { ByteSource, Normalize } from '../../data';
+import { loadModel, type Model } from '../../engine';
 import type { DataOptions } from '../../engine-export/data-batches';
+import { classifierOf, type ModelClassifier } from '../../engine-export/horn-model';
+import type { ToolFiles } from '../files';
 import { parseLocation, siblingLocation, type Location } from '../locations';
 
 export type DataFormat = 'idx' | 'csv' | 'libsvm';
@@ -69,7 +72,7 @@ export function resolveFormat(args: Pick<DataArgs, 'format' | 'data'>): DataForm
   return format;
 }
 
-export function checkBatchSize(batchSize: number): void {
+function checkBatchSize(batchSize: number): void {
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new DataUsageError('--batch-size', batchSize, 'must be a positive integer');
 }
 
@@ -105,9 +108,36 @@ export function resolveData(args: DataArgs, normalize: Normalize, labelled: bool
   return { options: { ...common, format, labelled, indexBase: args.indexBase ?? 1 }, files: [data] };
 }
 
-/** The data options on a command's parser; eval's --label-column names the label, predict's one to skip. */
-export function withDataOptions<T>(y: Argv<T>, command: 'eval' | 'predict'): Argv<T> {
+export interface ModelAndData extends ResolvedData {
+  /** The model argument as given. */
+  readonly modelName: string;
+  readonly model: Model;
+  readonly classifier: ModelClassifier;
+  readonly format: DataFormat;
+  /** The data files, keyed by their names. */
+  readonly source: ByteSource;
+}
+
+/** What eval and predict start from: the model, loaded from where it lives, and its data's readers' options and files. */
+export async function openModelAndData(args: DataArgs & { model: string }, files: ToolFiles, labelled: boolean): Promise<ModelAndData> {
+  checkBatchSize(args.batchSize);
+  const format = resolveFormat(args);
+  const modelLocation = parseLocation(args.model);
+  const model = await loadModel(await files.read(modelLocation), modelLocation.name);
+  const classifier = classifierOf(model);
+  const data = resolveData(args, resolveNormalize(args.normalize, classifier.metadata, format), labelled);
+  return { ...data, modelName: modelLocation.name, model, classifier, format, source: await files.source(data.files) };
+}
+
+/** How the model tools describe their MODEL argument. */
+export const MODEL_ARGUMENT = { type: 'string', demandOption: true, describe: 'horn model file: HDFS path (/…, relative, hdfs://…) or local (./…, file:…)' } as const;
+
+/** MODEL, DATA and the data options on a command's parser; eval's --label-column names the label, predict's one to skip. */
+export function withModelAndData<T>(y: Argv<T>, command: 'eval' | 'predict'): Argv<T> {
+  const data = command === 'eval' ? 'labelled data (IDX images, CSV or LibSVM), HDFS or local' : 'records to predict (IDX images, CSV or LibSVM; no labels needed), HDFS or local';
   const parser = y
+    .positional('model', MODEL_ARGUMENT)
+    .positional('data', { type: 'string', demandOption: true, describe: data })
     .option('format', { type: 'string', choices: DATA_FORMATS, describe: 'data format (default: from the file name)' })
     .option('label-column', {
       type: 'number',

