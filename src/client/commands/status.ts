@@ -27,7 +27,7 @@ export interface ApplicationStatus {
   readonly queue: string;
   readonly state: string;
   readonly finalStatus: string;
-  /** 0–100; absent for a killed or failed application, whose RM figure (100) says nothing. */
+  /** 0–100; absent for a killed or failed application (state or final status), whose RM figure (100) says nothing. */
   readonly progress?: number;
   readonly trackingUrl?: string;
   /** The diagnostics as text, without the result line the ApplicationMaster embeds in them. */
@@ -42,12 +42,12 @@ export interface ApplicationStatus {
   readonly amContainerLogs?: string;
 }
 
-/** States whose progress the RM reports as 100 % although the work did not complete. */
+/** States and final statuses whose progress the RM reports as 100 % although the work did not complete. */
 const UNFINISHED_ENDS = new Set(['KILLED', 'FAILED']);
 
-/** The RM's progress (0–100) when it means something. */
-export function meaningfulProgress(app: Pick<ApplicationReport, 'state' | 'progress'>): number | undefined {
-  return UNFINISHED_ENDS.has(app.state) ? undefined : app.progress;
+/** The RM's progress (0–100) when it means something: not for a killed or failed application. */
+export function meaningfulProgress(app: Pick<ApplicationReport, 'state' | 'finalStatus' | 'progress'>): number | undefined {
+  return UNFINISHED_ENDS.has(app.state) || UNFINISHED_ENDS.has(app.finalStatus) ? undefined : app.progress;
 }
 
 /**

@@ -94,6 +94,7 @@ describe('list', () => {
     expect(applicationStatus(killed).progress).toBeUndefined();
     expect(formatStatus(applicationStatus(killed))).not.toContain('Progress');
     expect(applicationStatus(report({ state: 'FAILED', finalStatus: 'FAILED', progress: 100 })).progress).toBeUndefined();
+    expect(applicationStatus(report({ state: 'FINISHED', finalStatus: 'FAILED', progress: 100 })).progress).toBeUndefined();
     expect(applicationStatus(report({ state: 'FINISHED', finalStatus: 'SUCCEEDED', progress: 100 })).progress).toBe(100);
   });
 });
