@@ -65,3 +65,17 @@ export function errorMessageFor(err: unknown, code: ExitCode = exitCodeFor(err))
   if (code === ExitCode.Internal) return `internal error: ${err.stack ?? err.message}`;
   return err.message;
 }
+
+/**
+ * Runs a model tool's handler (eval, export, predict): input errors are printed as
+ * `horn <command>: …` with exit 2; every other error goes on to main's report.
+ */
+export async function reportInputErrors(command: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (!isInputError(err)) throw err;
+    process.stderr.write(`horn ${command}: ${err.message}\n`);
+    process.exitCode = ExitCode.InvalidInput;
+  }
+}

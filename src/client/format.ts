@@ -38,3 +38,13 @@ export function formatFields(fields: ReadonlyArray<readonly [string, string | un
 export function jsonLine(value: unknown): string {
   return `${JSON.stringify(value)}\n`;
 }
+
+/** 0.98634 → "98.63%". */
+export function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(2)}%`;
+}
+
+/** "1 epoch", "15 epochs". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -2,7 +2,7 @@
 // a printer that redraws the line on a terminal and prints a line now and then otherwise.
 
 export interface ProgressView {
-  /** YARN state or local phase, e.g. RUNNING, reading, training. */
+  /** YARN state or phase, e.g. RUNNING, reading, training, evaluating, done. */
   readonly state?: string;
   readonly epoch?: number;
   readonly epochs?: number;
@@ -18,8 +18,9 @@ export function formatProgress(v: ProgressView, width = 20): string {
   const parts: string[] = [];
   if (v.state) parts.push(v.state.padEnd(8));
   if (v.progress !== undefined) {
-    const filled = Math.round(Math.min(1, Math.max(0, v.progress)) * width);
-    parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(v.progress * 100).toFixed(0).padStart(3)}%`);
+    const fraction = Math.min(1, Math.max(0, v.progress));
+    const filled = Math.round(fraction * width);
+    parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
   }
   if (v.epoch !== undefined && v.epochs !== undefined) parts.push(`epoch ${v.epoch}/${v.epochs}`);
   if (v.loss !== undefined) parts.push(`loss ${v.loss.toFixed(4)}`);
@@ -29,9 +30,20 @@ export function formatProgress(v: ProgressView, width = 20): string {
   return parts.join('  ');
 }
 
+/** Terminals that report no width (0 columns, e.g. some CI pseudo-terminals) get this one. */
+export const FALLBACK_COLUMNS = 80;
+
+/** The line cut to fit a terminal of `columns` (one column is left for the cursor). */
+export function fitToTerminal(line: string, columns: number | undefined): string {
+  const width = columns && columns > 1 ? columns : FALLBACK_COLUMNS;
+  return line.slice(0, width - 1);
+}
+
 export class ProgressPrinter {
+  private view: ProgressView = {};
   private lastLine = '';
-  private lastPrinted = 0;
+  private lastPrintedLine = '';
+  private lastPrinted = -Infinity;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -39,22 +51,39 @@ export class ProgressPrinter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  update(view: ProgressView): void {
-    const line = formatProgress(view);
+  /** Updates the fields given (undefined ones are not given); the others (bar, epoch…) stay, so a phase change keeps them. */
+  update(change: ProgressView): void {
+    this.view = { ...this.view, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) };
+    const line = formatProgress(this.view);
     if (line === this.lastLine) return;
     this.lastLine = line;
     if (this.out.isTTY) {
-      this.out.write(`\r\x1b[2K${line.slice(0, (this.out.columns ?? 200) - 1)}`);
+      this.out.write(`\r\x1b[2K${fitToTerminal(line, this.out.columns)}`);
     } else if (this.now() - this.lastPrinted >= this.everyMs) {
-      this.out.write(`${line}\n`);
-      this.lastPrinted = this.now();
+      this.print(line);
     }
   }
 
-  /** Ends the live line (a terminal keeps it; elsewhere the last state is printed once more). */
-  done(): void {
-    if (this.out.isTTY) this.out.write('\n');
-    else if (this.lastLine) this.out.write(`${this.lastLine}\n`);
+  /**
+   * Ends the live line, with a last `change` (e.g. state done at 100 %), or with `final` in place
+   * of everything shown so far: a terminal keeps it; elsewhere it is printed unless it was the
+   * last line printed.
+   */
+  done(change: ProgressView = {}, final = false): void {
+    if (final) this.view = {};
+    if (Object.keys(change).length) this.update(change);
+    if (this.out.isTTY) {
+      if (this.lastLine) this.out.write('\n');
+    } else if (this.lastLine && this.lastLine !== this.lastPrintedLine) {
+      this.print(this.lastLine);
+    }
+    this.view = {};
     this.lastLine = '';
+  }
+
+  private print(line: string): void {
+    this.out.write(`${line}\n`);
+    this.lastPrintedLine = line;
+    this.lastPrinted = this.now();
   }
 }

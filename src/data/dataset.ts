@@ -2,7 +2,7 @@
 // three formats, with the malformed-record policy applied in one place.
 import { DataFormatError, MalformedRecordError, TooManyMalformedError } from './errors';
 import { ownedLines } from './lines';
-import { type ByteRange, IDX_MAX_HEADER_BYTES, type IdxHeader, parseIdxHeader, planIdxRange, planIdxRecords, planLineRange } from './plan';
+import { type ByteRange, IDX_MAX_HEADER_BYTES, type IdxHeader, type IdxPlan, parseIdxHeader, planIdxRange, planIdxRecords, planLineRange } from './plan';
 import { type ByteSource, readBytes } from './source';
 import { type CsvOptions, type DataRecord, type LibsvmOptions, parseCsvLine, parseLibsvmLine } from './text-formats';
 
@@ -22,6 +22,11 @@ export interface ReadOptions {
   readonly maxMalformed?: number;
   /** Byte range of the primary file (the images file for IDX); default the whole file. */
   readonly range?: ByteRange;
+  /**
+   * Data to predict on: CSV lines hold only features, LibSVM lines may leave out the label, an
+   * IDX images file is read without its labels file (`labels` is not opened); labels are NaN.
+   */
+  readonly unlabelled?: boolean;
 }
 
 export interface ReadStats {
@@ -49,13 +54,14 @@ export async function* readRecords(source: ByteSource, spec: DatasetSpec, opts: 
     if (stats.malformed > limit) throw new TooManyMalformedError(err.file, limit, err);
     if (stats.skipped.length < 20) stats.skipped.push(err);
   };
-  const items = spec.format === 'idx' ? idxRecords(source, spec, range, scale) : lineRecords(source, spec, range, scale);
+  const labelled = !opts.unlabelled;
+  const items = spec.format === 'idx' ? idxRecords(source, spec, range, scale, labelled) : lineRecords(source, spec, range, scale, labelled);
   for await (const item of items) {
     if (item instanceof MalformedRecordError) {
       skip(item);
       continue;
     }
-    const problem = labelProblem(item.label, opts.classes);
+    const problem = labelled ? labelProblem(item.label, opts.classes) : undefined;
     if (problem) {
       const where = spec.format === 'idx' ? item.labelOffset : item.offset;
       skip(new MalformedRecordError(spec.format === 'idx' ? spec.labels : file, where ?? item.offset, problem, item.line));
@@ -74,7 +80,7 @@ function labelProblem(label: number, classes: number | undefined): string | unde
 
 type Item = (DataRecord & { labelOffset?: number }) | MalformedRecordError;
 
-async function* lineRecords(source: ByteSource, spec: Exclude<DatasetSpec, { format: 'idx' }>, range: ByteRange, scale: number): AsyncGenerator<Item> {
+async function* lineRecords(source: ByteSource, spec: Exclude<DatasetSpec, { format: 'idx' }>, range: ByteRange, scale: number, labelled: boolean): AsyncGenerator<Item> {
   const plan = planLineRange(range);
   let features = spec.format === 'csv' ? spec.csv.features : spec.libsvm.features;
   for await (const raw of ownedLines(source.read(spec.path, plan.fetchOffset), plan)) {
@@ -82,11 +88,11 @@ async function* lineRecords(source: ByteSource, spec: Exclude<DatasetSpec, { for
     if (spec.format === 'csv' && spec.csv.header && raw.offset === 0) continue;
     try {
       if (spec.format === 'csv') {
-        const rec = parseCsvLine(spec.path, raw, spec.csv, features, scale);
+        const rec = parseCsvLine(spec.path, raw, spec.csv, features, scale, labelled);
         features ??= rec.features.length;
         yield rec;
       } else {
-        yield parseLibsvmLine(spec.path, raw, spec.libsvm, scale);
+        yield parseLibsvmLine(spec.path, raw, spec.libsvm, scale, labelled);
       }
     } catch (err) {
       if (err instanceof MalformedRecordError) yield err;
@@ -108,28 +114,36 @@ export async function readIdxPair(source: ByteSource, images: string, labels: st
   return { images: ih, labels: lh };
 }
 
-async function* idxRecords(source: ByteSource, spec: Extract<DatasetSpec, { format: 'idx' }>, range: ByteRange, scale: number): AsyncGenerator<Item> {
-  const headers = await readIdxPair(source, spec.images, spec.labels);
-  const plan = planIdxRange(headers.images, range);
+/** The labels of the records an images plan covers, read in one piece. */
+async function idxLabels(source: ByteSource, file: string, header: IdxHeader, plan: IdxPlan): Promise<(k: number) => { label: number; labelOffset: number }> {
+  const labelPlan = planIdxRecords(header, plan.firstRecord, plan.recordCount);
+  const labelBytes = await readBytes(source, file, labelPlan.fetchOffset, labelPlan.fetchLength);
+  if (labelBytes.length < labelPlan.fetchLength) throw new DataFormatError(file, labelPlan.fetchOffset + labelBytes.length, 'labels file ended early');
+  const decodeLabel = decoderFor(header);
+  const one = new Float32Array(1);
+  return (k) => {
+    decodeLabel(labelBytes, k * header.recordBytes, one, 1);
+    return { label: one[0]!, labelOffset: labelPlan.fetchOffset + k * header.recordBytes };
+  };
+}
+
+async function* idxRecords(source: ByteSource, spec: Extract<DatasetSpec, { format: 'idx' }>, range: ByteRange, scale: number, labelled: boolean): AsyncGenerator<Item> {
+  const pair = labelled ? await readIdxPair(source, spec.images, spec.labels) : undefined;
+  const images = pair?.images ?? (await readIdxHeader(source, spec.images));
+  const plan = planIdxRange(images, range);
   if (plan.recordCount === 0) return;
-  const labelPlan = planIdxRecords(headers.labels, plan.firstRecord, plan.recordCount);
-  const labelBytes = await readBytes(source, spec.labels, labelPlan.fetchOffset, labelPlan.fetchLength);
-  if (labelBytes.length < labelPlan.fetchLength) throw new DataFormatError(spec.labels, labelPlan.fetchOffset + labelBytes.length, 'labels file ended early');
-  const decodeLabel = decoderFor(headers.labels);
-  const decodeImage = decoderFor(headers.images);
-  const { recordBytes, valuesPerRecord } = headers.images;
+  const labelOf = pair ? await idxLabels(source, spec.labels, pair.labels, plan) : () => ({ label: NaN, labelOffset: undefined });
+  const decodeImage = decoderFor(images);
+  const { recordBytes, valuesPerRecord } = images;
   const record = new Uint8Array(recordBytes);
   let filled = 0;
   let k = 0;
-  const labelStep = headers.labels.recordBytes;
-  const floatData = headers.images.typeCode === 0x0d || headers.images.typeCode === 0x0e;
+  const floatData = images.typeCode === 0x0d || images.typeCode === 0x0e;
   const emit = (): Item => {
     const features = new Float32Array(valuesPerRecord);
     decodeImage(record, 0, features, scale);
-    const one = new Float32Array(1);
-    decodeLabel(labelBytes, k * labelStep, one, 1);
+    const { label, labelOffset } = labelOf(k);
     const offset = plan.fetchOffset + k * recordBytes;
-    const labelOffset = labelPlan.fetchOffset + k * labelStep;
     k++;
     // Only floating-point IDX data can hold NaN or infinities.
     if (floatData) {
@@ -137,7 +151,7 @@ async function* idxRecords(source: ByteSource, spec: Extract<DatasetSpec, { form
         if (!Number.isFinite(v)) return new MalformedRecordError(spec.images, offset, 'a value is not a finite number');
       }
     }
-    return { offset, features, label: one[0]!, labelOffset };
+    return { offset, features, label, labelOffset };
   };
   for await (const chunk of source.read(spec.images, plan.fetchOffset, plan.fetchLength)) {
     let i = 0;

@@ -31,15 +31,20 @@ export interface LibsvmOptions {
   readonly indexBase: 0 | 1;
 }
 
-export function parseCsvLine(file: string, raw: RawLine, opts: CsvOptions, expectedFeatures: number | undefined, scale: number): DataRecord {
+/**
+ * One CSV line as a record. `labelled` false: every field is a feature (data to predict on) and
+ * the label is NaN.
+ */
+export function parseCsvLine(file: string, raw: RawLine, opts: CsvOptions, expectedFeatures: number | undefined, scale: number, labelled = true): DataRecord {
   const bad = (why: string) => new MalformedRecordError(file, raw.offset, why, raw.line);
   const fields = raw.text.split(opts.delimiter);
-  const labelIndex = opts.labelColumn < 0 ? fields.length + opts.labelColumn : opts.labelColumn;
-  if (labelIndex < 0 || labelIndex >= fields.length) throw bad(`label column ${opts.labelColumn} does not exist in a line of ${fields.length} fields`);
-  if (expectedFeatures !== undefined && fields.length - 1 !== expectedFeatures) {
-    throw bad(`expected ${expectedFeatures + 1} fields (${expectedFeatures} features and a label), found ${fields.length}`);
+  const labelIndex = !labelled ? -1 : opts.labelColumn < 0 ? fields.length + opts.labelColumn : opts.labelColumn;
+  if (labelled && (labelIndex < 0 || labelIndex >= fields.length)) throw bad(`label column ${opts.labelColumn} does not exist in a line of ${fields.length} fields`);
+  const labelFields = labelled ? 1 : 0;
+  if (expectedFeatures !== undefined && fields.length - labelFields !== expectedFeatures) {
+    throw bad(`expected ${expectedFeatures + labelFields} fields (${expectedFeatures} features${labelled ? ' and a label' : ', no label'}), found ${fields.length}`);
   }
-  const features = new Float32Array(fields.length - 1);
+  const features = new Float32Array(fields.length - labelFields);
   let label = NaN;
   let j = 0;
   for (let i = 0; i < fields.length; i++) {
@@ -51,15 +56,20 @@ export function parseCsvLine(file: string, raw: RawLine, opts: CsvOptions, expec
   return { offset: raw.offset, line: raw.line, features, label };
 }
 
-export function parseLibsvmLine(file: string, raw: RawLine, opts: LibsvmOptions, scale: number): DataRecord {
+/**
+ * One LibSVM line as a record. `labelled` false (data to predict on): the label may be left out
+ * (the first token is then an index:value pair) and the record's label is NaN.
+ */
+export function parseLibsvmLine(file: string, raw: RawLine, opts: LibsvmOptions, scale: number, labelled = true): DataRecord {
   const bad = (why: string) => new MalformedRecordError(file, raw.offset, why, raw.line);
   const hash = raw.text.indexOf('#');
   const tokens = (hash >= 0 ? raw.text.slice(0, hash) : raw.text).trim().split(/[ \t]+/);
-  const label = parseNumber(tokens[0]!);
+  const hasLabel = labelled || !tokens[0]!.includes(':');
+  const label = hasLabel ? parseNumber(tokens[0]!) : NaN;
   if (label === undefined) throw bad(`label is not a number: ${JSON.stringify(tokens[0]!.slice(0, 40))}`);
   const features = new Float32Array(opts.features);
   const seen = new Set<number>();
-  for (let t = 1; t < tokens.length; t++) {
+  for (let t = hasLabel ? 1 : 0; t < tokens.length; t++) {
     const tok = tokens[t]!;
     const colon = tok.indexOf(':');
     const idx = colon > 0 ? Number(tok.slice(0, colon)) : NaN;
@@ -71,7 +81,7 @@ export function parseLibsvmLine(file: string, raw: RawLine, opts: LibsvmOptions,
     seen.add(k);
     features[k] = value * scale;
   }
-  return { offset: raw.offset, line: raw.line, features, label };
+  return { offset: raw.offset, line: raw.line, features, label: labelled ? label : NaN };
 }
 
 /** A finite decimal number; '' and whitespace-only are not numbers (Number('') would be 0). */

@@ -24,20 +24,37 @@ function checkLabel(field: 'actual' | 'predicted', index: number, value: number,
   }
 }
 
+/** Counts (actual, predicted) pairs one at a time, so a data set of any size is scored in constant memory. */
+export class ConfusionCounter {
+  private readonly counts: Uint32Array;
+  private total = 0;
+  private correct = 0;
+
+  constructor(readonly classes: number) {
+    if (!(Number.isInteger(classes) && classes > 0)) throw new RangeError(`classes = ${classes}: must be a positive integer`);
+    this.counts = new Uint32Array(classes * classes);
+  }
+
+  add(actual: number, predicted: number): void {
+    checkLabel('actual', this.total, actual, this.classes);
+    checkLabel('predicted', this.total, predicted, this.classes);
+    this.counts[actual * this.classes + predicted]++;
+    if (actual === predicted) this.correct++;
+    this.total++;
+  }
+
+  matrix(): ConfusionMatrix {
+    return { classes: this.classes, counts: this.counts.slice(), total: this.total, correct: this.correct };
+  }
+}
+
 export function confusionMatrix(actual: ArrayLike<number>, predicted: ArrayLike<number>, classes: number): ConfusionMatrix {
-  if (!(Number.isInteger(classes) && classes > 0)) throw new RangeError(`classes = ${classes}: must be a positive integer`);
+  const counter = new ConfusionCounter(classes);
   if (actual.length !== predicted.length) {
     throw new EvaluationLabelError('length', actual.length, predicted.length, `${actual.length} true labels but ${predicted.length} predictions`);
   }
-  const counts = new Uint32Array(classes * classes);
-  let correct = 0;
-  for (let i = 0; i < actual.length; i++) {
-    checkLabel('actual', i, actual[i], classes);
-    checkLabel('predicted', i, predicted[i], classes);
-    counts[actual[i] * classes + predicted[i]]++;
-    if (actual[i] === predicted[i]) correct++;
-  }
-  return { classes, counts, total: actual.length, correct };
+  for (let i = 0; i < actual.length; i++) counter.add(actual[i], predicted[i]);
+  return counter.matrix();
 }
 
 /** Fraction of samples predicted correctly; NaN for an empty evaluation (there is no accuracy to report). */

@@ -2,7 +2,7 @@
 // feature rows to output rows (horn's engine, or an ONNX session in tests), so the scoring has no
 // dependency on how models or data are stored.
 import { classCount, classOf } from '../engine/model';
-import { type ConfusionMatrix, confusionMatrix } from './confusion-matrix';
+import { type ConfusionMatrix, ConfusionCounter } from './confusion-matrix';
 
 export interface BatchClassifier {
   readonly inputSize: number;
@@ -36,8 +36,7 @@ export class EvaluationBatchError extends Error {
 }
 
 export async function evaluateClassifier(classifier: BatchClassifier, batches: AsyncIterable<LabelledBatch> | Iterable<LabelledBatch>): Promise<ConfusionMatrix> {
-  const actual: number[] = [];
-  const predicted: number[] = [];
+  const counter = new ConfusionCounter(classCount(classifier.outputSize));
   let batchIndex = 0;
   for await (const batch of batches) {
     if (batch.features.length !== batch.rows * classifier.inputSize) {
@@ -46,11 +45,8 @@ export async function evaluateClassifier(classifier: BatchClassifier, batches: A
     if (batch.labels.length !== batch.rows) throw new EvaluationBatchError(batchIndex, 'labels.length', batch.rows, batch.labels.length);
     const outputs = await classifier.predict(batch.features, batch.rows);
     const classes = predictedClasses(outputs, batch.rows, classifier.outputSize);
-    for (let r = 0; r < batch.rows; r++) {
-      actual.push(batch.labels[r]);
-      predicted.push(classes[r]);
-    }
+    for (let r = 0; r < batch.rows; r++) counter.add(batch.labels[r], classes[r]);
     batchIndex++;
   }
-  return confusionMatrix(actual, predicted, classCount(classifier.outputSize));
+  return counter.matrix();
 }

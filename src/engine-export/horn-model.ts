@@ -28,10 +28,6 @@ export function denseLayersOf(model: Model, file: string): DenseLayerDescription
   }
 }
 
-export async function loadDenseLayersFromModelFile(file: string): Promise<DenseLayerDescription[]> {
-  return denseLayersOf(await loadHornModelFile(file), file);
-}
-
 export interface ModelClassifier extends BatchClassifier {
   /** Training metadata saved with the model (free-form JSON). */
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -44,8 +40,4 @@ export function classifierOf(model: Model): ModelClassifier {
     metadata: model.metadata,
     predict: (features, rows) => model.predict(features, rows),
   };
-}
-
-export async function loadClassifierFromModelFile(file: string): Promise<ModelClassifier> {
-  return classifierOf(await loadHornModelFile(file));
 }

@@ -30,9 +30,9 @@ export class JobValidationError extends HornError {
   }
 }
 
-/** The job file (or the defaults file) could not be read at all. */
+/** The job file (or the defaults file) could not be read at all: "no such file: nope.yaml". */
 export class JobFileReadError extends HornError {
   constructor(readonly file: string, readonly reason: string) {
-    super(`${file}: cannot read job file: ${reason}`, 'input');
+    super(`${reason}: ${file}`, 'input');
   }
 }

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { describeFsError } from '../common/fs-errors';
 import { JobFieldError, JobFileReadError, JobValidationError } from './errors';
 import { jobSchema, type JobSpec } from './schema';
 import { type At, INVALID, Reporter, type Source } from './schema-kit';
@@ -88,7 +89,7 @@ function readText(file: string): YamlText {
   try {
     return { file, text: readFileSync(file, 'utf8') };
   } catch (err) {
-    throw new JobFileReadError(file, err instanceof Error ? err.message : String(err));
+    throw new JobFileReadError(file, describeFsError(err));
   }
 }
 

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('wiring', () => {
-  const commands = ['submit', 'status', 'list', 'kill', 'logs', 'validate', 'train', 'eval', 'export'];
+  const commands = ['submit', 'status', 'list', 'kill', 'logs', 'validate', 'train', 'eval', 'export', 'predict'];
 
   test('horn --help lists every command and the exit codes', async () => {
     const r = await horn(['--help']);
@@ -114,6 +114,12 @@ describe('input errors exit 2 before any request', () => {
     expect(r.stderr).toMatch(/^horn: /);
   });
 
+  test('did-you-mean for a mistyped option and command, from the built binary', async () => {
+    expect(await horn(['submit', '--detatch', 'job.yaml'])).toMatchObject({ code: 2, stdout: '', stderr: 'horn: submit: unknown option --detatch (did you mean --detach?); see horn submit --help\n' });
+    expect(await horn(['submt', 'job.yaml'])).toMatchObject({ code: 2, stdout: '', stderr: 'horn: unknown command submt (did you mean submit?); see horn --help\n' });
+    expect(await horn(['--version'])).toMatchObject({ code: 0, stderr: '', stdout: `${require('../../package.json').version}\n` });
+  });
+
   test('an unknown application id: status and kill exit 2', async () => {
     const unknown = 'application_1000000000000_9999';
     for (const cmd of ['status', 'kill']) {
@@ -153,7 +159,8 @@ describe('on a running application', () => {
   test('list shows it among running applications', async () => {
     const json = await horn(['list', '--json']);
     expect(json.code).toBe(0);
-    const apps = JSON.parse(json.stdout) as Array<{ id: string; state: string }>;
+    // One application per line.
+    const apps = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)) as Array<{ id: string; state: string }>;
     expect(apps.find((a) => a.id === appId)?.state).toBe('ACCEPTED');
     for (const a of apps) expect(ended(a.state)).toBe(false);
     const text = await horn(['list']);
@@ -224,9 +231,10 @@ describe('on a finished application', () => {
     expect(s.diagnostics).toContain('exitCode: 0');
     expect(s.finishedTime).toMatch(/^\d{4}-\d\d-\d\dT/);
 
-    const all = JSON.parse((await horn(['list', '--all', '--json'])).stdout) as Array<{ id: string }>;
+    const lines = (s: string) => (s.trim() ? s.trimEnd().split('\n').map((l) => JSON.parse(l)) : []) as Array<{ id: string }>;
+    const all = lines((await horn(['list', '--all', '--json'])).stdout);
     expect(all.map((a) => a.id)).toContain(appId);
-    const running = JSON.parse((await horn(['list', '--json'])).stdout) as Array<{ id: string }>;
+    const running = lines((await horn(['list', '--json'])).stdout);
     expect(running.map((a) => a.id)).not.toContain(appId);
 
     const kill = await horn(['kill', appId]);

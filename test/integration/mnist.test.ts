@@ -16,7 +16,7 @@ test('horn submit examples/mnist.yaml reaches at least 97.5% test accuracy on YA
   expect(outcome.finalStatus).toBe('SUCCEEDED');
   console.log(`MNIST on YARN: test accuracy ${(outcome.result.testAccuracy * 100).toFixed(2)}% in ${outcome.result.seconds.toFixed(0)} s (${Math.round(outcome.result.samplesPerSecond)} samples/s), model ${outcome.result.model}`);
   expect(outcome.result.testAccuracy).toBeGreaterThanOrEqual(0.975);
-  const app = await cluster.rm.getApplication(outcome.applicationId);
+  const app = await cluster.rm.getApplication(outcome.id);
   expect(app).toMatchObject({ state: 'FINISHED', finalStatus: 'SUCCEEDED', applicationType: 'HORN', progress: 100 });
   expect((await cluster.hdfs.getFileStatus(outcome.result.model)).length).toBeGreaterThan(2_000_000);
 });

@@ -69,7 +69,7 @@ describe('horn submit', () => {
     expect(result.stderr).not.toMatch(/horn: .*(failed|error)/i);
     expect(result.code).toBe(0);
     const outcome = JSON.parse(result.stdout);
-    expect(outcome).toMatchObject({ applicationId, state: 'FINISHED', finalStatus: 'SUCCEEDED' });
+    expect(outcome).toMatchObject({ id: applicationId, state: 'FINISHED', finalStatus: 'SUCCEEDED' });
     expect(outcome.result.testAccuracy).toBeGreaterThan(0.85);
     const model = await cluster.hdfs.getFileStatus(outcome.result.model);
     expect(model.length).toBeGreaterThan(100_000);
@@ -102,7 +102,7 @@ describe('horn submit', () => {
     const body = smallJob('it-ship', 1).replace('cluster:\n  am:', 'cluster:\n  runtime: ship\n  am:');
     const result = await runHorn(['submit', job('ship', body), '--json']);
     expect(result.code).toBe(0);
-    const { applicationId } = JSON.parse(result.stdout);
+    const { id: applicationId } = JSON.parse(result.stdout);
     const logs = await runHorn(['logs', applicationId]);
     // NodeManagers localize PRIVATE resources under usercache/<user>/filecache/<n>/.
     const shipped = [...logs.stdout.matchAll(/node v\d+\.\d+\.\d+ at (\S+)/g)].map((m) => m[1]);
@@ -122,7 +122,7 @@ describe('horn submit', () => {
     const outcome = JSON.parse(result.stdout);
     expect(outcome.finalStatus).toBe('FAILED');
     expect(outcome.diagnostics).toMatch(/worker 0 \(container container_\d+_\d+_\d+_\d+ on node\d\.test\) reported nothing for 5 s/);
-    expect(await stagingOf(outcome.applicationId)).toBe(false);
+    expect(await stagingOf(outcome.id)).toBe(false);
   });
 
   test('a failing worker: exit 1, diagnostics name container, host, exit status and stderr; staging removed', async () => {
@@ -139,8 +139,8 @@ model:`).replace('inputSize: 784', 'inputSize: 2');
     expect(d).toMatch(/worker 0 \(container container_\d+_\d+_\d+_\d+ on node\d\.test\) failed with exit status 1/);
     expect(d).toMatch(/last lines of stderr:/);
     expect(d).toMatch(/bad\.csv/); // the malformed record's file, from the worker's stderr
-    expect(result.stderr).toContain(outcome.applicationId);
-    expect(await stagingOf(outcome.applicationId)).toBe(false);
+    expect(result.stderr).toContain(outcome.id);
+    expect(await stagingOf(outcome.id)).toBe(false);
   });
 
   test('horn kill makes the waiting submit exit 3 and leaves no staging', async () => {

@@ -1,13 +1,16 @@
 // `horn export --onnx MODEL [-o OUT]`: converts a saved horn model into an ONNX file that any
 // ONNX runtime can serve (input `input` [batch, features], output `probabilities` after softmax).
-import { HornError } from '../../common/errors';
-import { basename, dirname, extname, join } from 'node:path';
+// Model and output are in HDFS or local (see ../locations.ts); the default output is beside the model.
 import type { Argv, CommandModule } from 'yargs';
-import { ExitCode, isInputError } from '../exit-codes';
-import type { DenseLayerDescription } from '../../engine-export/dense-layers';
+import { HornError } from '../../common/errors';
+import { loadModel } from '../../engine';
+import { denseLayersOf } from '../../engine-export/horn-model';
 import { exportDenseLayersToOnnx } from '../../engine-export/onnx';
-import { writeToolFile } from '../../engine-export/model-file';
-import { loadDenseLayersFromModelFile } from '../../engine-export/horn-model';
+import { reportInputErrors } from '../exit-codes';
+import { ToolFiles } from '../files';
+import { jsonLine } from '../format';
+import { parseLocation, sameLocation, siblingLocation } from '../locations';
+import { MODEL_ARGUMENT } from './data-args';
 
 export interface ExportArgs {
   model: string;
@@ -26,14 +29,6 @@ export interface ExportResult {
   outputSize: number;
 }
 
-/** What export needs from the outside world; tests replace it. */
-export interface ExportIo {
-  loadDenseLayers(modelFile: string): Promise<readonly DenseLayerDescription[]>;
-  writeFile(file: string, bytes: Uint8Array): Promise<void>;
-}
-
-const defaultIo: ExportIo = { loadDenseLayers: loadDenseLayersFromModelFile, writeFile: writeToolFile };
-
 /** A command line that cannot be executed as given (e.g. no output format chosen). */
 export class ExportUsageError extends HornError {
   constructor(readonly option: string, reason: string) {
@@ -41,22 +36,25 @@ export class ExportUsageError extends HornError {
   }
 }
 
-/** `model.horn` → `model.onnx` next to it (a name without extension gets `.onnx` appended). */
-export function defaultOnnxPath(modelFile: string): string {
-  const ext = extname(modelFile);
-  return join(dirname(modelFile), `${basename(modelFile, ext)}.onnx`);
+/** `model.horn` → `model.onnx` (a name without extension gets `.onnx` appended). */
+export function onnxFileName(modelName: string): string {
+  const base = modelName.slice(modelName.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return `${dot > 0 ? base.slice(0, dot) : base}.onnx`;
 }
 
-export async function runExport(args: ExportArgs, io: ExportIo = defaultIo): Promise<ExportResult> {
+export async function runExport(args: ExportArgs, files: ToolFiles = new ToolFiles()): Promise<ExportResult> {
   if (!args.onnx) throw new ExportUsageError('--onnx', 'choose an output format; ONNX is the only one horn writes');
-  const output = args.output ?? defaultOnnxPath(args.model);
-  if (output === args.model) throw new ExportUsageError('--output', `${output} is the model file itself; choose another path`);
-  const layers = await io.loadDenseLayers(args.model);
-  const bytes = exportDenseLayersToOnnx(layers, { metadata: { 'horn.source': basename(args.model) } });
-  await io.writeFile(output, bytes);
+  const model = parseLocation(args.model);
+  const output = args.output !== undefined ? parseLocation(args.output) : siblingLocation(model, onnxFileName(model.name));
+  const user = model.fs === 'hdfs' || output.fs === 'hdfs' ? await files.user() : '';
+  if (sameLocation(model, output, user)) throw new ExportUsageError('--output', `${output.name} is the model file itself; choose another path`);
+  const layers = denseLayersOf(await loadModel(await files.read(model), model.name), model.name);
+  const bytes = exportDenseLayersToOnnx(layers, { metadata: { 'horn.source': model.name.slice(model.name.lastIndexOf('/') + 1) } });
+  await files.write(output, bytes);
   return {
-    model: args.model,
-    output,
+    model: model.name,
+    output: output.name,
     format: 'onnx',
     bytes: bytes.length,
     layers: layers.length,
@@ -71,22 +69,18 @@ export function formatExportResult(r: ExportResult): string {
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export <model>',
-  describe: 'Convert a saved horn model to another format (ONNX)',
+  describe: 'Convert a saved horn model to another format (ONNX), in HDFS or locally',
   builder: (yargs: Argv<object>): Argv<ExportArgs> =>
     yargs
-      .positional('model', { type: 'string', demandOption: true, describe: 'horn model file' })
+      .positional('model', MODEL_ARGUMENT)
       .option('onnx', { type: 'boolean', default: false, describe: 'write an ONNX model (opset 13)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'output file (default: MODEL with extension .onnx)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'output file, HDFS or local (default: beside MODEL, with extension .onnx)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
-      .example('$0 export --onnx mnist.horn -o mnist.onnx', 'write mnist.onnx') as unknown as Argv<ExportArgs>,
-  handler: async (args) => {
-    try {
+      .example('$0 export --onnx models/mnist/2026-01-01/application_1_0001', 'writes application_1_0001.onnx beside the model in HDFS')
+      .example('$0 export --onnx ./mnist.horn -o ./mnist.onnx', 'local files') as unknown as Argv<ExportArgs>,
+  handler: (args) =>
+    reportInputErrors('export', async () => {
       const result = await runExport(args);
-      process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : formatExportResult(result));
-    } catch (err) {
-      if (!isInputError(err)) throw err;
-      process.stderr.write(`horn export: ${err.message}\n`);
-      process.exitCode = ExitCode.InvalidInput;
-    }
-  },
+      process.stdout.write(args.json ? jsonLine(result) : formatExportResult(result));
+    }),
 };

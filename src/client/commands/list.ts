@@ -4,8 +4,7 @@ import { ACTIVE_STATES, type ApplicationReport } from '../../hadoop/rm-rest/clie
 import { APPLICATION_TYPE } from '../../protocol';
 import { createClientContext, type ClientContext } from '../context';
 import { formatDuration, formatTable, jsonLine } from '../format';
-import { applicationStatus } from './status';
-
+import { applicationStatus, meaningfulProgress } from './status';
 
 export interface ListArgs {
   all: boolean;
@@ -20,11 +19,15 @@ export function sortApplications(apps: readonly ApplicationReport[]): Applicatio
   return [...apps].sort((a, b) => b.startedTime - a.startedTime || b.id.localeCompare(a.id));
 }
 
+/** The table `yarn application -list` prints, tracking URL last (names may hold spaces, URLs do not). */
 export function formatList(apps: readonly ApplicationReport[]): string {
   if (apps.length === 0) return 'no applications\n';
   return formatTable(
-    ['APPLICATION', 'STATE', 'FINAL', 'PROGRESS', 'ELAPSED', 'QUEUE', 'USER', 'NAME'],
-    apps.map((a) => [a.id, a.state, a.finalStatus, `${a.progress.toFixed(0)}%`, formatDuration(a.elapsedTime), a.queue, a.user, a.name]),
+    ['APPLICATION', 'STATE', 'FINAL', 'PROGRESS', 'ELAPSED', 'QUEUE', 'USER', 'NAME', 'TRACKING URL'],
+    apps.map((a) => {
+      const progress = meaningfulProgress(a);
+      return [a.id, a.state, a.finalStatus, progress === undefined ? '-' : `${progress.toFixed(0)}%`, formatDuration(a.elapsedTime), a.queue, a.user, a.name, a.trackingUrl || '-'];
+    }),
   );
 }
 
@@ -38,7 +41,8 @@ export async function runList(ctx: Pick<ClientContext, 'rm' | 'user'>, args: Lis
       limit: args.limit,
     }),
   );
-  if (args.json) return jsonLine(apps.map(applicationStatus));
+  // One application per line, each as `horn status --json` prints it.
+  if (args.json) return apps.map((a) => jsonLine(applicationStatus(a))).join('');
   return formatList(apps);
 }
 
@@ -48,7 +52,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
   builder: (y: Argv<object>) =>
     y
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'include finished, failed and killed applications' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON array' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per application, one per line' })
       .option('user', { type: 'string', describe: 'whose applications (default: HADOOP_USER_NAME or the OS user)' })
       .option('all-users', { type: 'boolean', default: false, describe: "everyone's HORN applications" })
       .option('limit', { type: 'number', describe: 'at most this many (the RM keeps a bounded history anyway)' }) as unknown as Argv<ListArgs>,

@@ -3,7 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import type { ApplicationReport } from '../../hadoop/rm-rest/client';
 import { createClientContext, type ClientContext } from '../context';
-import { formatDuration, formatFields, isoTime, jsonLine } from '../format';
+import { diagnosticsText, parseResult, type JobResult } from '../../protocol';
+import { formatDuration, formatFields, isoTime, jsonLine, percent } from '../format';
 
 const APPLICATION_ID = /^application_\d+_\d+$/;
 
@@ -16,20 +17,23 @@ export function requireApplicationId(value: unknown): string {
   return id;
 }
 
-
-/** The machine-readable status: stable field names, times as ISO strings. */
+/** The machine-readable status of one application: stable field names, times as ISO strings. */
 export interface ApplicationStatus {
   readonly id: string;
   readonly name: string;
+  /** The YARN application type (HORN for horn's jobs). */
   readonly type: string;
   readonly user: string;
   readonly queue: string;
   readonly state: string;
   readonly finalStatus: string;
-  /** 0–100 */
-  readonly progress: number;
+  /** 0–100; absent for a killed or failed application (state or final status), whose RM figure (100) says nothing. */
+  readonly progress?: number;
   readonly trackingUrl?: string;
+  /** The diagnostics as text, without the result line the ApplicationMaster embeds in them. */
   readonly diagnostics?: string;
+  /** What a finished horn job reported (accuracy, model path, …), parsed from the diagnostics. */
+  readonly result?: JobResult;
   readonly tags: string[];
   readonly startedTime?: string;
   readonly finishedTime?: string;
@@ -38,7 +42,27 @@ export interface ApplicationStatus {
   readonly amContainerLogs?: string;
 }
 
+/** States and final statuses whose progress the RM reports as 100 % although the work did not complete. */
+const UNFINISHED_ENDS = new Set(['KILLED', 'FAILED']);
+
+/** The RM's progress (0–100) when it means something: not for a killed or failed application. */
+export function meaningfulProgress(app: Pick<ApplicationReport, 'state' | 'finalStatus' | 'progress'>): number | undefined {
+  return UNFINISHED_ENDS.has(app.state) || UNFINISHED_ENDS.has(app.finalStatus) ? undefined : app.progress;
+}
+
+/**
+ * The job's result as data. It passes through whatever the ApplicationMaster reports, except the
+ * wire frame's own header fields, which are not part of the result.
+ */
+export function publicResult(diagnostics: string | undefined): JobResult | undefined {
+  const parsed = parseResult(diagnostics);
+  if (!parsed) return undefined;
+  const { type: _type, id: _id, ...result } = parsed as JobResult & { type?: unknown; id?: unknown };
+  return result;
+}
+
 export function applicationStatus(app: ApplicationReport): ApplicationStatus {
+  const progress = meaningfulProgress(app);
   return {
     id: app.id,
     name: app.name,
@@ -47,9 +71,10 @@ export function applicationStatus(app: ApplicationReport): ApplicationStatus {
     queue: app.queue,
     state: app.state,
     finalStatus: app.finalStatus,
-    progress: Math.round(app.progress * 10) / 10,
+    progress: progress === undefined ? undefined : Math.round(progress * 10) / 10,
     trackingUrl: app.trackingUrl || undefined,
-    diagnostics: app.diagnostics?.trim() || undefined,
+    diagnostics: diagnosticsText(app.diagnostics),
+    result: publicResult(app.diagnostics),
     tags: app.applicationTags ? app.applicationTags.split(',').filter((t) => t !== '') : [],
     startedTime: isoTime(app.startedTime),
     finishedTime: isoTime(app.finishedTime),
@@ -60,6 +85,7 @@ export function applicationStatus(app: ApplicationReport): ApplicationStatus {
 }
 
 export function formatStatus(s: ApplicationStatus): string {
+  const r = s.result;
   return formatFields([
     ['Application', s.id],
     ['Name', s.name],
@@ -68,12 +94,14 @@ export function formatStatus(s: ApplicationStatus): string {
     ['Queue', s.queue],
     ['State', s.state],
     ['Final status', s.finalStatus],
-    ['Progress', `${s.progress.toFixed(1)}%`],
+    ['Progress', s.progress === undefined ? undefined : `${s.progress.toFixed(1)}%`],
     ['Started', s.startedTime],
     ['Finished', s.finishedTime],
     ['Elapsed', formatDuration(s.elapsedMs)],
     ['Tracking URL', s.trackingUrl],
     ['Tags', s.tags.join(', ') || undefined],
+    ['Test accuracy', r?.testAccuracy === undefined ? undefined : percent(r.testAccuracy)],
+    ['Model', r?.model],
     ['Diagnostics', s.diagnostics],
   ]);
 }

@@ -5,14 +5,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
-import type { ApplicationReport } from '../../hadoop/rm-rest/client';
 import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, type JobSpec } from '../../job';
 import { expandInput, InputNotFoundError, type InputSpec } from '../../data';
 import { hdfsLister } from '../../storage/hdfs';
-import { RESOURCE, STAGED_JOB_VERSION, type JobResult, type StagedJob } from '../../protocol';
+import { RESOURCE, STAGED_JOB_VERSION, type StagedJob } from '../../protocol';
 import { createClientContext, type ClientContext } from '../context';
+import { jsonLine, percent, plural } from '../format';
 import { ProgressPrinter } from '../progress';
-import { followApplication, parseResult } from '../submit/follow';
+import { applicationStatus, publicResult, type ApplicationStatus } from './status';
+import { followApplication } from '../submit/follow';
 import { capacityProblems, PreflightError, queueProblems, resourceProblems } from '../submit/preflight';
 import { removeStaging, stageApplication } from '../submit/staging';
 import { buildSubmission } from '../submit/submission';
@@ -25,13 +26,13 @@ export interface SubmitArgs {
   timeout?: number;
 }
 
+/** What `submit` reports: the application's status as `horn status --json` gives it, and how the wait ended. */
 export interface SubmitOutcome {
-  readonly applicationId: string;
-  readonly state: string;
-  readonly finalStatus: string;
-  readonly trackingUrl?: string;
-  readonly diagnostics?: string;
-  readonly result?: JobResult;
+  readonly status: ApplicationStatus;
+  /** submitted: --detach; timedOut: --timeout expired (the job keeps running); ended: it reached a final state. */
+  readonly wait: 'submitted' | 'timedOut' | 'ended';
+  /** Wall time of this command, from the start to the end of the wait. */
+  readonly seconds: number;
 }
 
 /** Where the runtime bundle is: beside the `horn` bundle, or the build output in a checkout. */
@@ -45,6 +46,7 @@ export function runtimeBundlePath(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = process.stderr): Promise<SubmitOutcome> {
+  const started = performance.now();
   const { spec, baseDir } = loadJobFile(args.job);
   const userFiles = readUserFiles(spec, baseDir);
   const runtime = readFileSync(runtimeBundlePath());
@@ -104,29 +106,30 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
     throw err;
   }
   const ui = `${ctx.rm.webUrl}/cluster/app/${applicationId}`;
-  if (args.detach) return { applicationId, state: 'SUBMITTED', finalStatus: 'UNDEFINED', trackingUrl: ui };
+  const seconds = () => (performance.now() - started) / 1000;
+  if (args.detach) return { status: applicationStatus(await ctx.rm.getApplication(applicationId)), wait: 'submitted', seconds: seconds() };
 
   stderr.write(`horn: submitted ${applicationId} (${ui})\n`);
   const printer = new ProgressPrinter(stderr);
-  let final: ApplicationReport;
-  try {
-    final = await followApplication(ctx.rm, applicationId, {
-      timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000,
-      onUpdate: (view) => printer.update(view),
-    });
-  } finally {
+  const followed = await followApplication(ctx.rm, applicationId, {
+    timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000,
+    onUpdate: (view) => printer.update(view),
+  }).catch((err: unknown) => {
     printer.done();
+    throw err;
+  });
+  // A job that succeeded has done all its work: the display ends at 100 %, with the job's own
+  // figures (the last status poll may predate the last epoch).
+  const result = publicResult(followed.app.diagnostics);
+  if (followed.app.finalStatus === 'SUCCEEDED') {
+    printer.done({ state: 'done', progress: 1, epoch: result?.epochs, epochs: result?.epochs, samplesPerSecond: result?.samplesPerSecond }, true);
+  } else {
+    printer.done({ state: followed.app.state });
   }
+  if (followed.timedOut) return { status: applicationStatus(followed.app), wait: 'timedOut', seconds: seconds() };
   // The ApplicationMaster removes staging when it ends; a killed or crashed one cannot.
   await removeStaging(ctx.hdfs, ctx.user, applicationId).catch(() => false);
-  return {
-    applicationId,
-    state: final.state,
-    finalStatus: final.finalStatus,
-    trackingUrl: final.trackingUrl,
-    diagnostics: final.diagnostics,
-    result: parseResult(final.diagnostics),
-  };
+  return { status: applicationStatus(followed.app), wait: 'ended', seconds: seconds() };
 }
 
 /** Checks the job against the cluster; returns the running NodeManager hosts. */
@@ -152,12 +155,33 @@ async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: numbe
   return nodes.map((n) => n.nodeHostName);
 }
 
+/** The summary line of an ended job: final status, accuracy, training time of the wall time; then the model. */
 export function describeOutcome(o: SubmitOutcome): string {
-  const r = o.result;
-  const lines = [`${o.applicationId}: ${o.state}/${o.finalStatus}`];
-  if (r?.testAccuracy !== undefined) lines.push(`test accuracy ${(r.testAccuracy * 100).toFixed(2)}%`);
-  if (r?.model) lines.push(`model ${r.model}`);
-  return lines.join('\n');
+  const s = o.status;
+  const r = s.result;
+  const facts: string[] = [];
+  if (r?.testAccuracy !== undefined) facts.push(`test accuracy ${percent(r.testAccuracy)}`);
+  if (r?.epochs !== undefined) facts.push(plural(r.epochs, 'epoch'));
+  facts.push(r?.seconds !== undefined ? `training ${r.seconds.toFixed(1)} s of ${o.seconds.toFixed(1)} s elapsed` : `${o.seconds.toFixed(1)} s elapsed`);
+  const lines = [`${s.id} ${s.state}/${s.finalStatus}: ${facts.join(', ')}`];
+  if (r?.model) lines.push(`model: ${r.model}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** What stdout gets: the status as JSON, or the id (--detach, --timeout: for the next command to use), or the summary. */
+export function outcomeOutput(o: SubmitOutcome, json: boolean): string {
+  if (json) return jsonLine(o.status);
+  return o.wait === 'ended' ? describeOutcome(o) : `${o.status.id}\n`;
+}
+
+/** The outcome as an error for main to report with its exit code, or undefined for success. */
+export function outcomeError(o: SubmitOutcome, timeoutSeconds: number | undefined): HornError | undefined {
+  const s = o.status;
+  if (o.wait === 'submitted') return undefined;
+  if (o.wait === 'timedOut') return new HornError(`timed out after ${timeoutSeconds} s; ${s.id} is still ${s.state} and keeps running`, 'timeout', { applicationId: s.id });
+  if (s.state === 'KILLED' || s.finalStatus === 'KILLED') return new HornError(`${s.id} was killed${s.diagnostics ? `: ${s.diagnostics}` : ''}`, 'killed', { applicationId: s.id });
+  if (s.finalStatus !== 'SUCCEEDED') return new HornError(`${s.id} failed: ${s.diagnostics ?? 'no diagnostics'}`, 'application', { applicationId: s.id });
+  return undefined;
 }
 
 export const submitCommand: CommandModule<object, SubmitArgs> = {
@@ -167,17 +191,15 @@ export const submitCommand: CommandModule<object, SubmitArgs> = {
     y
       .positional('job', { type: 'string', demandOption: true, describe: 'the job file (YAML)' })
       .option('detach', { type: 'boolean', default: false, describe: 'return after submission, printing the application id' })
-      .option('timeout', { type: 'number', describe: 'stop waiting after this many seconds (exit 5; the job keeps running)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the outcome as JSON' }) as unknown as Argv<SubmitArgs>,
+      .option('timeout', { type: 'number', describe: 'stop waiting after this many seconds: print the application id, exit 5 (the job keeps running)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the outcome as `horn status --json` does' }) as unknown as Argv<SubmitArgs>,
   handler: async (args) => {
+    if (args.timeout !== undefined && !(Number.isFinite(args.timeout) && args.timeout > 0)) {
+      throw new HornError(`--timeout ${JSON.stringify(args.timeout)}: must be a positive number of seconds`, 'input', { option: 'timeout' });
+    }
     const outcome = await submitJob(args);
-    process.stdout.write(args.json ? `${JSON.stringify(outcome, null, 2)}\n` : args.detach ? `${outcome.applicationId}\n` : `${describeOutcome(outcome)}\n`);
-    if (args.detach) return;
-    if (outcome.state === 'KILLED' || outcome.finalStatus === 'KILLED') {
-      throw new HornError(`${outcome.applicationId} was killed${outcome.diagnostics ? `: ${outcome.diagnostics}` : ''}`, 'killed', { applicationId: outcome.applicationId });
-    }
-    if (outcome.finalStatus !== 'SUCCEEDED') {
-      throw new HornError(`${outcome.applicationId} failed: ${outcome.diagnostics ?? 'no diagnostics'}`, 'application', { applicationId: outcome.applicationId });
-    }
+    process.stdout.write(outcomeOutput(outcome, args.json));
+    const error = outcomeError(outcome, args.timeout);
+    if (error) throw error;
   },
 };

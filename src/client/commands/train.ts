@@ -6,13 +6,14 @@ import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import { localFiles, localLister } from '../../data';
 import { saveModel } from '../../engine';
-import { datasetFor, expandOutputPath, loadJobFile } from '../../job';
+import { datasetFor, expandOutputPath, loadJobFile, type JobSpec } from '../../job';
 import { runTraining } from '../../training/run';
 import { limitsOf } from '../../coordinator/coordinator';
 import { runLocalJob } from '../../coordinator/local';
 import { STAGED_JOB_VERSION, type JobResult, type StagedJob } from '../../protocol';
 import { runtimeBundlePath } from './submit';
 import { readUserFiles, withStagedNeurons } from '../submit/user-files';
+import { jsonLine, percent, plural } from '../format';
 import { ProgressPrinter } from '../progress';
 
 export interface TrainArgs {
@@ -27,7 +28,9 @@ export interface LocalTrainingSummary {
   readonly model: string;
   readonly kernels: string;
   readonly epochs: number;
+  /** Wall time of the whole command (reading, training, evaluation, saving). */
   readonly seconds: number;
+  readonly trainingSeconds: number;
   readonly samplesPerSecond: number;
   readonly trainLoss: number;
   readonly trainAccuracy: number;
@@ -39,25 +42,48 @@ export interface LocalTrainingSummary {
   readonly result?: JobResult;
 }
 
+/** The YARN id's stand-in for `{appId}` in local runs: unique per second, so two runs do not collide. */
+export function localRunId(now: Date): string {
+  return `local-${expandOutputPath('{datetime}', { name: '', now })}`;
+}
+
+/**
+ * Where a local run writes its model under the job's output.overwrite policy: the path itself,
+ * or with `version` the next free `<path>.vN`; with `fail` an existing path is an input error
+ * that names the ways out. An explicit --output is written (replaced) as given.
+ */
+export function localModelPath(path: string, policy: JobSpec['output']['overwrite'], explicit: boolean, exists: (p: string) => boolean): string {
+  if (explicit || !exists(path) || policy === 'overwrite') return path;
+  if (policy === 'version') {
+    let v = 2;
+    while (exists(`${path}.v${v}`)) v++;
+    return `${path}.v${v}`;
+  }
+  throw new HornError(
+    `the model path ${path} exists and output.overwrite is fail; write elsewhere with --output PATH, or set output.overwrite to overwrite or version in the job`,
+    'input',
+    { field: 'output.overwrite', path },
+  );
+}
+
 export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream = process.stderr): Promise<LocalTrainingSummary> {
   if (!args.local) throw new HornError('horn train runs in this process and needs --local; use `horn submit` to train on YARN', 'input', { flag: 'local' });
+  const started = performance.now();
   const { spec, baseDir } = loadJobFile(args.job);
   const mode = { kind: 'local', baseDir } as const;
   const train = datasetFor(spec, 'train', mode);
   const hasTest = (spec.input.local ?? spec.input).test !== undefined;
-  const output = resolve(args.output ?? expandOutputPath(spec.output.model, { name: spec.name, now: new Date(), appId: 'local' }));
-  if (existsSync(output) && spec.output.overwrite === 'fail' && !args.output) {
-    throw new HornError(`the model path ${output} exists and output.overwrite is fail`, 'input', { field: 'output.model', path: output });
-  }
+  const now = new Date();
+  const planned = resolve(args.output ?? expandOutputPath(spec.output.model, { name: spec.name, now, appId: localRunId(now) }));
+  const output = localModelPath(planned, spec.output.overwrite, args.output !== undefined, existsSync);
   const printer = new ProgressPrinter(stderr);
-  const started = performance.now();
   const c = spec.cluster;
   if (c.workers > 1 || c.parameterServers.count > 0) {
     // The distributed path: the same coordinator, workers and servers as on YARN, as local processes.
     const userFiles = readUserFiles(spec, baseDir);
     const job: StagedJob = {
       version: STAGED_JOB_VERSION,
-      applicationId: `local_${Date.now()}`,
+      applicationId: localRunId(now),
       user: process.env.USER ?? 'local',
       spec: withStagedNeurons(spec, userFiles),
       storage: 'local',
@@ -89,6 +115,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
       kernels: 'per container',
       epochs: spec.training.epochs,
       seconds: (performance.now() - started) / 1000,
+      trainingSeconds: r.seconds ?? 0,
       samplesPerSecond: r.samplesPerSecond ?? 0,
       trainLoss: workers.reduce((t, w) => t + (w.loss ?? 0), 0) / Math.max(1, workers.length),
       trainAccuracy: workers.reduce((t, w) => t + (w.accuracy ?? 0), 0) / Math.max(1, workers.length),
@@ -109,8 +136,11 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     onPhase: (phase) => printer.update({ state: phase }),
     onProgress: (p) =>
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
+  }).catch((err: unknown) => {
+    printer.done();
+    throw err;
   });
-  printer.done();
+  printer.done({ state: 'done', progress: 1 });
   mkdirSync(dirname(output), { recursive: true });
   await saveModel(outcome.model, output); // atomic: a temporary file renamed into place
   return {
@@ -119,6 +149,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     kernels: outcome.model.kernels.backend,
     epochs: outcome.summary.epochs,
     seconds: (performance.now() - started) / 1000,
+    trainingSeconds: outcome.summary.seconds,
     samplesPerSecond: outcome.summary.samplesPerSecond,
     trainLoss: outcome.summary.loss,
     trainAccuracy: outcome.summary.accuracy,
@@ -129,6 +160,13 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   };
 }
 
+/** The summary: accuracy, epochs, training time of the wall time; then the model path. */
+export function describeLocalTraining(s: LocalTrainingSummary): string {
+  const test = s.testAccuracy === undefined ? 'no test set' : `test accuracy ${percent(s.testAccuracy)} on ${s.testSamples} samples`;
+  const rate = `${Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s, ${s.kernels} kernels`;
+  return `${s.job}: ${test}, ${plural(s.epochs, 'epoch')}, training ${s.trainingSeconds.toFixed(1)} s of ${s.seconds.toFixed(1)} s elapsed (${rate})\nmodel: ${s.model}\n`;
+}
+
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train <job>',
   describe: 'Train a job in this process from local files (--local)',
@@ -136,15 +174,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     y
       .positional('job', { type: 'string', demandOption: true, describe: 'the job file (YAML)' })
       .option('local', { type: 'boolean', default: false, describe: 'train here, without YARN (required)' })
-      .option('output', { alias: 'o', type: 'string', describe: 'model file to write (default: output.model of the job, expanded locally)' })
+      .option('output', { alias: 'o', type: 'string', describe: 'model file to write, replaced if it exists (default: output.model of the job, {appId} being local-<datetime>)' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' }) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
     const s = await trainLocally(args);
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    } else {
-      const test = s.testAccuracy === undefined ? 'no test set' : `test accuracy ${(s.testAccuracy * 100).toFixed(2)}% on ${s.testSamples} samples`;
-      process.stdout.write(`${s.job}: ${test}; ${s.epochs} epochs in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s, ${s.kernels} kernels)\nmodel: ${s.model}\n`);
-    }
+    process.stdout.write(args.json ? jsonLine(s) : describeLocalTraining(s));
   },
 };

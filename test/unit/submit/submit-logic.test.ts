@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queueProblems, resourceProblems } from '../../../src/client/submit/preflight';
 import { base64Url, buildSubmission } from '../../../src/client/submit/submission';
-import { parseResult } from '../../../src/client/submit/follow';
+import { parseResult } from '../../../src/protocol';
 import { formatProgress } from '../../../src/client/progress';
 import { formatCachedResources, parseCachedResources, RESULT_MARKER } from '../../../src/protocol';
 
