@@ -1,6 +1,7 @@
 // `horn train --local JOB.yaml`: the job's training in this process, from local files, with the
 // same engine and training code that YARN workers run.
 import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
@@ -15,12 +16,15 @@ export interface TrainArgs {
   local: boolean;
   output?: string;
   json: boolean;
+  /** Kernel threads (default: every core of this machine). */
+  threads?: number;
 }
 
 export interface LocalTrainingSummary {
   readonly job: string;
   readonly model: string;
   readonly kernels: string;
+  readonly threads: number;
   readonly epochs: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
@@ -51,6 +55,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     test: hasTest ? datasetFor(spec, 'test', mode).dataset : undefined,
     readOptions: train.options,
     neuronDir: baseDir,
+    threads: kernelThreads(args.threads),
     onPhase: (phase) => printer.update({ state: phase }),
     onProgress: (p) =>
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
@@ -61,7 +66,8 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   return {
     job: spec.name,
     model: output,
-    kernels: outcome.model.kernels.backend,
+    kernels: outcome.kernels.backend,
+    threads: outcome.kernels.threads,
     epochs: outcome.summary.epochs,
     seconds: (performance.now() - started) / 1000,
     samplesPerSecond: outcome.summary.samplesPerSecond,
@@ -74,6 +80,14 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   };
 }
 
+function kernelThreads(threads: number | undefined): number {
+  if (threads === undefined) return availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new HornError(`--threads ${threads}: expected an integer from 1 to 256`, 'input', { flag: 'threads' });
+  }
+  return threads;
+}
+
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train <job>',
   describe: 'Train a job in this process from local files (--local)',
@@ -82,14 +96,15 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .positional('job', { type: 'string', demandOption: true, describe: 'the job file (YAML)' })
       .option('local', { type: 'boolean', default: false, describe: 'train here, without YARN (required)' })
       .option('output', { alias: 'o', type: 'string', describe: 'model file to write (default: output.model of the job, expanded locally)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' }) as unknown as Argv<TrainArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' })
+      .option('threads', { type: 'number', describe: 'kernel threads (default: every core of this machine; the model does not depend on it)' }) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
     const s = await trainLocally(args);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
     } else {
       const test = s.testAccuracy === undefined ? 'no test set' : `test accuracy ${(s.testAccuracy * 100).toFixed(2)}% on ${s.testSamples} samples`;
-      process.stdout.write(`${s.job}: ${test}; ${s.epochs} epochs in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s, ${s.kernels} kernels)\nmodel: ${s.model}\n`);
+      process.stdout.write(`${s.job}: ${test}; ${s.epochs} epochs in ${s.seconds.toFixed(1)} s (${Math.round(s.samplesPerSecond)} samples/s, ${s.kernels} kernels on ${s.threads} thread${s.threads === 1 ? '' : 's'})\nmodel: ${s.model}\n`);
     }
   },
 };

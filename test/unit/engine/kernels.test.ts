@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESOURCE } from '../../../src/protocol';
 import {
+  NATIVE_KERNELS_FILE,
+  nativeKernelsCandidates,
   describeKernels,
   KernelArgumentError,
   KernelBackendUnavailableError,
@@ -398,6 +402,15 @@ for (const backend of NATIVE_BACKENDS) {
   });
 });
 }
+
+test('the addon is looked for in the build output and, for YARN containers, in the working directory under its localized name', () => {
+  expect(RESOURCE.nativeKernels).toBe(NATIVE_KERNELS_FILE);
+  const candidates = nativeKernelsCandidates({}, '/container/work');
+  expect(candidates[candidates.length - 1]).toBe(`/container/work/${NATIVE_KERNELS_FILE}`);
+  expect(candidates).toContain(join(__dirname, '../../../dist', NATIVE_KERNELS_FILE));
+  expect(nativeKernelsCandidates({ HORN_NATIVE_KERNELS: 'lib/k.node' }, '/w')).toEqual(['/w/lib/k.node']);
+  expect(nativeKernelsCandidates({ HORN_NATIVE_KERNELS: 'off' }, '/w')).toEqual([]);
+});
 
 describe('enabling relaxed SIMD behind a V8 flag', () => {
   test('a runtime that validates already is not touched', () => {
