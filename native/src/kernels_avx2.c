@@ -7,8 +7,12 @@ typedef __m256 VF;
 typedef __m256i VI;
 #define VL 8
 #define MR 6
+#ifndef KC
 #define KC 256 /* a 256×16 B panel is 16 KiB: half of a 32 KiB L1 */
+#endif
+#ifndef MC
 #define MC 144
+#endif
 #define NAME(x) x##_avx2
 #define ISA_NAME "avx2"
 

@@ -16,14 +16,15 @@
 /* ------------------------------------------------------------------------------------------ */
 
 /*
- * C[mr×NR] (+)= op(A)[mr×kc] · Bpanel[kc×NR]. Row r of op(A) at step p is a[r·lda + p] (A
- * stored m×k) or, with a_trans, a[p·lda + r] (A stored k×m: the mr values of a step are
- * adjacent). B's row p is the NR floats at b + p·ldb. mr and a_trans are compile-time
- * constants at every call (see tile_dispatch), so the row loops unroll into 2·mr accumulators
- * held in registers.
+ * C[mr×NR] (+)= op(A)[mr×kc] · Bpanel over kc steps; B's step p is the NR floats at b + p·NR
+ * (packed). op(A)'s row r at step p is a[p·MR + r] (A_PACKED: a packed strip), a[r·lda + p]
+ * (A_ROWS: A stored m×k, read in place) or a[p·lda + r] (A_TRANSPOSED: stored k×m, in place).
+ * mr and mode are compile-time constants at every call (see tile_dispatch), so the row loops
+ * unroll into 2·mr accumulators held in registers.
  */
-INLINE void tile(const int mr, const int a_trans, const float *a, long lda, const float *b, long ldb, float *c, long ldc, long kc,
-                 int load_c) {
+enum { A_PACKED, A_ROWS, A_TRANSPOSED };
+
+INLINE void tile(const int mr, const int mode, const float *a, long lda, const float *b, float *c, long ldc, long kc, int load_c) {
   VF c0[MR], c1[MR];
   _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
     if (r < mr) {
@@ -35,13 +36,13 @@ INLINE void tile(const int mr, const int a_trans, const float *a, long lda, cons
     const VF b0 = vload(b), b1 = vload(b + VL);
     _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
       if (r < mr) {
-        const VF x = vset1(a_trans ? a[r] : a[r * lda]);
+        const VF x = vset1(mode == A_ROWS ? a[r * lda] : a[r]);
         c0[r] = vfma(x, b0, c0[r]);
         c1[r] = vfma(x, b1, c1[r]);
       }
     }
-    a += a_trans ? lda : 1;
-    b += ldb;
+    a += mode == A_PACKED ? MR : mode == A_ROWS ? 1 : lda;
+    b += NR;
   }
   _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
     if (r < mr) {
@@ -51,13 +52,14 @@ INLINE void tile(const int mr, const int a_trans, const float *a, long lda, cons
   }
 }
 
-#define TILE_CASE(R)                                                                        \
-  case R:                                                                                   \
-    if (a_trans) tile(R, 1, a, lda, b, ldb, c, ldc, kc, load_c);                            \
-    else tile(R, 0, a, lda, b, ldb, c, ldc, kc, load_c);                                    \
+#define TILE_CASE(R)                                                            \
+  case R:                                                                       \
+    if (mode == A_PACKED) tile(R, A_PACKED, a, lda, b, c, ldc, kc, load_c);     \
+    else if (mode == A_ROWS) tile(R, A_ROWS, a, lda, b, c, ldc, kc, load_c);    \
+    else tile(R, A_TRANSPOSED, a, lda, b, c, ldc, kc, load_c);                  \
     return;
 
-static void tile_dispatch(int mr, int a_trans, const float *a, long lda, const float *b, long ldb, float *c, long ldc, long kc, int load_c) {
+static void tile_dispatch(int mr, int mode, const float *a, long lda, const float *b, float *c, long ldc, long kc, int load_c) {
   switch (mr) {
     TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
 #if MR > 6
@@ -122,10 +124,48 @@ static void pack_b(const gemm_args *g, long p0, long kc, long j0, long cols, flo
   }
 }
 
+/*
+ * Rows i0…i0+rows of op(A), steps p0…p0+kc, into dst as strips of MR rows: strip s holds kc
+ * groups of MR adjacent floats (rows past the end are zero). A contiguous strip streams through
+ * the cache far better than MR rows k floats apart, and is packed once for every B panel.
+ */
+static void pack_a(const gemm_args *g, long p0, long kc, long i0, long rows, float *dst) {
+  const long m = g->m, k = g->k;
+  for (long s = 0; s < rows; s += MR, dst += MR * kc) {
+    const long mr = MIN(MR, rows - s);
+    if (g->trans_a) {
+      const float *src = g->a + p0 * m + i0 + s;
+      for (long p = 0; p < kc; p++, src += m) {
+        float *d = dst + p * MR;
+        for (long r = 0; r < MR; r++) d[r] = r < mr ? src[r] : 0.0f;
+      }
+      continue;
+    }
+    const float *src = g->a + (i0 + s) * k + p0;
+    long p = 0;
+    /* 8 steps at a time by 8×8 transposes of row groups; the last group may read up to 7 rows
+     * past the strip, so only where those rows exist. */
+    if (mr == MR && i0 + s + ((MR + 7) & ~7) <= m) {
+      float t[64];
+      for (; p + 8 <= kc; p += 8) {
+        for (long r0 = 0; r0 < MR; r0 += 8) {
+          transpose8x8(src + r0 * k + p, k, t, 8);
+          const long width = MIN(8, MR - r0);
+          for (long q = 0; q < 8; q++) memcpy(dst + (p + q) * MR + r0, t + q * 8, (size_t)width * sizeof(float));
+        }
+      }
+    }
+    for (; p < kc; p++) {
+      for (long r = 0; r < MR; r++) dst[p * MR + r] = r < mr ? src[r * k + p] : 0.0f;
+    }
+  }
+}
+
 static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0, long col1, float *scratch) {
   const long m = g->m, k = g->k, n = g->n;
-  float *const bpack = scratch;           /* KC × NR */
-  float *const edge = scratch + KC * NR;  /* MR × NR: C tiles narrower than NR */
+  float *const bpack = scratch;                          /* KC × NR */
+  float *const edge = bpack + KC * NR;                   /* MR × NR: C tiles narrower than NR */
+  float *const apack = edge + MR * NR;                   /* MC × KC */
   if (k == 0) {
     if (!g->accumulate) {
       for (long i = row0; i < row1; i++) memset(g->c + i * n + col0, 0, (size_t)(col1 - col0) * sizeof(float));
@@ -135,25 +175,25 @@ static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0
   /* K in equal blocks of at most KC, so the B panel of a block stays in L1. */
   const long blocks = (k + KC - 1) / KC;
   const long kcs = (k + blocks - 1) / blocks;
-  const long lda = g->trans_a ? m : k;
   for (long p0 = 0; p0 < k; p0 += kcs) {
     const long kc = MIN(kcs, k - p0);
     const int load_c = g->accumulate || p0 > 0;
     for (long i0 = row0; i0 < row1; i0 += MC) {
       const long i1 = MIN(i0 + MC, row1);
+      /* Packing A pays off over several B panels; one panel (a narrow product) reads A in place. */
+      const int packed = col1 - col0 > NR;
+      if (packed) pack_a(g, p0, kc, i0, i1 - i0, apack);
+      const int mode = packed ? A_PACKED : g->trans_a ? A_TRANSPOSED : A_ROWS;
+      const long lda = packed ? MR : g->trans_a ? m : k;
       for (long j0 = col0; j0 < col1; j0 += NR) {
         const long cols = MIN(NR, n - j0);
-        /* Packed even where B could be read in place (A·B, Aᵀ·B): a contiguous panel was
-         * 20–30% faster than rows n floats apart (measured with bench/kernels.ts). */
         pack_b(g, p0, kc, j0, cols, bpack);
-        const float *bp = bpack;
-        const long ldb = NR;
         for (long i = i0; i < i1; i += MR) {
-          const int mr = (int)MIN(MR, m - i);
-          const float *ap = g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
+          const int mr = (int)MIN(MR, i1 - i);
+          const float *ap = packed ? apack + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
           float *cp = g->c + i * n + j0;
           if (cols == NR) {
-            tile_dispatch(mr, g->trans_a, ap, lda, bp, ldb, cp, n, kc, load_c);
+            tile_dispatch(mr, mode, ap, lda, bpack, cp, n, kc, load_c);
             continue;
           }
           if (load_c) {
@@ -161,7 +201,7 @@ static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0
               for (long j = 0; j < NR; j++) edge[r * NR + j] = j < cols ? cp[r * n + j] : 0.0f;
             }
           }
-          tile_dispatch(mr, g->trans_a, ap, lda, bp, ldb, edge, NR, kc, load_c);
+          tile_dispatch(mr, mode, ap, lda, bpack, edge, NR, kc, load_c);
           for (int r = 0; r < mr; r++) memcpy(cp + r * n, edge + r * NR, (size_t)cols * sizeof(float));
         }
       }
@@ -367,7 +407,7 @@ const isa_kernels NAME(horn_kernels) = {
   .name = ISA_NAME,
   .mr = MR,
   .nr = NR,
-  .scratch_floats = KC * NR + MR * NR,
+  .scratch_floats = KC * NR + MR * NR + MC * KC,
   .gemm_tiles = NAME(gemm_tiles),
   .activate = NAME(activate),
   .activate_backward = NAME(activate_backward),
