@@ -13,6 +13,9 @@ typedef __m256i VI;
 #ifndef MC
 #define MC 144
 #endif
+#ifndef NC
+#define NC 256 /* columns of a packed B block: KC×NC floats, half of a 512 KiB–2 MiB L2 */
+#endif
 #define NAME(x) x##_avx2
 #define ISA_NAME "avx2"
 

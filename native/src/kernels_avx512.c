@@ -10,6 +10,9 @@ typedef __m512i VI;
 #define MR 12
 #define KC 192 /* a 192×32 B panel is 24 KiB, inside a 32–48 KiB L1 */
 #define MC 144
+#ifndef NC
+#define NC 256 /* columns of a packed B block: KC×NC floats, half of a 512 KiB–2 MiB L2 */
+#endif
 #define NAME(x) x##_avx512
 #define ISA_NAME "avx512"
 

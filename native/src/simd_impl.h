@@ -125,6 +125,31 @@ static void pack_b(const gemm_args *g, long p0, long kc, long j0, long cols, flo
 }
 
 /*
+ * Columns jc…jc1 of op(B) for steps p0…p0+kc as consecutive panels of kc×NR (zero past the
+ * last column). B stored k×n is read a whole row at a time: packing panel by panel read 64-byte
+ * pieces of kc rows n floats apart, which measured ~15% slower for the whole product.
+ */
+static void pack_b_block(const gemm_args *g, long p0, long kc, long jc, long jc1, float *dst) {
+  if (g->trans_b) {
+    for (long j0 = jc; j0 < jc1; j0 += NR, dst += kc * NR) pack_b(g, p0, kc, j0, MIN(NR, g->n - j0), dst);
+    return;
+  }
+  const long n = g->n;
+  for (long p = 0; p < kc; p++) {
+    const float *src = g->b + (p0 + p) * n;
+    float *d = dst + p * NR;
+    for (long j0 = jc; j0 < jc1; j0 += NR, d += kc * NR) {
+      if (j0 + NR <= n) {
+        vstore(d, vload(src + j0));
+        vstore(d + VL, vload(src + j0 + VL));
+      } else {
+        for (long j = 0; j < NR; j++) d[j] = j0 + j < n ? src[j0 + j] : 0.0f;
+      }
+    }
+  }
+}
+
+/*
  * Rows i0…i0+rows of op(A), steps p0…p0+kc, into dst as strips of MR rows: strip s holds kc
  * groups of MR adjacent floats (rows past the end are zero). A contiguous strip streams through
  * the cache far better than MR rows k floats apart, and is packed once for every B panel.
@@ -163,8 +188,8 @@ static void pack_a(const gemm_args *g, long p0, long kc, long i0, long rows, flo
 
 static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0, long col1, float *scratch) {
   const long m = g->m, k = g->k, n = g->n;
-  float *const bpack = scratch;                          /* KC × NR */
-  float *const edge = bpack + KC * NR;                   /* MR × NR: C tiles narrower than NR */
+  float *const bblock = scratch;                         /* KC × NC: the panels of a column block */
+  float *const edge = bblock + KC * NC;                  /* MR × NR: C tiles narrower than NR */
   float *const apack = edge + MR * NR;                   /* MC × KC */
   if (k == 0) {
     if (!g->accumulate) {
@@ -172,37 +197,42 @@ static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0
     }
     return;
   }
-  /* K in equal blocks of at most KC, so the B panel of a block stays in L1. */
+  /* K in equal blocks of at most KC, so a B panel of a block stays in L1; columns in blocks of
+   * NC, so the packed B block stays in L2 while every strip of A passes it. */
   const long blocks = (k + KC - 1) / KC;
   const long kcs = (k + blocks - 1) / blocks;
+  /* Packing A pays off over several B panels; one panel (a narrow product) reads A in place. */
+  const int packed = col1 - col0 > NR;
+  const int mode = packed ? A_PACKED : g->trans_a ? A_TRANSPOSED : A_ROWS;
+  const long lda = packed ? MR : g->trans_a ? m : k;
   for (long p0 = 0; p0 < k; p0 += kcs) {
     const long kc = MIN(kcs, k - p0);
     const int load_c = g->accumulate || p0 > 0;
-    for (long i0 = row0; i0 < row1; i0 += MC) {
-      const long i1 = MIN(i0 + MC, row1);
-      /* Packing A pays off over several B panels; one panel (a narrow product) reads A in place. */
-      const int packed = col1 - col0 > NR;
-      if (packed) pack_a(g, p0, kc, i0, i1 - i0, apack);
-      const int mode = packed ? A_PACKED : g->trans_a ? A_TRANSPOSED : A_ROWS;
-      const long lda = packed ? MR : g->trans_a ? m : k;
-      for (long j0 = col0; j0 < col1; j0 += NR) {
-        const long cols = MIN(NR, n - j0);
-        pack_b(g, p0, kc, j0, cols, bpack);
-        for (long i = i0; i < i1; i += MR) {
-          const int mr = (int)MIN(MR, i1 - i);
-          const float *ap = packed ? apack + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
-          float *cp = g->c + i * n + j0;
-          if (cols == NR) {
-            tile_dispatch(mr, mode, ap, lda, bpack, cp, n, kc, load_c);
-            continue;
-          }
-          if (load_c) {
-            for (int r = 0; r < mr; r++) {
-              for (long j = 0; j < NR; j++) edge[r * NR + j] = j < cols ? cp[r * n + j] : 0.0f;
+    for (long jc = col0; jc < col1; jc += NC) {
+      const long jc1 = MIN(jc + NC, col1);
+      pack_b_block(g, p0, kc, jc, jc1, bblock);
+      for (long i0 = row0; i0 < row1; i0 += MC) {
+        const long i1 = MIN(i0 + MC, row1);
+        if (packed) pack_a(g, p0, kc, i0, i1 - i0, apack);
+        const float *bp = bblock;
+        for (long j0 = jc; j0 < jc1; j0 += NR, bp += kc * NR) {
+          const long cols = MIN(NR, n - j0);
+          for (long i = i0; i < i1; i += MR) {
+            const int mr = (int)MIN(MR, i1 - i);
+            const float *ap = packed ? apack + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
+            float *cp = g->c + i * n + j0;
+            if (cols == NR) {
+              tile_dispatch(mr, mode, ap, lda, bp, cp, n, kc, load_c);
+              continue;
             }
+            if (load_c) {
+              for (int r = 0; r < mr; r++) {
+                for (long j = 0; j < NR; j++) edge[r * NR + j] = j < cols ? cp[r * n + j] : 0.0f;
+              }
+            }
+            tile_dispatch(mr, mode, ap, lda, bp, edge, NR, kc, load_c);
+            for (int r = 0; r < mr; r++) memcpy(cp + r * n, edge + r * NR, (size_t)cols * sizeof(float));
           }
-          tile_dispatch(mr, mode, ap, lda, bpack, edge, NR, kc, load_c);
-          for (int r = 0; r < mr; r++) memcpy(cp + r * n, edge + r * NR, (size_t)cols * sizeof(float));
         }
       }
     }
@@ -407,7 +437,7 @@ const isa_kernels NAME(horn_kernels) = {
   .name = ISA_NAME,
   .mr = MR,
   .nr = NR,
-  .scratch_floats = KC * NR + MR * NR + MC * KC,
+  .scratch_floats = KC * NC + MR * NR + MC * KC,
   .gemm_tiles = NAME(gemm_tiles),
   .activate = NAME(activate),
   .activate_backward = NAME(activate_backward),
