@@ -292,7 +292,9 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   const gemm_args *g = &job.g;
   if (g->m <= 0 || g->n <= 0) return undefined(env);
   const long panels = (g->n + job.isa->nr - 1) / job.isa->nr, strips = (g->m + job.isa->mr - 1) / job.isa->mr;
-  job.split_columns = panels >= strips;
+  /* Whole column panels where there are enough for every thread (each thread then packs only
+   * its own B panels, measured 5–10% faster than row strips for Aᵀ·B 784×128·128×500), else row strips. */
+  job.split_columns = panels >= 2L * pool_threads(c.c->pool) || panels >= strips;
   if (pool_threads(c.c->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) gemm_task(&job, 0, 1, pool_scratch(c.c->pool, 0));
   else pool_run(c.c->pool, gemm_task, &job);
   return undefined(env);

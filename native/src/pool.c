@@ -18,8 +18,9 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-/* TSC ticks to spin before sleeping: ~60 µs at 2–3 GHz. */
-#define SPIN_TICKS 150000ULL
+/* TSC ticks to spin before sleeping: ~1 ms at 2–3 GHz. The gaps inside a training step (data
+ * copies, dropout masks) last up to a few hundred µs, and on a VM a futex wake-up took longer. */
+#define SPIN_TICKS 2500000ULL
 
 struct pool {
   int threads;
