@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCE } from '../../../src/protocol';
+import { Model } from '../../../src/engine/model';
+import type { ModelSpec } from '../../../src/engine/spec';
 import {
   NATIVE_KERNELS_FILE,
   nativeKernelsCandidates,
@@ -400,6 +402,26 @@ for (const backend of NATIVE_BACKENDS) {
     reference.matmul(a, b, expected, m, k, n);
     expectClose(c, expected, m * n, 1e-4, 1e-5);
   });
+
+    test('the same seed trains the same model, bit for bit, on 1 and 2 threads', async () => {
+      const spec: ModelSpec = {
+        inputSize: 300,
+        layers: [{ size: 256, activation: 'relu', dropout: 0.1 }, { size: 10, activation: 'softmax' }],
+        cost: 'crossEntropy',
+        seed: 3,
+        optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+      };
+      const random = rng(11);
+      const x = Float32Array.from({ length: 64 * 300 }, () => random());
+      const y = new Float32Array(64 * 10);
+      for (let r = 0; r < 64; r++) y[r * 10 + (r % 10)] = 1;
+      const trained = await Promise.all([1, 2].map(async (threads) => {
+        const model = new Model(spec, await loadKernels({ backend, threads, memoryBytes: MEMORY }));
+        for (let step = 0; step < 5; step++) model.trainStep(x, y, 64);
+        return Buffer.from(model.parameters().slice().buffer);
+      }));
+      expect(trained[0].equals(trained[1])).toBe(true);
+    });
 });
 }
 
