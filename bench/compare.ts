@@ -66,8 +66,11 @@ function gemm(options: Options): void {
   };
   let library = '';
   for (let r = 0; r < options.rounds; r++) {
-    const horn = run(1, process.execPath, [join(root, 'build/bench-kernels.js'), '--json', '--budget-seconds', '1']) as { gflopsPerShape: ShapeTable };
-    for (const [shape, perBackend] of Object.entries(horn.gflopsPerShape)) for (const [b, g] of Object.entries(perBackend)) note(b, { [shape]: g });
+    // One process per backend, like numpy: each measured with its own operands warm in cache.
+    for (const backend of supportedKernelBackends().filter((b) => b !== 'typescript')) {
+      const horn = run(1, process.execPath, [join(root, 'build/bench-kernels.js'), '--json', '--budget-seconds', '1', '--only', backend]) as { gflopsPerShape: ShapeTable };
+      for (const [shape, perBackend] of Object.entries(horn.gflopsPerShape)) for (const [b, g] of Object.entries(perBackend)) note(b, { [shape]: g });
+    }
     if (options.python) {
       const numpy = run(1, options.python, [join(root, 'bench/peers/gemm.py'), '--budget-seconds', '1'], { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' }) as { library: string; gflopsPerShape: Record<string, number> };
       library = numpy.library;
@@ -75,9 +78,9 @@ function gemm(options: Options): void {
     }
   }
   const shapes = Object.keys(best);
-  const columns = [...new Set(shapes.flatMap((s) => Object.keys(best[s])))].filter((c) => c !== 'typescript');
+  const columns = [...new Set(shapes.flatMap((s) => Object.keys(best[s])))];
   const fastest = columns[0];
-  console.log(`== GEMM GFLOPS, one core (taskset -c 0), best of ${options.rounds} interleaved rounds${library ? `; numpy = ${library}, OPENBLAS_NUM_THREADS=1` : ''}`);
+  console.log(`== GEMM GFLOPS, one core (taskset -c 0), each backend and numpy in its own process, best of ${options.rounds} interleaved rounds${library ? `; numpy = ${library}, OPENBLAS_NUM_THREADS=1` : ''}`);
   const header = ['shape', ...columns, ...(library ? [`${fastest} / numpy`] : [])];
   const rows = shapes.map((s) => [s, ...columns.map((c) => fmt(best[s][c])), ...(library ? [`${fmt(best[s][fastest] / best[s].numpy, 2)}×`] : [])]);
   // Flop-weighted per product: total work over total best time.

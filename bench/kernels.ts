@@ -35,6 +35,8 @@ interface Options {
   budgetSeconds: number;
   /** Threads of the extra native columns (1: none). */
   threads: number;
+  /** Only this backend (bench/compare.ts measures each library alone in its process, as numpy is). */
+  only?: string;
   json: boolean;
 }
 
@@ -47,7 +49,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--rounds') options.rounds = Number(argv[++i]);
     else if (arg === '--budget-seconds') options.budgetSeconds = Number(argv[++i]);
     else if (arg === '--threads') options.threads = Number(argv[++i]);
-    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --budget-seconds S, --threads N, --json)`);
+    else if (arg === '--only') options.only = argv[++i];
+    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --budget-seconds S, --threads N, --only BACKEND, --json)`);
   }
   if (!(options.batchSeconds > 0) || !(options.rounds >= 1) || !(options.budgetSeconds > 0)) {
     throw new Error('bench/kernels: --batch-seconds, --rounds and --budget-seconds must be positive');
@@ -120,8 +123,10 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   // Columns: every backend on one thread, then the native ones on --threads threads.
   const all: Record<string, Kernels> = {};
-  for (const backend of supportedKernelBackends()) all[backend] = await loadKernels({ backend, memoryBytes: 64 * 1024 * 1024 });
-  if (options.threads > 1) {
+  for (const backend of supportedKernelBackends().filter((b) => options.only === undefined || b === options.only)) {
+    all[backend] = await loadKernels({ backend, memoryBytes: 64 * 1024 * 1024 });
+  }
+  if (options.threads > 1 && options.only === undefined) {
     for (const backend of supportedKernelBackends().filter((b) => b.startsWith('native-'))) {
       all[`${backend} ×${options.threads}`] = await loadKernels({ backend, threads: options.threads, memoryBytes: 64 * 1024 * 1024 });
     }
