@@ -1,8 +1,9 @@
 // GFLOPS of the three matrix products of training at the shapes of a 784-500-500-10 MLP with
-// batch 128, for every kernel backend this runtime supports, measured in one process so the
-// ratios are comparable. Run: bash bench/run-kernels.sh [--batch-seconds S] [--rounds R] [--budget-seconds S] [--json]
+// batch 128, for every kernel backend this runtime supports (and with --threads N, the native
+// backends on N threads too), measured in one process so the ratios are comparable.
+// Run: bash bench/run-kernels.sh [--batch-seconds S] [--rounds R] [--budget-seconds S] [--threads N] [--json]
 
-import { loadKernels, supportedKernelBackends, type KernelBackendName, type Kernels } from '../src/engine/kernels';
+import { loadKernels, supportedKernelBackends, type Kernels } from '../src/engine/kernels';
 
 type Product = 'matmul' | 'matmulTN' | 'matmulNT';
 
@@ -32,18 +33,24 @@ interface Options {
   rounds: number;
   /** Time budget per backend and shape; rounds stop early once it is spent (after 5). */
   budgetSeconds: number;
+  /** Threads of the extra native columns (1: none). */
+  threads: number;
+  /** Only this backend (bench/compare.ts measures each library alone in its process, as numpy is). */
+  only?: string;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { batchSeconds: 0.002, rounds: 200, budgetSeconds: 1, json: false };
+  const options: Options = { batchSeconds: 0.002, rounds: 200, budgetSeconds: 1, threads: 1, json: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
     else if (arg === '--batch-seconds') options.batchSeconds = Number(argv[++i]);
     else if (arg === '--rounds') options.rounds = Number(argv[++i]);
     else if (arg === '--budget-seconds') options.budgetSeconds = Number(argv[++i]);
-    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --budget-seconds S, --json)`);
+    else if (arg === '--threads') options.threads = Number(argv[++i]);
+    else if (arg === '--only') options.only = argv[++i];
+    else throw new Error(`bench/kernels: unknown argument ${arg} (expected --batch-seconds S, --rounds R, --budget-seconds S, --threads N, --only BACKEND, --json)`);
   }
   if (!(options.batchSeconds > 0) || !(options.rounds >= 1) || !(options.budgetSeconds > 0)) {
     throw new Error('bench/kernels: --batch-seconds, --rounds and --budget-seconds must be positive');
@@ -114,9 +121,17 @@ function timeCase(c: Case, runs: { kernels: Kernels; x: Operands }[], options: O
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const backends: KernelBackendName[] = supportedKernelBackends();
+  // Columns: every backend on one thread, then the native ones on --threads threads.
   const all: Record<string, Kernels> = {};
-  for (const backend of backends) all[backend] = await loadKernels({ backend, memoryBytes: 64 * 1024 * 1024 });
+  for (const backend of supportedKernelBackends().filter((b) => options.only === undefined || b === options.only)) {
+    all[backend] = await loadKernels({ backend, memoryBytes: 64 * 1024 * 1024 });
+  }
+  if (options.threads > 1 && options.only === undefined) {
+    for (const backend of supportedKernelBackends().filter((b) => b.startsWith('native-'))) {
+      all[`${backend} ×${options.threads}`] = await loadKernels({ backend, threads: options.threads, memoryBytes: 64 * 1024 * 1024 });
+    }
+  }
+  const backends = Object.keys(all);
 
   const gflops: Record<string, Record<string, number>> = {};
   const medianGflops: Record<string, Record<string, number>> = {};
@@ -149,6 +164,7 @@ async function main(): Promise<void> {
   }
   const fastest = backends[0];
   const header = ['product (batch 128, 784-500-500-10)', ...backends, `${fastest} / typescript`];
+  const threadsNote = options.threads > 1 ? `, ×${options.threads}: on ${options.threads} threads` : '';
   const rows: string[][] = [];
   for (const c of CASES) {
     const g = gflops[c.label];
@@ -161,7 +177,7 @@ async function main(): Promise<void> {
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(`kernel GFLOPS, one core, fp32, GFLOPS = 2·M·N·K/s; best of up to ${options.rounds} interleaved batches of ≥1 call and ~${options.batchSeconds * 1000} ms, ≤${options.budgetSeconds} s per cell (median in brackets); node ${process.version}`);
+  console.log(`kernel GFLOPS, one thread${threadsNote}, fp32, GFLOPS = 2·M·N·K/s; best of up to ${options.rounds} interleaved batches of ≥1 call and ~${options.batchSeconds * 1000} ms, ≤${options.budgetSeconds} s per cell (median in brackets); node ${process.version}`);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const [i, row] of rows.entries()) {

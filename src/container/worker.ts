@@ -7,7 +7,7 @@ import { HornError } from '../common/errors';
 import { ownedChunk, partition, type Range } from '../cluster/ranges';
 import { groupOf, leftNeighbour, rankInGroup, rightNeighbour, topology, type Topology } from '../cluster/topology';
 import { datasetOfFile, newStats, readBatches } from '../data';
-import { createModel, saveModel, serializeModel, type Evaluation, type Model } from '../engine';
+import { createModel, describeKernels, saveModel, serializeModel, type Evaluation, type Model } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
 import type { WebHdfsClient } from '../hadoop/webhdfs/client';
 import type { StagedJob } from '../protocol';
@@ -47,10 +47,16 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   const readSeconds = (performance.now() - readStarted) / 1000;
   ctx.log(`read ${data.batch.count} records of ${assign.ranges.length} ranges in ${readSeconds.toFixed(1)} s: ${data.bytesLocal} bytes node-locally, ${data.bytesRemote} remotely`);
   if (data.batch.count === 0) throw new HornError(`worker ${ctx.index}'s split holds no records`, 'input');
-  await ctx.control.send({ type: 'ready', records: data.batch.count, bytesLocal: data.bytesLocal, bytesRemote: data.bytesRemote, readSeconds });
+  // As many kernel threads as the container has vcores.
+  const model = await createModel(modelSpecFromJob(job.spec.model, job.spec.training, process.cwd()), {
+    metadata: { job: job.spec.name, normalize: job.spec.input.normalize, applicationId: job.applicationId },
+    threads: c.worker.vcores,
+  });
+  const kernels = describeKernels(model.kernels);
+  ctx.log(`kernels: ${kernels}`);
+  await ctx.control.send({ type: 'ready', records: data.batch.count, bytesLocal: data.bytesLocal, bytesRemote: data.bytesRemote, readSeconds, kernels });
 
   const start = await ctx.control.next('start');
-  const model = await createModel(modelSpecFromJob(job.spec.model, job.spec.training, process.cwd()), { metadata: { job: job.spec.name, normalize: job.spec.input.normalize, applicationId: job.applicationId } });
   // Different dropout masks on every worker; the same initial weights everywhere (the model's seed).
   model.setRandomState(new Rng((job.spec.model.seed + 7919 * (ctx.index + 1)) >>> 0, RngStream.dropout).getState());
   const exchange = await joinGroup(ctx, t, model, start, ring, limits);

@@ -220,8 +220,8 @@ export class Coordinator {
         throw new HornError(`${slot.role} ${slot.index} said hello twice`, 'internal');
       case 'ready':
         slot.ready = m;
-        Object.assign(slot.view, { bytesLocal: m.bytesLocal, bytesRemote: m.bytesRemote });
-        this.log(`worker ${slot.index} read ${m.records} records in ${m.readSeconds.toFixed(1)} s (${m.bytesLocal} bytes node-local, ${m.bytesRemote} remote)`);
+        Object.assign(slot.view, { bytesLocal: m.bytesLocal, bytesRemote: m.bytesRemote, kernels: m.kernels });
+        this.log(`worker ${slot.index} read ${m.records} records in ${m.readSeconds.toFixed(1)} s (${m.bytesLocal} bytes node-local, ${m.bytesRemote} remote); kernels ${m.kernels}`);
         this.maybeStart();
         return;
       case 'progress':

@@ -1,6 +1,6 @@
 // The engine's public API. Kernels live in ./kernels (loadKernels picks the fastest backend).
-export { loadKernels } from './kernels';
-export type { Kernels, KernelBackendName } from './kernels';
+export { loadKernels, describeKernels } from './kernels';
+export type { Kernels, KernelBackendName, LoadKernelsOptions } from './kernels';
 export { Model, classOf } from './model';
 export type { Batch, StepResult, Evaluation, ModelOptions } from './model';
 export type { LayerParameters } from './layer';
@@ -21,12 +21,15 @@ export { describeDenseLayers } from './describe';
 export type { DenseLayerDescription, DenseActivation } from './describe';
 export { ModelSpecError, ModelFormatError, BatchShapeError, NeuronLoadError, NeuronProtocolError } from './errors';
 
-import { loadKernels } from './kernels';
+import { loadKernels, type LoadKernelsOptions } from './kernels';
 import type { Kernels } from './kernels';
 import { Model, type ModelOptions } from './model';
 import type { ModelSpec } from './spec';
 
-/** Build a model on the fastest available kernels (or the ones given). */
-export async function createModel(spec: ModelSpec, options: ModelOptions & { kernels?: Kernels } = {}): Promise<Model> {
-  return new Model(spec, options.kernels ?? (await loadKernels()), options);
+/**
+ * Build a model on the kernels given, or on ones loaded with `loadKernels(options)`: the fastest
+ * available backend unless `backend` says otherwise, on `threads` threads (default 1).
+ */
+export async function createModel(spec: ModelSpec, options: ModelOptions & LoadKernelsOptions & { kernels?: Kernels } = {}): Promise<Model> {
+  return new Model(spec, options.kernels ?? (await loadKernels(options)), options);
 }

@@ -39,6 +39,8 @@ export const RESOURCE = {
   runtime: 'horn-runtime.js',
   /** The shipped Node.js binary (cluster.runtime: ship). */
   node: 'node',
+  /** The native kernels addon; src/engine/kernels/native.ts looks for this name in the working directory. */
+  nativeKernels: 'horn-kernels.node',
   job: 'job.json',
   /** Prefix of user neuron files, by the names the staged job gives them. */
   userCode: 'user',

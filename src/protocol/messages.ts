@@ -44,6 +44,8 @@ export interface ReadyMessage {
   readonly bytesLocal: number;
   readonly bytesRemote: number;
   readonly readSeconds: number;
+  /** Its kernels, e.g. "native-avx2 on 2 threads". */
+  readonly kernels: string;
 }
 
 export interface ProgressMessage {
@@ -214,7 +216,7 @@ type FieldKind = 'number' | 'string' | 'object' | 'array' | 'number?' | 'string?
 
 const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, FieldKind>> } = {
   hello: { protocol: 'number', role: 'string', index: 'number', attempt: 'number', host: 'string', port: 'number' },
-  ready: { records: 'number', bytesLocal: 'number', bytesRemote: 'number', readSeconds: 'number' },
+  ready: { records: 'number', bytesLocal: 'number', bytesRemote: 'number', readSeconds: 'number', kernels: 'string' },
   progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?' },
   'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
   epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationLoss: 'number?', validationAccuracy: 'number?' },

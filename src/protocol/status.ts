@@ -62,6 +62,8 @@ export interface ContainerView {
   /** Workers: training bytes read from a DataNode on their own host, and from other hosts. */
   bytesLocal?: number;
   bytesRemote?: number;
+  /** The numeric kernels it computes with, e.g. "native-avx2 on 2 threads". */
+  kernels?: string;
   /** Servers: the shard they own. */
   shard?: ShardRange;
   updates?: number;

@@ -1,7 +1,7 @@
 // One training run of a job: read the training set, train, evaluate on the test set. The same
 // code runs in `horn train --local` (local files) and in a YARN worker (HDFS through WebHDFS);
 // only the ByteSource differs.
-import { createModel, Trainer, type Evaluation, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
+import { createModel, describeKernels, Trainer, type Evaluation, type KernelBackendName, type Model, type TrainingProgress, type TrainingSummary, type Batch as EngineBatch } from '../engine';
 import { datasetOfFile, expandInput, newStats, readBatches, type Batch, type ByteSource, type FileLister, type InputSpec, type ReadOptions, type ReadStats } from '../data';
 import type { JobSpec } from '../job';
 import { modelSpecFromJob } from './job-spec';
@@ -21,6 +21,15 @@ export interface TrainingRun {
   readonly signal?: AbortSignal;
   /** Saved in the model file. */
   readonly metadata?: Record<string, unknown>;
+  /**
+   * Threads for the kernels (default 1): a YARN worker passes its container's vcores, local mode
+   * the machine's cores or --threads. The result does not depend on it.
+   */
+  readonly threads?: number;
+  /** A kernel backend instead of the fastest available one (default: HORN_KERNELS, else auto). */
+  readonly backend?: KernelBackendName | 'auto';
+  /** Told which kernels train, once they are loaded (before the first step). */
+  readonly onKernels?: (kernels: TrainingOutcome['kernels']) => void;
 }
 
 /** Trainer progress plus the fraction of all training done (0–1). */
@@ -28,6 +37,8 @@ export type RunProgress = TrainingProgress & { readonly fraction: number };
 
 export interface TrainingOutcome {
   readonly model: Model;
+  /** The kernels that trained it, for the log and the result: backend and threads. */
+  readonly kernels: { readonly backend: KernelBackendName; readonly threads: number; readonly description: string };
   readonly summary: TrainingSummary;
   readonly test?: Evaluation;
   readonly trainStats: ReadStats;
@@ -40,7 +51,13 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   run.onPhase?.('reading');
   const trainStats = newStats();
   const trainSet = await readAll(run.source, run.lister, run.train, options, trainStats);
-  const model = await createModel(modelSpecFromJob(spec.model, spec.training, run.neuronDir), { metadata: { job: spec.name, normalize: spec.input.normalize, ...run.metadata } });
+  const model = await createModel(modelSpecFromJob(spec.model, spec.training, run.neuronDir), {
+    metadata: { job: spec.name, normalize: spec.input.normalize, ...run.metadata },
+    threads: run.threads,
+    backend: run.backend,
+  });
+  const kernels = { backend: model.kernels.backend, threads: model.kernels.threads, description: describeKernels(model.kernels) };
+  run.onKernels?.(kernels);
   run.onPhase?.('training');
   const trainer = new Trainer(model, {
     epochs: spec.training.epochs,
@@ -50,11 +67,11 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
     signal: run.signal,
   });
   const summary = await trainer.train(trainSet);
-  if (!run.test) return { model, summary, trainStats };
+  if (!run.test) return { model, kernels, summary, trainStats };
   run.onPhase?.('evaluating');
   const testStats = newStats();
   const test = await model.evaluate(inputBatches(run.source, run.lister, run.test, 1024, options, testStats));
-  return { model, summary, test, trainStats, testStats };
+  return { model, kernels, summary, test, trainStats, testStats };
 }
 
 /** Batches of every file of an input, in order. */

@@ -9,6 +9,7 @@ import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, type JobSpe
 import { expandInput, InputNotFoundError, type InputSpec } from '../../data';
 import { hdfsLister } from '../../storage/hdfs';
 import { RESOURCE, STAGED_JOB_VERSION, type StagedJob } from '../../protocol';
+import { findNativeKernelsFile } from '../../engine/kernels';
 import { createClientContext, type ClientContext } from '../context';
 import { jsonLine, percent, plural } from '../format';
 import { ProgressPrinter } from '../progress';
@@ -78,10 +79,12 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
       user: ctx.user,
       applicationId,
       defaultFs: ctx.endpoints.defaultFs,
-      // Reusable across applications: the runtime bundle, and the Node.js binary when shipped.
+      // Reusable across applications: the runtime bundle, the Node.js binary when shipped, the native kernels.
       cached: [
         { name: RESOURCE.runtime, bytes: runtime },
         ...(spec.cluster.runtime === 'ship' ? [{ name: RESOURCE.node, bytes: readFileSync(process.execPath) }] : []),
+        // The native kernels where this machine built them; a container that cannot load them says so and runs WebAssembly.
+        ...[findNativeKernelsFile()].flatMap((path) => (path ? [{ name: RESOURCE.nativeKernels, bytes: readFileSync(path) }] : [])),
       ],
       files: [
         { name: RESOURCE.job, bytes: Buffer.from(JSON.stringify(staged)) },

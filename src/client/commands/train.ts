@@ -1,6 +1,7 @@
 // `horn train --local JOB.yaml`: the job's training in this process, from local files, with the
 // same engine and training code that YARN workers run.
 import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
@@ -21,12 +22,15 @@ export interface TrainArgs {
   local: boolean;
   output?: string;
   json: boolean;
+  /** Kernel threads (default: every core of this machine). */
+  threads?: number;
 }
 
 export interface LocalTrainingSummary {
   readonly job: string;
   readonly model: string;
   readonly kernels: string;
+  readonly threads: number;
   readonly epochs: number;
   /** Wall time of the whole command (reading, training, evaluation, saving). */
   readonly seconds: number;
@@ -112,7 +116,8 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     return {
       job: spec.name,
       model: r.model ?? output,
-      kernels: 'per container',
+      kernels: workersKernels(r),
+      threads: spec.cluster.worker.vcores,
       epochs: spec.training.epochs,
       seconds: (performance.now() - started) / 1000,
       trainingSeconds: r.seconds ?? 0,
@@ -133,6 +138,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     test: hasTest ? datasetFor(spec, 'test', mode).dataset : undefined,
     readOptions: train.options,
     neuronDir: baseDir,
+    threads: kernelThreads(args.threads),
     onPhase: (phase) => printer.update({ state: phase }),
     onProgress: (p) =>
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
@@ -146,7 +152,8 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   return {
     job: spec.name,
     model: output,
-    kernels: outcome.model.kernels.backend,
+    kernels: outcome.kernels.backend,
+    threads: outcome.kernels.threads,
     epochs: outcome.summary.epochs,
     seconds: (performance.now() - started) / 1000,
     trainingSeconds: outcome.summary.seconds,
@@ -163,8 +170,22 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
 /** The summary: accuracy, epochs, training time of the wall time; then the model path. */
 export function describeLocalTraining(s: LocalTrainingSummary): string {
   const test = s.testAccuracy === undefined ? 'no test set' : `test accuracy ${percent(s.testAccuracy)} on ${s.testSamples} samples`;
-  const rate = `${Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s, ${s.kernels} kernels`;
+  const rate = `${Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s, ${s.kernels} kernels on ${plural(s.threads, 'thread')}`;
   return `${s.job}: ${test}, ${plural(s.epochs, 'epoch')}, training ${s.trainingSeconds.toFixed(1)} s of ${s.seconds.toFixed(1)} s elapsed (${rate})\nmodel: ${s.model}\n`;
+}
+
+/** The workers' kernels, e.g. "native-avx2" (the containers' own choice). */
+function workersKernels(r: JobResult): string {
+  const names = [...new Set((r.containers ?? []).filter((c) => c.role === 'worker').map((c) => c.kernels ?? 'unknown'))];
+  return names.join('/');
+}
+
+function kernelThreads(threads: number | undefined): number {
+  if (threads === undefined) return availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new HornError(`--threads ${threads}: expected an integer from 1 to 256`, 'input', { flag: 'threads' });
+  }
+  return threads;
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -175,7 +196,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .positional('job', { type: 'string', demandOption: true, describe: 'the job file (YAML)' })
       .option('local', { type: 'boolean', default: false, describe: 'train here, without YARN (required)' })
       .option('output', { alias: 'o', type: 'string', describe: 'model file to write, replaced if it exists (default: output.model of the job, {appId} being local-<datetime>)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' }) as unknown as Argv<TrainArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' })
+      .option('threads', { type: 'number', describe: 'kernel threads (default: every core of this machine; the model does not depend on it)' }) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
     const s = await trainLocally(args);
     process.stdout.write(args.json ? jsonLine(s) : describeLocalTraining(s));

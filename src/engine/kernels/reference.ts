@@ -4,6 +4,7 @@ import type { ElementwiseActivation, Kernels } from './types';
 // backends against these; the engine may use them where nothing faster is available.
 export class ReferenceKernels implements Kernels {
   readonly backend = 'typescript' as const;
+  readonly threads = 1;
 
   alloc(length: number): Float32Array {
     return new Float32Array(length);

@@ -2,10 +2,15 @@
 // row-major fp32. Arrays passed to a Kernels instance must come from its own `alloc` (the
 // WebAssembly backends compute on their linear memory without copying).
 
-export type KernelBackendName = 'wasm-relaxed-simd' | 'wasm-simd' | 'typescript';
+export type KernelBackendName = 'native-avx512' | 'native-avx2' | 'wasm-relaxed-simd' | 'wasm-simd' | 'typescript';
 
 export interface Kernels {
   readonly backend: KernelBackendName;
+  /**
+   * Threads each call is split over (the calling thread is one of them), with a fixed partition
+   * of the output: results do not depend on the thread count. 1 except for the native backends.
+   */
+  readonly threads: number;
 
   /** A zeroed array of `length` floats that these kernels can address directly. */
   alloc(length: number): Float32Array;

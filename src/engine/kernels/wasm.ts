@@ -1,61 +1,19 @@
 import { Arena } from './arena';
-import { KernelArgumentError } from './errors';
-import type { ElementwiseActivation, KernelBackendName, Kernels } from './types';
-import { webAssembly, type WasmMemory } from './webassembly';
+import { MemoryKernels, OFFSET_KERNEL_FUNCTIONS, type OffsetKernelFunctions } from './memory';
+import type { KernelBackendName } from './types';
+import { webAssembly } from './webassembly';
 
 // Kernels backed by the AssemblyScript module in ./assembly/kernels.ts. The module imports a
-// fixed-size memory; `alloc` hands out Float32Array views into it, and every call passes byte
-// offsets, so no data is copied between JavaScript and WebAssembly.
-
-interface KernelExports {
-  gemm(transA: number, transB: number, a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number, scratch: number): void;
-  gemmScratchFloats(transA: number, m: number, k: number): number;
-  addRowVector(x: number, bias: number, rows: number, cols: number): void;
-  sumRows(x: number, out: number, rows: number, cols: number, accumulate: number): void;
-  activate(kind: number, x: number, y: number, length: number, alpha: number): void;
-  activateBackward(kind: number, y: number, dy: number, dx: number, length: number, alpha: number): void;
-  softmaxCrossEntropy(logits: number, targets: number, probs: number, grad: number, rows: number, cols: number, gradScale: number): number;
-  multiply(x: number, y: number, length: number): void;
-  axpy(alpha: number, x: number, y: number, length: number): void;
-  scale(x: number, alpha: number, length: number): void;
-  sgdStep(w: number, g: number, v: number, length: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
-  adamStep(w: number, g: number, m: number, v: number, length: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, epsilon: number, weightDecay: number, lrOverC1: number, invC2: number): void;
-  heapBase(): number;
-}
-
-const EXPORTED_FUNCTIONS: readonly (keyof KernelExports)[] = [
-  'gemm', 'gemmScratchFloats', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy',
-  'multiply', 'axpy', 'scale', 'sgdStep', 'adamStep', 'heapBase',
-];
-
-const ACTIVATION_CODE: Record<ElementwiseActivation, number> = {
-  identity: 0,
-  relu: 1,
-  leakyRelu: 2,
-  sigmoid: 3,
-  tanh: 4,
-};
+// fixed-size memory that never grows (growing would detach every view handed out); the
+// allocator starts above the module's static data.
 
 const PAGE_BYTES = 65536;
 
-export type WasmBackendName = Exclude<KernelBackendName, 'typescript'>;
+export type WasmBackendName = Extract<KernelBackendName, 'wasm-relaxed-simd' | 'wasm-simd'>;
 
-export class WasmKernels implements Kernels {
-  private readonly buffer: ArrayBuffer;
-  private scratchOffset = -1;
-  private scratchBytes = 0;
-
-  private constructor(
-    readonly backend: WasmBackendName,
-    private readonly fn: KernelExports,
-    readonly memory: WasmMemory,
-    private readonly arena: Arena,
-  ) {
-    this.buffer = memory.buffer;
-  }
-
-  /** Compiles `bytes` and gives it a memory of `memoryBytes` (rounded up to 64 KiB pages) that never grows. */
-  static async create(backend: WasmBackendName, bytes: Uint8Array, memoryBytes: number): Promise<WasmKernels> {
+export const WasmKernels = {
+  /** Compiles `bytes` and gives it a memory of `memoryBytes` (rounded up to 64 KiB pages) that never grows. One thread. */
+  async create(backend: WasmBackendName, bytes: Uint8Array, memoryBytes: number): Promise<MemoryKernels> {
     if (!webAssembly) throw new Error('this runtime has no WebAssembly');
     const module = await webAssembly.compile(bytes);
     const pages = Math.ceil(memoryBytes / PAGE_BYTES);
@@ -69,128 +27,10 @@ export class WasmKernels implements Kernels {
       },
     });
     const exports = instance.exports;
-    for (const name of EXPORTED_FUNCTIONS) {
+    for (const name of [...OFFSET_KERNEL_FUNCTIONS, 'heapBase']) {
       if (typeof exports[name] !== 'function') throw new Error(`kernel module ${backend} lacks export ${name}`);
     }
-    const fn = exports as unknown as KernelExports;
-    return new WasmKernels(backend, fn, memory, new Arena(fn.heapBase(), pages * PAGE_BYTES));
-  }
-
-  get memoryCapacityBytes(): number {
-    return this.arena.capacityBytes;
-  }
-
-  get memoryFreeBytes(): number {
-    return this.arena.freeBytes;
-  }
-
-  alloc(length: number): Float32Array {
-    if (!Number.isInteger(length) || length < 0) throw new KernelArgumentError('alloc', 'length', `must be a non-negative integer, got ${length}`);
-    const offset = this.arena.allocate(length * 4);
-    const view = new Float32Array(this.buffer, offset, length);
-    // Released blocks come back dirty; the contract promises zeros.
-    view.fill(0);
-    return view;
-  }
-
-  free(array: Float32Array): void {
-    if (array.buffer !== this.buffer) throw new KernelArgumentError('free', 'array', 'was not allocated by these kernels');
-    this.arena.release(array.byteOffset);
-  }
-
-  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
-    this.gemm('matmul', 0, 0, a, b, c, m, k, n, accumulate);
-  }
-
-  matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
-    this.gemm('matmulTN', 1, 0, a, b, c, m, k, n, accumulate);
-  }
-
-  matmulNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
-    this.gemm('matmulNT', 0, 1, a, b, c, m, k, n, accumulate);
-  }
-
-  addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
-    const op = 'addRowVector';
-    this.fn.addRowVector(this.at(op, 'x', x, rows * cols), this.at(op, 'bias', bias, cols), rows, cols);
-  }
-
-  sumRows(x: Float32Array, out: Float32Array, rows: number, cols: number, accumulate = false): void {
-    const op = 'sumRows';
-    this.fn.sumRows(this.at(op, 'x', x, rows * cols), this.at(op, 'out', out, cols), rows, cols, accumulate ? 1 : 0);
-  }
-
-  activate(kind: ElementwiseActivation, x: Float32Array, y: Float32Array, length: number, alpha = 0.01): void {
-    const op = 'activate';
-    this.fn.activate(ACTIVATION_CODE[kind], this.at(op, 'x', x, length), this.at(op, 'y', y, length), length, alpha);
-  }
-
-  activateBackward(kind: ElementwiseActivation, y: Float32Array, dy: Float32Array, dx: Float32Array, length: number, alpha = 0.01): void {
-    const op = 'activateBackward';
-    this.fn.activateBackward(ACTIVATION_CODE[kind], this.at(op, 'y', y, length), this.at(op, 'dy', dy, length), this.at(op, 'dx', dx, length), length, alpha);
-  }
-
-  softmaxCrossEntropy(logits: Float32Array, targets: Float32Array, probs: Float32Array, grad: Float32Array, rows: number, cols: number, gradScale: number): number {
-    const op = 'softmaxCrossEntropy';
-    const size = rows * cols;
-    return this.fn.softmaxCrossEntropy(
-      this.at(op, 'logits', logits, size), this.at(op, 'targets', targets, size),
-      this.at(op, 'probs', probs, size), this.at(op, 'grad', grad, size), rows, cols, gradScale,
-    );
-  }
-
-  multiply(x: Float32Array, y: Float32Array, length: number): void {
-    this.fn.multiply(this.at('multiply', 'x', x, length), this.at('multiply', 'y', y, length), length);
-  }
-
-  axpy(alpha: number, x: Float32Array, y: Float32Array, length: number): void {
-    this.fn.axpy(alpha, this.at('axpy', 'x', x, length), this.at('axpy', 'y', y, length), length);
-  }
-
-  scale(x: Float32Array, alpha: number, length: number): void {
-    this.fn.scale(this.at('scale', 'x', x, length), alpha, length);
-  }
-
-  sgdStep(w: Float32Array, g: Float32Array, v: Float32Array, length: number, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void {
-    const op = 'sgdStep';
-    this.fn.sgdStep(this.at(op, 'w', w, length), this.at(op, 'g', g, length), this.at(op, 'v', v, length), length, lr, momentum, weightDecay, nesterov ? 1 : 0);
-  }
-
-  adamStep(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, length: number, lr: number, beta1: number, beta2: number, epsilon: number, weightDecay: number, step: number): void {
-    const op = 'adamStep';
-    const c1 = 1 - Math.pow(beta1, step);
-    const c2 = 1 - Math.pow(beta2, step);
-    this.fn.adamStep(
-      this.at(op, 'w', w, length), this.at(op, 'g', g, length), this.at(op, 'm', m, length), this.at(op, 'v', v, length),
-      length, beta1, beta2, 1 - beta1, 1 - beta2, epsilon, weightDecay, lr / c1, 1 / c2,
-    );
-  }
-
-  private gemm(op: string, transA: number, transB: number, a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
-    if (m <= 0 || n <= 0) return;
-    const pa = this.at(op, 'a', a, m * k);
-    const pb = this.at(op, 'b', b, k * n);
-    const pc = this.at(op, 'c', c, m * n);
-    this.fn.gemm(transA, transB, pa, pb, pc, m, k, n, accumulate ? 1 : 0, this.scratch(this.fn.gemmScratchFloats(transA, m, k) * 4));
-  }
-
-  /** A byte range for packed operands; kept between calls and only ever enlarged. */
-  private scratch(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratchOffset >= 0) this.arena.release(this.scratchOffset);
-      // Reset both first: if allocate throws, the next call must not reuse the released block.
-      this.scratchOffset = -1;
-      this.scratchBytes = 0;
-      this.scratchOffset = this.arena.allocate(bytes);
-      this.scratchBytes = bytes;
-    }
-    return this.scratchOffset;
-  }
-
-  /** The byte offset of `array`, after checking it lives in this memory and holds `needed` floats. */
-  private at(op: string, name: string, array: Float32Array, needed: number): number {
-    if (array.buffer !== this.buffer) throw new KernelArgumentError(op, name, 'is not an array from alloc() of these kernels');
-    if (array.length < needed) throw new KernelArgumentError(op, name, `holds ${array.length} floats, the shape needs ${needed}`);
-    return array.byteOffset;
-  }
-}
+    const heapBase = (exports.heapBase as () => number)();
+    return new MemoryKernels(backend, 1, exports as unknown as OffsetKernelFunctions, memory.buffer, new Arena(heapBase, pages * PAGE_BYTES));
+  },
+};

@@ -81,10 +81,10 @@ describe('local runs (issue 12, Build 5)', () => {
 
   test('the summary says "1 epoch" and gives training time beside the wall time', () => {
     const text = describeLocalTraining({
-      job: 'j', model: '/m', kernels: 'wasm-simd', epochs: 1, seconds: 3.04, trainingSeconds: 2.51, samplesPerSecond: 12345.4,
+      job: 'j', model: '/m', kernels: 'wasm-simd', threads: 1, epochs: 1, seconds: 3.04, trainingSeconds: 2.51, samplesPerSecond: 12345.4,
       trainLoss: 0.1, trainAccuracy: 0.9, testAccuracy: 0.98634, testSamples: 500, malformedSkipped: 0,
     });
-    expect(text).toBe('j: test accuracy 98.63% on 500 samples, 1 epoch, training 2.5 s of 3.0 s elapsed (12,345 samples/s, wasm-simd kernels)\nmodel: /m\n');
+    expect(text).toBe('j: test accuracy 98.63% on 500 samples, 1 epoch, training 2.5 s of 3.0 s elapsed (12,345 samples/s, wasm-simd kernels on 1 thread)\nmodel: /m\n');
   });
 
   test('the same job twice: refused with the ways out when the output has no time in it, never overwritten', async () => {

@@ -1,6 +1,17 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESOURCE } from '../../../src/protocol';
+import { Model } from '../../../src/engine/model';
+import type { ModelSpec } from '../../../src/engine/spec';
 import {
+  NATIVE_KERNELS_FILE,
+  nativeKernelsCandidates,
+  describeKernels,
   KernelArgumentError,
+  KernelBackendUnavailableError,
   KernelConfigError,
+  nativeKernelsStatus,
   enableBehindFlag,
   KernelMemoryExhaustedError,
   loadKernels,
@@ -14,8 +25,28 @@ import {
 // Every backend must compute what reference.ts defines, on shapes that exercise the tile edges.
 
 const reference = new ReferenceKernels();
-const BACKENDS: KernelBackendName[] = ['typescript', 'wasm-simd', 'wasm-relaxed-simd'];
+/** Every backend this machine runs: the suite below runs on each of them. */
+const BACKENDS: KernelBackendName[] = supportedKernelBackends();
+const NATIVE_BACKENDS = BACKENDS.filter((b) => b.startsWith('native-'));
 const MEMORY = 64 * 1024 * 1024;
+
+/**
+ * Whether set-up must have built native kernels that load here: Linux on x86-64 with AVX2 and
+ * FMA, a C compiler on PATH, and HORN_NATIVE_KERNELS not pointing elsewhere (which is how the
+ * suite is run without them).
+ */
+function nativeExpected(): boolean {
+  if (process.env.HORN_NATIVE_KERNELS) return false;
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+  if (!flags.includes('avx2') || !flags.includes('fma')) return false;
+  try {
+    execFileSync('sh', ['-c', 'command -v gcc || command -v cc || command -v clang'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -48,26 +79,61 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, len
   }
 }
 
-test('this runtime runs all three backends (so no backend test below is skipped)', () => {
-  expect(supportedKernelBackends()).toEqual(['wasm-relaxed-simd', 'wasm-simd', 'typescript']);
+test('this runtime runs the WebAssembly and TypeScript backends, and the native ones where set-up could build them', () => {
+  expect(BACKENDS.filter((b) => !b.startsWith('native-'))).toEqual(['wasm-relaxed-simd', 'wasm-simd', 'typescript']);
+  const status = nativeKernelsStatus();
+  if (nativeExpected()) {
+    expect(status).toMatchObject({ available: true });
+    expect(NATIVE_BACKENDS).toContain('native-avx2');
+  } else {
+    expect(status.available).toBe(false);
+    expect(NATIVE_BACKENDS).toEqual([]);
+  }
 });
 
-test('loadKernels picks relaxed SIMD by default and honours HORN_KERNELS', async () => {
-  expect((await loadKernels({ env: {}, memoryBytes: MEMORY })).backend).toBe('wasm-relaxed-simd');
+test('loadKernels picks the fastest backend by default and honours HORN_KERNELS', async () => {
+  // Where this run finds native kernels (or is told not to use them) stays as it is.
+  const native = { HORN_NATIVE_KERNELS: process.env.HORN_NATIVE_KERNELS };
+  expect((await loadKernels({ env: native, memoryBytes: MEMORY, notice: () => undefined })).backend).toBe(BACKENDS[0]);
   for (const backend of BACKENDS) {
-    expect((await loadKernels({ env: { HORN_KERNELS: backend }, memoryBytes: MEMORY })).backend).toBe(backend);
+    expect((await loadKernels({ env: { ...native, HORN_KERNELS: backend }, memoryBytes: MEMORY })).backend).toBe(backend);
   }
   await expect(loadKernels({ env: { HORN_KERNELS: 'cuda' } })).rejects.toThrow(KernelConfigError);
   await expect(loadKernels({ env: { HORN_KERNEL_MEMORY_MB: 'lots' } })).rejects.toThrow(KernelConfigError);
   await expect(loadKernels({ backend: 'cuda' as KernelBackendName })).rejects.toThrow(/loadKernels\(\{ backend \}\)="cuda"/);
   await expect(loadKernels({ backend: 'wasm-simd', memoryBytes: 0 })).rejects.toThrow(KernelConfigError);
+  for (const threads of [0, 1.5, 257, Number.NaN]) {
+    await expect(loadKernels({ backend: 'typescript', threads })).rejects.toThrow(/loadKernels\(\{ threads \}\)=.*expected an integer from 1 to 256/);
+  }
 });
 
-describe.each(BACKENDS)('%s kernels', (backend) => {
+test('without loadable native kernels, auto falls back to WebAssembly and says so once, with the reason', async () => {
+  const notice = jest.fn();
+  const env = { HORN_NATIVE_KERNELS: '/nonexistent/horn-kernels.node' };
+  for (let i = 0; i < 3; i++) {
+    const kernels = await loadKernels({ env, notice, memoryBytes: MEMORY, threads: 2 });
+    expect(describeKernels(kernels)).toBe('wasm-relaxed-simd on 1 thread');
+  }
+  expect(notice).toHaveBeenCalledTimes(1);
+  expect(notice.mock.calls[0][0]).toMatch(/^native kernels unavailable: horn-kernels.node was not found \(looked in \/nonexistent\/horn-kernels.node\).*using the wasm-relaxed-simd kernels on one thread$/);
+  await expect(loadKernels({ env, backend: 'native-avx2' })).rejects.toThrow(KernelBackendUnavailableError);
+  const off = jest.fn();
+  await loadKernels({ env: { HORN_NATIVE_KERNELS: 'off' }, notice: off, memoryBytes: MEMORY });
+  expect(off).toHaveBeenCalledWith(expect.stringMatching(/disabled \(HORN_NATIVE_KERNELS=off\)/));
+  const notAddon = jest.fn();
+  await loadKernels({ env: { HORN_NATIVE_KERNELS: __filename }, notice: notAddon, memoryBytes: MEMORY });
+  expect(notAddon).toHaveBeenCalledWith(expect.stringContaining(`${__filename} could not be loaded`));
+});
+
+/** Each backend on one thread, and the native ones (the only ones that split calls) on two as well. */
+const CONFIGURATIONS: [KernelBackendName, number][] = [...BACKENDS.map((b): [KernelBackendName, number] => [b, 1]), ...NATIVE_BACKENDS.map((b): [KernelBackendName, number] => [b, 2])];
+
+describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) => {
   let kernels: Kernels;
   beforeAll(async () => {
-    kernels = await loadKernels({ backend, memoryBytes: MEMORY });
+    kernels = await loadKernels({ backend, memoryBytes: MEMORY, threads });
     expect(kernels.backend).toBe(backend);
+    expect(kernels.threads).toBe(backend.startsWith('native-') ? threads : 1);
   });
 
   const shapes: [number, number, number][] = [
@@ -267,7 +333,7 @@ describe.each(BACKENDS)('%s kernels', (backend) => {
   });
 });
 
-describe.each(['wasm-simd', 'wasm-relaxed-simd'] as const)('%s memory', (backend) => {
+describe.each(BACKENDS.filter((b) => b !== 'typescript'))('%s memory', (backend) => {
   test('arrays not from alloc, and arrays too short for the shape, are rejected with context', async () => {
     const kernels = await loadKernels({ backend, memoryBytes: MEMORY });
     const a = kernels.alloc(6);
@@ -289,6 +355,83 @@ describe.each(['wasm-simd', 'wasm-relaxed-simd'] as const)('%s memory', (backend
     expect(again.length).toBe(200 * 1024);
     expect(view.length).toBe(128 * 1024); // still attached
   });
+});
+
+// A loop, not describe.each: without native kernels there is no table, and the suite above covers WebAssembly.
+for (const backend of NATIVE_BACKENDS) {
+  describe(`${backend} on 1, 2 and 3 threads`, () => {
+  // Above the sizes where calls are split (products of ≥ 200,000 multiply-adds, ≥ 65,536 elements).
+  test('gives bit-identical results: each output element is computed the same way on any thread', async () => {
+    const runs = await Promise.all([1, 2, 3].map((threads) => loadKernels({ backend, threads, memoryBytes: MEMORY })));
+    const outputs = runs.map((kernels) => {
+      const random = rng(99);
+      const results: Float32Array[] = [];
+      for (const [product, m, k, n] of [['matmul', 128, 784, 500], ['matmulTN', 784, 128, 500], ['matmulNT', 128, 500, 784], ['matmul', 500, 128, 10], ['matmulNT', 133, 37, 61]] as const) {
+        const a = filled(kernels, m * k, random);
+        const b = filled(kernels, k * n, random);
+        const c = filled(kernels, m * n, random);
+        kernels[product](a, b, c, m, k, n, true);
+        results.push(copyOf(c));
+      }
+      const length = 200_003;
+      const x = filled(kernels, length, random, -5, 5);
+      const y = kernels.alloc(length);
+      kernels.activate('tanh', x, y, length);
+      const g = filled(kernels, length, random);
+      const v = kernels.alloc(length);
+      kernels.sgdStep(x, g, v, length, 0.1, 0.9, 1e-4, true);
+      const rows = 399;
+      const cols = 500;
+      const out = kernels.alloc(cols);
+      kernels.sumRows(x.subarray(0, rows * cols), out, rows, cols);
+      kernels.addRowVector(x, out, rows, cols);
+      results.push(copyOf(y), copyOf(x), copyOf(v), copyOf(out));
+      return results;
+    });
+    for (const other of outputs.slice(1)) {
+      other.forEach((result, i) => expect(Buffer.from(result.buffer).equals(Buffer.from(outputs[0][i].buffer))).toBe(true));
+    }
+    const random = rng(5);
+    const [m, k, n] = [128, 784, 500];
+    const kernels = runs[1];
+    const a = filled(kernels, m * k, random);
+    const b = filled(kernels, k * n, random);
+    const c = kernels.alloc(m * n);
+    const expected = new Float32Array(m * n);
+    kernels.matmul(a, b, c, m, k, n);
+    reference.matmul(a, b, expected, m, k, n);
+    expectClose(c, expected, m * n, 1e-4, 1e-5);
+  });
+
+    test('the same seed trains the same model, bit for bit, on 1 and 2 threads', async () => {
+      const spec: ModelSpec = {
+        inputSize: 300,
+        layers: [{ size: 256, activation: 'relu', dropout: 0.1 }, { size: 10, activation: 'softmax' }],
+        cost: 'crossEntropy',
+        seed: 3,
+        optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+      };
+      const random = rng(11);
+      const x = Float32Array.from({ length: 64 * 300 }, () => random());
+      const y = new Float32Array(64 * 10);
+      for (let r = 0; r < 64; r++) y[r * 10 + (r % 10)] = 1;
+      const trained = await Promise.all([1, 2].map(async (threads) => {
+        const model = new Model(spec, await loadKernels({ backend, threads, memoryBytes: MEMORY }));
+        for (let step = 0; step < 5; step++) model.trainStep(x, y, 64);
+        return Buffer.from(model.parameters().slice().buffer);
+      }));
+      expect(trained[0].equals(trained[1])).toBe(true);
+    });
+});
+}
+
+test('the addon is looked for in the build output and, for YARN containers, in the working directory under its localized name', () => {
+  expect(RESOURCE.nativeKernels).toBe(NATIVE_KERNELS_FILE);
+  const candidates = nativeKernelsCandidates({}, '/container/work');
+  expect(candidates[candidates.length - 1]).toBe(`/container/work/${NATIVE_KERNELS_FILE}`);
+  expect(candidates).toContain(join(__dirname, '../../../dist', NATIVE_KERNELS_FILE));
+  expect(nativeKernelsCandidates({ HORN_NATIVE_KERNELS: 'lib/k.node' }, '/w')).toEqual(['/w/lib/k.node']);
+  expect(nativeKernelsCandidates({ HORN_NATIVE_KERNELS: 'off' }, '/w')).toEqual([]);
 });
 
 describe('enabling relaxed SIMD behind a V8 flag', () => {

@@ -1,0 +1,425 @@
+/*
+ * The Node-API face of horn's native kernels (loaded by src/engine/kernels/native.ts).
+ *
+ * create(memoryBytes, threads, isa) maps one zeroed, never-moving memory region and returns it
+ * as an ArrayBuffer together with a handle (the kernel set and its thread pool). The JavaScript
+ * side allocates arrays inside that buffer and passes byte offsets, so nothing is copied and no
+ * typed array is inspected per call. Every kernel call is synchronous: it splits its output
+ * over the pool with a fixed partition and returns when all threads are done.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <math.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kernels.h"
+#include "pool.h"
+
+/* Bumped whenever a call's arguments change; the loader refuses an addon of another version. */
+#define HORN_NATIVE_ABI 1
+
+typedef struct {
+  const isa_kernels *isa;
+  pool *pool;
+  char *base;
+  size_t bytes;
+} context;
+
+/* ---------------------------------------------------------------------------------------- */
+/* CPU features                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+/* GCC's __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers (XCR0). */
+static int has_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static int has_avx512(void) {
+  __builtin_cpu_init();
+  return has_avx2() && __builtin_cpu_supports("avx512f");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Partition: contiguous, balanced, a function of (total, threads) only.                    */
+/* ---------------------------------------------------------------------------------------- */
+
+static long part(long total, int t, int threads) {
+  return (long)(((__int128)total * t) / threads);
+}
+
+/* Below these sizes a call runs on thread 0 alone: waking the pool would cost more than it saves. */
+#define PARALLEL_GEMM_MACS 200000L
+#define PARALLEL_ELEMENTS 65536L
+/* Elementwise ranges start on 64-byte boundaries of the arrays. */
+#define ALIGN_FLOATS 16L
+
+static long aligned_part(long n, int t, int threads) {
+  if (t == threads) return n;
+  const long units = (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS;
+  const long at = part(units, t, threads) * ALIGN_FLOATS;
+  return at < n ? at : n;
+}
+
+typedef struct {
+  const isa_kernels *isa;
+  gemm_args g;
+  int split_columns;
+} gemm_job;
+
+static void gemm_task(void *ctx, int tid, int threads, float *scratch) {
+  const gemm_job *job = ctx;
+  const gemm_args *g = &job->g;
+  const long mr = job->isa->mr, nr = job->isa->nr;
+  if (job->split_columns) {
+    const long panels = (g->n + nr - 1) / nr;
+    const long j0 = part(panels, tid, threads) * nr, j1 = part(panels, tid + 1, threads) * nr;
+    if (j0 < j1) job->isa->gemm_tiles(g, 0, g->m, j0, j1 < g->n ? j1 : g->n, scratch);
+  } else {
+    const long strips = (g->m + mr - 1) / mr;
+    const long i0 = part(strips, tid, threads) * mr, i1 = part(strips, tid + 1, threads) * mr;
+    if (i0 < i1) job->isa->gemm_tiles(g, i0, i1 < g->m ? i1 : g->m, 0, g->n, scratch);
+  }
+}
+
+/* One task type for the elementwise kernels: which, and their arguments. */
+enum { EW_ACTIVATE, EW_BACKWARD, EW_ADD_ROW, EW_SUM_ROWS, EW_MULTIPLY, EW_AXPY, EW_SCALE, EW_SGD, EW_ADAM };
+
+typedef struct {
+  const isa_kernels *isa;
+  int op;
+  int kind;
+  int flag;
+  float *p[4];
+  long n, rows, cols;
+  float f[9];
+} ew_job;
+
+static void ew_task(void *ctx, int tid, int threads, float *scratch) {
+  (void)scratch;
+  const ew_job *j = ctx;
+  const isa_kernels *k = j->isa;
+  if (j->op == EW_ADD_ROW) {
+    const long r0 = part(j->rows, tid, threads), r1 = part(j->rows, tid + 1, threads);
+    if (r0 < r1) k->add_row_vector(j->p[0] + r0 * j->cols, j->p[1], r1 - r0, j->cols);
+    return;
+  }
+  if (j->op == EW_SUM_ROWS) {
+    const long c0 = aligned_part(j->cols, tid, threads), c1 = aligned_part(j->cols, tid + 1, threads);
+    if (c0 < c1) k->sum_rows(j->p[0], j->p[1], j->rows, j->cols, c0, c1, j->flag);
+    return;
+  }
+  const long i0 = aligned_part(j->n, tid, threads), i1 = aligned_part(j->n, tid + 1, threads);
+  const long n = i1 - i0;
+  if (n <= 0) return;
+  float *const *p = j->p;
+  switch (j->op) {
+    case EW_ACTIVATE: k->activate(j->kind, p[0] + i0, p[1] + i0, n, j->f[0]); break;
+    case EW_BACKWARD: k->activate_backward(j->kind, p[0] + i0, p[1] + i0, p[2] + i0, n, j->f[0]); break;
+    case EW_MULTIPLY: k->multiply(p[0] + i0, p[1] + i0, n); break;
+    case EW_AXPY: k->axpy(j->f[0], p[0] + i0, p[1] + i0, n); break;
+    case EW_SCALE: k->scale(p[0] + i0, j->f[0], n); break;
+    case EW_SGD: k->sgd_step(p[0] + i0, p[1] + i0, p[2] + i0, n, j->f[0], j->f[1], j->f[2], j->flag); break;
+    case EW_ADAM:
+      k->adam_step(p[0] + i0, p[1] + i0, p[2] + i0, p[3] + i0, n, j->f[0], j->f[1], j->f[2], j->f[3], j->f[4], j->f[5], j->f[6], j->f[7]);
+      break;
+  }
+}
+
+static void run_ew(context *c, ew_job *job, long size) {
+  job->isa = c->isa;
+  if (size < PARALLEL_ELEMENTS || pool_threads(c->pool) == 1) ew_task(job, 0, 1, NULL);
+  else pool_run(c->pool, ew_task, job);
+}
+
+/* Row-wise softmax + cross-entropy, scalar: the output layer is narrow (10 classes), so this is
+ * a small part of a step; double sums keep it exact enough for any width. */
+static double softmax_cross_entropy(const float *logits, const float *targets, float *probs, float *grad, long rows, long cols, float scale) {
+  double loss = 0;
+  for (long r = 0; r < rows; r++) {
+    const float *l = logits + r * cols;
+    const float *t = targets + r * cols;
+    float *pr = probs + r * cols;
+    float *g = grad + r * cols;
+    float max = -INFINITY;
+    for (long j = 0; j < cols; j++) max = l[j] > max ? l[j] : max;
+    double sum = 0;
+    for (long j = 0; j < cols; j++) sum += exp((double)l[j] - max);
+    const double log_sum = log(sum);
+    for (long j = 0; j < cols; j++) {
+      const double log_p = (double)l[j] - max - log_sum;
+      const float p = (float)exp(log_p);
+      pr[j] = p;
+      if (t[j] != 0) loss -= (double)t[j] * log_p;
+      g[j] = (p - t[j]) * scale;
+    }
+  }
+  return loss;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Node-API glue                                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+#define MAX_ARGS 16
+
+typedef struct {
+  napi_env env;
+  napi_value argv[MAX_ARGS];
+  size_t argc;
+  context *c;
+} call;
+
+static int throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, "HORN_NATIVE", message);
+  return 0;
+}
+
+/* Reads the arguments: the handle first, then `count` more. */
+static int begin(napi_env env, napi_callback_info info, size_t count, call *out) {
+  out->env = env;
+  out->argc = MAX_ARGS;
+  if (napi_get_cb_info(env, info, &out->argc, out->argv, NULL, NULL) != napi_ok) return throw_error(env, "bad call");
+  if (out->argc < count + 1) return throw_error(env, "too few arguments");
+  void *data = NULL;
+  if (napi_get_value_external(env, out->argv[0], &data) != napi_ok || !data) return throw_error(env, "the first argument is not a kernel handle");
+  out->c = data;
+  return 1;
+}
+
+static double num(call *c, size_t i) {
+  double v = 0;
+  napi_get_value_double(c->env, c->argv[i + 1], &v);
+  return v;
+}
+
+static long integer(call *c, size_t i) {
+  return (long)num(c, i);
+}
+
+/* The array at the byte offset of argument i; the JavaScript side checked it lies in the memory. */
+static float *ptr(call *c, size_t i) {
+  return (float *)(c->c->base + (size_t)num(c, i));
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+static void finalize_context(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  context *c = data;
+  pool_destroy(c->pool);
+  free(c);
+}
+
+static void finalize_memory(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+/* create(memoryBytes, threads, isa) → [handle, ArrayBuffer] */
+static napi_value js_create(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  double bytes_d = 0, threads_d = 0;
+  char isa_name[16] = {0};
+  size_t len = 0;
+  if (argc < 3 || napi_get_value_double(env, argv[0], &bytes_d) != napi_ok || napi_get_value_double(env, argv[1], &threads_d) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[2], isa_name, sizeof isa_name, &len) != napi_ok) {
+    throw_error(env, "create(memoryBytes, threads, isa) expects two numbers and a string");
+    return NULL;
+  }
+  const isa_kernels *isa = NULL;
+  if (strcmp(isa_name, "avx512") == 0 && has_avx512()) isa = &horn_kernels_avx512;
+  if (strcmp(isa_name, "avx2") == 0 && has_avx2()) isa = &horn_kernels_avx2;
+  if (!isa) {
+    throw_error(env, "this CPU does not support the requested instruction set");
+    return NULL;
+  }
+  const size_t bytes = (size_t)bytes_d;
+  const int threads = (int)threads_d;
+  /* MAP_NORESERVE: pages cost memory only once touched, like the WebAssembly backends' memory. */
+  void *base = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) {
+    throw_error(env, "could not map the kernel memory");
+    return NULL;
+  }
+  context *c = calloc(1, sizeof(context));
+  pool *p = c ? pool_create(threads, isa->scratch_floats) : NULL;
+  if (!p) {
+    free(c);
+    munmap(base, bytes);
+    throw_error(env, "could not start the kernel threads");
+    return NULL;
+  }
+  *c = (context){ .isa = isa, .pool = p, .base = base, .bytes = bytes };
+  napi_value handle, buffer, result;
+  if (napi_create_external(env, c, finalize_context, NULL, &handle) != napi_ok) {
+    finalize_context(env, c, NULL);
+    munmap(base, bytes);
+    throw_error(env, "could not create the kernel handle");
+    return NULL;
+  }
+  if (napi_create_external_arraybuffer(env, base, bytes, finalize_memory, (void *)(uintptr_t)bytes, &buffer) != napi_ok) {
+    munmap(base, bytes);
+    throw_error(env, "could not expose the kernel memory");
+    return NULL;
+  }
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, handle);
+  napi_set_element(env, result, 1, buffer);
+  return result;
+}
+
+/* gemm(h, transA, transB, a, b, c, m, k, n, accumulate) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 9, &c)) return NULL;
+  gemm_job job = {
+    .isa = c.c->isa,
+    .g = { .trans_a = integer(&c, 0) != 0, .trans_b = integer(&c, 1) != 0, .a = ptr(&c, 2), .b = ptr(&c, 3), .c = ptr(&c, 4),
+           .m = integer(&c, 5), .k = integer(&c, 6), .n = integer(&c, 7), .accumulate = integer(&c, 8) != 0 },
+  };
+  const gemm_args *g = &job.g;
+  if (g->m <= 0 || g->n <= 0) return undefined(env);
+  const long panels = (g->n + job.isa->nr - 1) / job.isa->nr, strips = (g->m + job.isa->mr - 1) / job.isa->mr;
+  /* Whole column panels where there are enough for every thread (each thread then packs only
+   * its own B panels, measured 5–10% faster than row strips for Aᵀ·B 784×128·128×500), else row strips. */
+  job.split_columns = panels >= 2L * pool_threads(c.c->pool) || panels >= strips;
+  if (pool_threads(c.c->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) gemm_task(&job, 0, 1, pool_scratch(c.c->pool, 0));
+  else pool_run(c.c->pool, gemm_task, &job);
+  return undefined(env);
+}
+
+/* addRowVector(h, x, bias, rows, cols) */
+static napi_value js_add_row_vector(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 4, &c)) return NULL;
+  ew_job job = { .op = EW_ADD_ROW, .p = { ptr(&c, 0), ptr(&c, 1) }, .rows = integer(&c, 2), .cols = integer(&c, 3) };
+  run_ew(c.c, &job, job.rows * job.cols);
+  return undefined(env);
+}
+
+/* sumRows(h, x, out, rows, cols, accumulate) */
+static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 5, &c)) return NULL;
+  ew_job job = { .op = EW_SUM_ROWS, .p = { ptr(&c, 0), ptr(&c, 1) }, .rows = integer(&c, 2), .cols = integer(&c, 3), .flag = integer(&c, 4) != 0 };
+  run_ew(c.c, &job, job.rows * job.cols);
+  return undefined(env);
+}
+
+/* activate(h, kind, x, y, length, alpha) */
+static napi_value js_activate(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 5, &c)) return NULL;
+  ew_job job = { .op = EW_ACTIVATE, .kind = (int)integer(&c, 0), .p = { ptr(&c, 1), ptr(&c, 2) }, .n = integer(&c, 3), .f = { (float)num(&c, 4) } };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* activateBackward(h, kind, y, dy, dx, length, alpha) */
+static napi_value js_activate_backward(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 6, &c)) return NULL;
+  ew_job job = { .op = EW_BACKWARD, .kind = (int)integer(&c, 0), .p = { ptr(&c, 1), ptr(&c, 2), ptr(&c, 3) }, .n = integer(&c, 4), .f = { (float)num(&c, 5) } };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* softmaxCrossEntropy(h, logits, targets, probs, grad, rows, cols, gradScale) → Σ loss */
+static napi_value js_softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 7, &c)) return NULL;
+  const double loss = softmax_cross_entropy(ptr(&c, 0), ptr(&c, 1), ptr(&c, 2), ptr(&c, 3), integer(&c, 4), integer(&c, 5), (float)num(&c, 6));
+  napi_value out;
+  napi_create_double(env, loss, &out);
+  return out;
+}
+
+/* multiply(h, x, y, length) */
+static napi_value js_multiply(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 3, &c)) return NULL;
+  ew_job job = { .op = EW_MULTIPLY, .p = { ptr(&c, 0), ptr(&c, 1) }, .n = integer(&c, 2) };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* axpy(h, alpha, x, y, length) */
+static napi_value js_axpy(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 4, &c)) return NULL;
+  ew_job job = { .op = EW_AXPY, .f = { (float)num(&c, 0) }, .p = { ptr(&c, 1), ptr(&c, 2) }, .n = integer(&c, 3) };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* scale(h, x, alpha, length) */
+static napi_value js_scale(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 3, &c)) return NULL;
+  ew_job job = { .op = EW_SCALE, .p = { ptr(&c, 0) }, .f = { (float)num(&c, 1) }, .n = integer(&c, 2) };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* sgdStep(h, w, g, v, length, lr, momentum, weightDecay, nesterov) */
+static napi_value js_sgd_step(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 8, &c)) return NULL;
+  ew_job job = { .op = EW_SGD, .p = { ptr(&c, 0), ptr(&c, 1), ptr(&c, 2) }, .n = integer(&c, 3),
+                 .f = { (float)num(&c, 4), (float)num(&c, 5), (float)num(&c, 6) }, .flag = integer(&c, 7) != 0 };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* adamStep(h, w, g, m, v, length, beta1, beta2, 1−beta1, 1−beta2, epsilon, weightDecay, lr/c1, 1/c2) */
+static napi_value js_adam_step(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 13, &c)) return NULL;
+  ew_job job = { .op = EW_ADAM, .p = { ptr(&c, 0), ptr(&c, 1), ptr(&c, 2), ptr(&c, 3) }, .n = integer(&c, 4) };
+  for (int i = 0; i < 8; i++) job.f[i] = (float)num(&c, 5 + (size_t)i);
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
+/* cpu() → { avx2, avx512 }: what this CPU and OS can run. */
+static napi_value js_cpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, avx2, avx512;
+  napi_create_object(env, &out);
+  napi_get_boolean(env, has_avx2(), &avx2);
+  napi_get_boolean(env, has_avx512(), &avx512);
+  napi_set_named_property(env, out, "avx2", avx2);
+  napi_set_named_property(env, out, "avx512", avx512);
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  const struct { const char *name; napi_callback fn; } functions[] = {
+    { "create", js_create }, { "cpu", js_cpu }, { "gemm", js_gemm }, { "addRowVector", js_add_row_vector }, { "sumRows", js_sum_rows },
+    { "activate", js_activate }, { "activateBackward", js_activate_backward }, { "softmaxCrossEntropy", js_softmax_cross_entropy },
+    { "multiply", js_multiply }, { "axpy", js_axpy }, { "scale", js_scale }, { "sgdStep", js_sgd_step }, { "adamStep", js_adam_step },
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, functions[i].name, fn);
+  }
+  napi_value abi;
+  napi_create_uint32(env, HORN_NATIVE_ABI, &abi);
+  napi_set_named_property(env, exports, "abi", abi);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

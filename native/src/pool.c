@@ -1,0 +1,142 @@
+/*
+ * The thread pool behind the kernels. One task at a time: the caller publishes it by bumping
+ * `generation`, runs its own share as thread 0, then waits for `remaining` to reach zero.
+ * Kernel calls come in bursts (a training step is ~25 of them, 10 µs – 1 ms each), so idle
+ * threads first spin for a short while (a futex wake-up costs more than most gaps between
+ * calls) and then sleep on a futex, so an idle pool costs no CPU.
+ */
+#define _GNU_SOURCE
+#include "pool.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+/* TSC ticks to spin before sleeping: ~1 ms at 2–3 GHz. The gaps inside a training step (data
+ * copies, dropout masks) last up to a few hundred µs, and on a VM a futex wake-up took longer. */
+#define SPIN_TICKS 2500000ULL
+
+struct pool {
+  int threads;
+  pthread_t *ids;
+  float *scratch;
+  size_t scratch_stride;
+  _Atomic unsigned generation;
+  _Atomic unsigned remaining;
+  _Atomic int sleepers;
+  _Atomic int stop;
+  pool_task task;
+  void *ctx;
+};
+
+typedef struct {
+  pool *p;
+  int tid;
+} worker_arg;
+
+static void futex_wait(_Atomic unsigned *addr, unsigned expected) {
+  syscall(SYS_futex, (unsigned *)addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic unsigned *addr) {
+  syscall(SYS_futex, (unsigned *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Waits until *addr != value: spinning first, then on the futex. Returns the new value. */
+static unsigned wait_change(_Atomic unsigned *addr, unsigned value, _Atomic int *sleepers) {
+  const unsigned long long until = __rdtsc() + SPIN_TICKS;
+  unsigned now;
+  while ((now = atomic_load_explicit(addr, memory_order_acquire)) == value) {
+    if (__rdtsc() > until) break;
+    _mm_pause();
+  }
+  if (now != value) return now;
+  if (sleepers) atomic_fetch_add(sleepers, 1);
+  while ((now = atomic_load(addr)) == value) futex_wait(addr, value);
+  if (sleepers) atomic_fetch_sub(sleepers, 1);
+  return now;
+}
+
+float *pool_scratch(pool *p, int tid) {
+  return p->scratch + (size_t)tid * p->scratch_stride;
+}
+
+static void *worker_main(void *arg) {
+  pool *p = ((worker_arg *)arg)->p;
+  const int tid = ((worker_arg *)arg)->tid;
+  free(arg);
+  unsigned seen = 0;
+  for (;;) {
+    seen = wait_change(&p->generation, seen, &p->sleepers);
+    if (atomic_load(&p->stop)) return NULL;
+    p->task(p->ctx, tid, p->threads, pool_scratch(p, tid));
+    if (atomic_fetch_sub(&p->remaining, 1) == 1) futex_wake(&p->remaining);
+  }
+}
+
+pool *pool_create(int threads, size_t scratch_floats) {
+  if (threads < 1) return NULL;
+  pool *p = calloc(1, sizeof(pool));
+  if (!p) return NULL;
+  p->threads = threads;
+  p->scratch_stride = (scratch_floats + 15) & ~(size_t)15;
+  if (posix_memalign((void **)&p->scratch, 64, p->scratch_stride * sizeof(float) * (size_t)threads) != 0) {
+    free(p);
+    return NULL;
+  }
+  p->ids = calloc((size_t)threads, sizeof(pthread_t));
+  if (!p->ids) {
+    free(p->scratch);
+    free(p);
+    return NULL;
+  }
+  for (int t = 1; t < threads; t++) {
+    worker_arg *arg = malloc(sizeof(worker_arg));
+    if (arg) *arg = (worker_arg){ .p = p, .tid = t };
+    if (!arg || pthread_create(&p->ids[t], NULL, worker_main, arg) != 0) {
+      free(arg);
+      p->threads = t; /* the threads started so far, for pool_destroy */
+      pool_destroy(p);
+      return NULL;
+    }
+  }
+  return p;
+}
+
+int pool_threads(const pool *p) {
+  return p->threads;
+}
+
+void pool_run(pool *p, pool_task task, void *ctx) {
+  if (p->threads == 1) {
+    task(ctx, 0, 1, pool_scratch(p, 0));
+    return;
+  }
+  p->task = task;
+  p->ctx = ctx;
+  atomic_store(&p->remaining, (unsigned)p->threads - 1);
+  atomic_fetch_add(&p->generation, 1);
+  if (atomic_load(&p->sleepers) > 0) futex_wake(&p->generation);
+  task(ctx, 0, p->threads, pool_scratch(p, 0));
+  unsigned left;
+  while ((left = atomic_load(&p->remaining)) != 0) {
+    wait_change(&p->remaining, left, NULL);
+  }
+}
+
+void pool_destroy(pool *p) {
+  if (!p) return;
+  atomic_store(&p->stop, 1);
+  atomic_fetch_add(&p->generation, 1);
+  futex_wake(&p->generation);
+  for (int t = 1; t < p->threads; t++) pthread_join(p->ids[t], NULL);
+  free(p->ids);
+  free(p->scratch);
+  free(p);
+}

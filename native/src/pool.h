@@ -1,0 +1,20 @@
+/* A fixed set of threads that run one task at a time on all of them (the caller is thread 0). */
+#ifndef HORN_POOL_H
+#define HORN_POOL_H
+
+#include <stddef.h>
+
+typedef struct pool pool;
+/* ctx, this thread's index, the thread count, this thread's scratch. */
+typedef void (*pool_task)(void *ctx, int tid, int threads, float *scratch);
+
+/* NULL if a thread or memory could not be had. Each thread gets scratch_floats of scratch (64-byte aligned). */
+pool *pool_create(int threads, size_t scratch_floats);
+int pool_threads(const pool *p);
+/* Thread tid's scratch, for running a task on the calling thread alone. */
+float *pool_scratch(pool *p, int tid);
+/* Runs task(ctx, t, threads, scratch_t) for every t and returns when all have returned. */
+void pool_run(pool *p, pool_task task, void *ctx);
+void pool_destroy(pool *p);
+
+#endif
