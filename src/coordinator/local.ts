@@ -69,6 +69,8 @@ class ProcessLauncher implements Launcher {
       [ENV.amWire]: this.amWire,
       HADOOP_TOKEN_FILE_LOCATION: this.tokenFile,
       ...(process.env[ENV.logLevel] ? { [ENV.logLevel]: process.env[ENV.logLevel] } : {}),
+      // Test hooks (a slowed worker, profiling) reach the containers as they would through a job's environment.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HORN_TEST_'))),
       ...this.options.environment?.(role, index),
     };
     const out = join(logs, 'stdout');
@@ -157,6 +159,6 @@ export async function runLocalJob(options: LocalJobOptions, onLaunched?: (pids: 
   }
   status.finish({ phase: outcome.succeeded ? 'succeeded' : 'failed', diagnostics: outcome.diagnostics, testAccuracy: outcome.result?.testAccuracy, model: outcome.result?.model });
   options.onStatus?.(status);
-  if (outcome.succeeded && !options.keep) rmSync(dir, { recursive: true, force: true });
+  if (outcome.succeeded && !options.keep && !process.env.HORN_LOCAL_KEEP) rmSync(dir, { recursive: true, force: true });
   return { ...outcome, directory: dir, status };
 }
