@@ -19,6 +19,8 @@ export interface RingChunk {
   readonly step: number;
   readonly chunk: number;
   readonly bytes: Uint8Array;
+  /** Returns the received bytes' buffer for reuse once they are consumed. */
+  readonly release?: () => void;
 }
 
 export interface RingLink {
@@ -32,6 +34,15 @@ export class RingDesyncError extends HornError {
   constructor(expected: string, got: RingChunk) {
     super(`ring all-reduce out of step: expected ${expected}, received ${got.phase} tag ${got.tag} step ${got.step} chunk ${got.chunk}`, 'internal', { tag: got.tag });
   }
+}
+
+/**
+ * Adding a received chunk into the local one through fast kernels: the chunk is decoded into
+ * `scratch` (at least the largest chunk long) and `add(scratch, target)` does target += scratch.
+ */
+export interface RingAccumulator {
+  readonly scratch: Float32Array;
+  add(source: Float32Array, target: Float32Array): void;
 }
 
 export interface RingTimings {
@@ -53,6 +64,7 @@ async function ringPass(
   phase: RingChunk['phase'],
   timings: RingTimings,
   now: () => number,
+  accumulator?: RingAccumulator,
 ): Promise<void> {
   const m = chunks.length;
   for (let step = 0; step < m - 1; step++) {
@@ -73,16 +85,31 @@ async function ringPass(
       throw new HornError(`ring chunk ${receiveIndex} has ${got.bytes.byteLength} bytes, expected ${length(into) * codec.bytesPerValue}`, 'internal');
     }
     const target = buf.subarray(into.start, into.end);
-    if (phase === 'reduce-scatter') codec.decodeAdd(got.bytes, target);
-    else codec.decodeInto(got.bytes, target);
+    if (phase === 'all-gather') codec.decodeInto(got.bytes, target);
+    else if (accumulator) {
+      const scratch = accumulator.scratch.subarray(0, target.length);
+      codec.decodeInto(got.bytes, scratch);
+      accumulator.add(scratch, target);
+    } else codec.decodeAdd(got.bytes, target);
+    got.release?.();
     await sent;
     timings.transferMs += now() - t1;
   }
 }
 
 /** After it, `buf` holds the sum over the ring in chunk ownedChunk(rank) (other chunks are partial sums). */
-export function reduceScatter(buf: Float32Array, chunks: readonly Range[], rank: number, link: RingLink, codec: TensorCodec, tag: number, timings: RingTimings = { waitingMs: 0, transferMs: 0 }, now: () => number = () => performance.now()): Promise<void> {
-  return ringPass(buf, chunks, rank, link, codec, tag, 'reduce-scatter', timings, now);
+export function reduceScatter(
+  buf: Float32Array,
+  chunks: readonly Range[],
+  rank: number,
+  link: RingLink,
+  codec: TensorCodec,
+  tag: number,
+  timings: RingTimings = { waitingMs: 0, transferMs: 0 },
+  now: () => number = () => performance.now(),
+  accumulator?: RingAccumulator,
+): Promise<void> {
+  return ringPass(buf, chunks, rank, link, codec, tag, 'reduce-scatter', timings, now, accumulator);
 }
 
 /**

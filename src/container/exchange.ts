@@ -5,7 +5,8 @@
 // weights. So every member moves 1/m of the tensors to and from the servers (no hot link), and all
 // members of a group hold the same bits after every step.
 import { HornError } from '../common/errors';
-import { allGather, reduceScatter, type RingLink, type RingTimings } from '../cluster/allreduce';
+import { allGather, reduceScatter, type RingAccumulator, type RingLink, type RingTimings } from '../cluster/allreduce';
+import type { Kernels } from '../engine';
 import { ownedChunk, partition, piecesOf, type Range } from '../cluster/ranges';
 import { asHeader, readMessage } from '../protocol/messages';
 import type { StalenessStats } from '../protocol/status';
@@ -33,6 +34,8 @@ export interface ExchangeOptions {
   readonly local?: ShardState;
   /** A server may hold a read back (consistency) at most this long. */
   readonly requestTimeoutMs: number;
+  /** The model's kernels: the gradient lives in their memory and is summed and scaled there. */
+  readonly kernels: Kernels;
 }
 
 export class GroupExchange {
@@ -45,12 +48,15 @@ export class GroupExchange {
   bytesSent = 0;
   private readonly ringTimings: RingTimings = { waitingMs: 0, transferMs: 0 };
   private readonly stalenessSeen = { max: 0, sum: 0, reads: 0 };
+  private readonly accumulator: RingAccumulator;
 
   constructor(private readonly o: ExchangeOptions) {
     this.chunks = partition(o.parameterCount, o.groupSize);
     this.owned = this.chunks[ownedChunk(o.rank, o.groupSize)]!;
     if (o.groupSize > 1 && !o.ring) throw new HornError('a group of several workers needs its ring', 'internal');
     if (!o.servers && !o.local) throw new HornError('an exchange needs parameter servers or a local shard', 'internal');
+    const k = o.kernels;
+    this.accumulator = { scratch: k.alloc(Math.max(...this.chunks.map((c) => c.end - c.start))), add: (src, dst) => k.axpy(1, src, dst, dst.length) };
   }
 
   get staleness(): StalenessStats | undefined {
@@ -70,9 +76,9 @@ export class GroupExchange {
     const m = this.o.groupSize;
     const started = performance.now();
     const waitBefore = this.ringTimings.waitingMs;
-    if (m > 1) await reduceScatter(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+    if (m > 1) await reduceScatter(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.accumulator);
     const own = grads.subarray(this.owned.start, this.owned.end);
-    if (m > 1) for (let i = 0; i < own.length; i++) own[i]! /= m;
+    if (m > 1) this.o.kernels.scale(own, 1 / m, own.length);
     let held = 0;
     if (this.o.servers) held = await this.push(clock, own, params);
     else {
@@ -136,6 +142,7 @@ export class GroupExchange {
     const bytes = frame.body ?? new Uint8Array(0);
     if (bytes.byteLength !== target.length * this.o.codec.bytesPerValue) throw new HornError(`server ${index} sent ${bytes.byteLength} bytes for ${target.length} weights`, 'internal');
     this.o.codec.decodeInto(bytes, target);
+    frame.release?.();
     const s = this.stalenessSeen;
     s.max = Math.max(s.max, m.staleness);
     s.sum += m.staleness;

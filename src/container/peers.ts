@@ -23,7 +23,7 @@ export class WireRingLink implements RingLink {
     left.on('message', (f: Frame) => {
       try {
         const m = readMessage(f, ['chunk'], leftName);
-        this.incoming.push({ tag: m.tag, phase: m.phase, step: m.step, chunk: m.chunk, bytes: f.body ?? new Uint8Array(0) });
+        this.incoming.push({ tag: m.tag, phase: m.phase, step: m.step, chunk: m.chunk, bytes: f.body ?? new Uint8Array(0), release: f.release });
       } catch (err) {
         this.incoming.fail(err as Error);
       }

@@ -102,6 +102,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
     const p = pending[m.group]!;
     if (p.clock !== m.clock) Object.assign(p, { clock: m.clock, pieces: 0 });
     codec.decodeInto(body, p.gradient.subarray(m.start - shard.start, m.end - shard.start));
+    f.release?.();
     held.push({ group: m.group, t: m.clock + 1, range: { start: m.start, end: m.end }, connection: conn, frame: f, since: performance.now(), final: false });
     if (++p.pieces < expected.size) return;
     const g = state!.gradient;

@@ -148,7 +148,7 @@ async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start
     const owned = partition(model.parameterCount, t.groupSize)[ownedChunk(rank, t.groupSize)]!;
     local = new ShardState(owned, decaySegments(model), model.optimizer.spec, model.kernels, model.parameters().slice(owned.start, owned.end), start.stepsPerEpoch);
   }
-  return new GroupExchange({ group: groupOf(t, ctx.index), rank, groupSize: t.groupSize, parameterCount: model.parameterCount, codec, ring: ring?.link, servers, local, requestTimeoutMs: limits.silenceMs });
+  return new GroupExchange({ group: groupOf(t, ctx.index), rank, groupSize: t.groupSize, parameterCount: model.parameterCount, codec, ring: ring?.link, servers, local, requestTimeoutMs: limits.silenceMs, kernels: model.kernels });
 }
 
 /** This worker's share of the test set, evaluated with the final weights. */

@@ -138,6 +138,7 @@ export class WireServer {
 
   constructor(private readonly secret: Uint8Array, onConnection: (connection: WireConnection) => void, private readonly onReject?: (reason: string) => void) {
     this.server = createServer((socket) => {
+      socket.setNoDelay(true);
       this.handshake(socket)
         .then((connection) => {
           this.connections.add(connection);

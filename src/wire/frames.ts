@@ -19,6 +19,27 @@ export interface Message {
 export interface Frame {
   readonly header: Message;
   readonly body?: Uint8Array;
+  /**
+   * Hands a large frame's buffer back for the next frame of the same size, once the body has been
+   * consumed (tensors of a fixed size arrive every step; recycling spares the collector). Optional:
+   * an unreleased frame is simply collected.
+   */
+  readonly release?: () => void;
+}
+
+/** Buffers of large frames for reuse, a few per size. */
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+
+  take(size: number): Buffer {
+    return this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+  }
+
+  give(buf: Buffer): void {
+    const list = this.free.get(buf.length) ?? [];
+    if (list.length < 4 && !list.includes(buf)) list.push(buf);
+    this.free.set(buf.length, list);
+  }
 }
 
 /** Frames above this are refused: no message of horn's is near it, and a corrupt length is. */
@@ -60,6 +81,8 @@ export class FrameDecoder {
   /** A large frame being filled in its own buffer (everything after the length prefix). */
   private big: { buf: Buffer; filled: number } | undefined;
 
+  constructor(private readonly pool: BufferPool = new BufferPool()) {}
+
   /** Adds bytes and returns every frame they complete. */
   push(chunk: Buffer): Frame[] {
     const frames: Frame[] = [];
@@ -71,7 +94,9 @@ export class FrameDecoder {
         this.big.filled += n;
         input = input.subarray(n);
         if (this.big.filled < this.big.buf.length) return frames;
-        frames.push(parseFrame(this.big.buf));
+        const buf = this.big.buf;
+        let released = false;
+        frames.push({ ...parseFrame(buf), release: () => (released ? undefined : ((released = true), this.pool.give(buf))) });
         this.big = undefined;
         continue;
       }
@@ -85,7 +110,7 @@ export class FrameDecoder {
       const length = all.readUInt32BE(0);
       if (length < 4 || length > MAX_FRAME_BYTES) throw new WireProtocolError(`invalid frame length ${length}`, { length });
       if (length >= OWN_BUFFER_BYTES) {
-        this.big = { buf: Buffer.allocUnsafeSlow(length), filled: 0 };
+        this.big = { buf: this.pool.take(length), filled: 0 };
         input = all.subarray(4);
         this.chunks = [];
         this.buffered = 0;
