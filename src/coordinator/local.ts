@@ -71,8 +71,6 @@ class ProcessLauncher implements Launcher {
       ...(process.env[ENV.logLevel] ? { [ENV.logLevel]: process.env[ENV.logLevel] } : {}),
       // Test hooks (a slowed worker, profiling) reach the containers as they would through a job's environment.
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HORN_TEST_'))),
-      // Test hooks (a slowed worker, profiling) reach the containers as they would through a job's environment.
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HORN_TEST_'))),
       ...this.options.environment?.(role, index),
     };
     const out = join(logs, 'stdout');
