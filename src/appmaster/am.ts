@@ -11,7 +11,7 @@ import { NodeManagerLogs } from '../hadoop/nm-rest/logs';
 import { Credentials } from '../hadoop/security';
 import { WebHdfsClient } from '../hadoop/webhdfs/client';
 import { AMRMClient, NMClient, type LocalResource, type URLRecord } from '../hadoop/yarn';
-import { ENV, parseCachedResources, readStagedJob, requireEnv, RESOURCE, SECRET_ALIAS, type StagedJob } from '../protocol';
+import { ENV, parseCachedResources, readStagedJob, requireEnv, RESOURCE, SECRET_ALIAS, testHooks, type StagedJob } from '../protocol';
 import { hdfsLister } from '../storage/hdfs';
 import { startStatusServer } from './http';
 import { YarnLauncher } from './yarn-launcher';
@@ -71,7 +71,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
       nm,
       nmLogs,
       resources: await containerResources(hdfs, job, stagingDir, cached),
-      environment: { [ENV.user]: user, [ENV.namenodes]: namenodes.join(','), [ENV.amWire]: `${host}:${wirePort}`, ...(env[ENV.logLevel] ? { [ENV.logLevel]: env[ENV.logLevel]! } : {}) },
+      environment: { [ENV.user]: user, [ENV.namenodes]: namenodes.join(','), [ENV.amWire]: `${host}:${wirePort}`, ...(env[ENV.logLevel] ? { [ENV.logLevel]: env[ENV.logLevel]! } : {}), ...testHooks(env) },
       secret,
       splits: plan.splits,
       localityWaitMs: c.localityWaitSeconds * 1000,

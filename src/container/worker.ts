@@ -7,7 +7,7 @@ import { HornError } from '../common/errors';
 import { ownedChunk, partition, type Range } from '../cluster/ranges';
 import { groupOf, leftNeighbour, rankInGroup, rightNeighbour, topology, type Topology } from '../cluster/topology';
 import { datasetOfFile, newStats, readBatches } from '../data';
-import { createModel, describeKernels, saveModel, serializeModel, type Evaluation, type Model } from '../engine';
+import { crc32, createModel, describeKernels, saveModel, serializeModel, type Evaluation, type Model } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
 import type { WebHdfsClient } from '../hadoop/webhdfs/client';
 import type { StagedJob } from '../protocol';
@@ -22,8 +22,8 @@ import { GroupExchange } from './exchange';
 import { connectPeer, WireRingLink } from './peers';
 import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
-/** Environment switch for tests: the worker sleeps this many ms before every step (a straggler). */
-export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP_MS';
+/** Test hook: `INDEX:MS`, worker INDEX sleeps MS ms before every step (a straggler). */
+export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
 
 export function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runContainer('worker', (ctx) => work(ctx, env), env);
@@ -60,7 +60,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   // Different dropout masks on every worker; the same initial weights everywhere (the model's seed).
   model.setRandomState(new Rng((job.spec.model.seed + 7919 * (ctx.index + 1)) >>> 0, RngStream.dropout).getState());
   const exchange = await joinGroup(ctx, t, model, start, ring, limits);
-  const slowMs = Number(env[SLOW_STEP_ENV] ?? 0);
+  const [slowIndex, slowValue] = (env[SLOW_STEP_ENV] ?? '').split(':');
+  const slowMs = Number(slowIndex) === ctx.index ? Number(slowValue ?? 0) : 0;
   ctx.control.tell({ type: 'progress', phase: 'training', clock: 0 });
   const summary = await trainDistributed({
     model,
@@ -93,7 +94,9 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   await exchange.finalize(model.parameters());
   ctx.control.tell({ type: 'progress', phase: 'evaluating' });
   const evaluation = await evaluateShare(ctx, model, assign);
-  await ctx.control.send({ type: 'evaluation', count: evaluation.count, lossSum: evaluation.loss * evaluation.count, confusion: evaluation.confusion });
+  const params = model.parameters();
+  const checksum = crc32(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).toString(16).padStart(8, '0');
+  await ctx.control.send({ type: 'evaluation', count: evaluation.count, lossSum: evaluation.loss * evaluation.count, confusion: evaluation.confusion, checksum });
   if (ctx.index === 0) {
     const save = await ctx.control.next('save');
     ctx.control.tell({ type: 'progress', phase: 'saving' });

@@ -220,7 +220,7 @@ export class Coordinator {
         throw new HornError(`${slot.role} ${slot.index} said hello twice`, 'internal');
       case 'ready':
         slot.ready = m;
-        Object.assign(slot.view, { bytesLocal: m.bytesLocal, bytesRemote: m.bytesRemote, kernels: m.kernels });
+        Object.assign(slot.view, { records: m.records, bytesLocal: m.bytesLocal, bytesRemote: m.bytesRemote, kernels: m.kernels });
         this.log(`worker ${slot.index} read ${m.records} records in ${m.readSeconds.toFixed(1)} s (${m.bytesLocal} bytes node-local, ${m.bytesRemote} remote); kernels ${m.kernels}`);
         this.maybeStart();
         return;
@@ -252,6 +252,7 @@ export class Coordinator {
         return;
       case 'evaluation':
         slot.evaluation = m;
+        slot.view.checksum = m.checksum;
         if (this.workers().every((w) => w.evaluation)) this.onEvaluated();
         return;
       case 'saved':

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { allGroups, topology } from '../cluster/topology';
 import { localLister } from '../data';
 import { Credentials } from '../hadoop/security';
-import { ENV, RESOURCE, SECRET_ALIAS, type ContainerRole, type StagedJob } from '../protocol';
+import { ENV, RESOURCE, SECRET_ALIAS, testHooks, type ContainerRole, type StagedJob } from '../protocol';
 import { Coordinator, type CoordinatorLimits, type Launcher, type Outcome } from './coordinator';
 import { tailLines } from './diagnostics';
 import { planJob } from './plan';
@@ -69,8 +69,8 @@ class ProcessLauncher implements Launcher {
       [ENV.amWire]: this.amWire,
       HADOOP_TOKEN_FILE_LOCATION: this.tokenFile,
       ...(process.env[ENV.logLevel] ? { [ENV.logLevel]: process.env[ENV.logLevel] } : {}),
-      // Test hooks (a slowed worker, profiling) reach the containers as they would through a job's environment.
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('HORN_TEST_'))),
+      // Test hooks reach the containers as they do on YARN.
+      ...testHooks(process.env),
       ...this.options.environment?.(role, index),
     };
     const out = join(logs, 'stdout');

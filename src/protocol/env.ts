@@ -85,6 +85,14 @@ export function parseCachedResources(value: string | undefined): Record<string, 
   return out;
 }
 
+/** Prefix of test hooks (a slowed worker, a worker that fails): passed from the client to every container. */
+export const TEST_HOOK_PREFIX = 'HORN_TEST_';
+
+/** The test hooks set in an environment. */
+export function testHooks(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith(TEST_HOOK_PREFIX) && e[1] !== undefined));
+}
+
 /** A required variable of a horn process's environment, or an internal error naming it. */
 export function requireEnv(env: NodeJS.ProcessEnv, name: string, who: string): string {
   const v = env[name];

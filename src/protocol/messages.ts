@@ -107,6 +107,8 @@ export interface EvaluationMessage {
   readonly lossSum: number;
   /** confusion[actual][predicted]. */
   readonly confusion: number[][];
+  /** CRC-32 (hex) of the final parameters the worker evaluated with. */
+  readonly checksum: string;
 }
 
 export interface SavedMessage {
@@ -221,7 +223,7 @@ const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, Fiel
   'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
   epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationLoss: 'number?', validationAccuracy: 'number?' },
   trained: { clock: 'number', samples: 'number', seconds: 'number', samplesPerSecond: 'number', loss: 'number', accuracy: 'number', shares: 'object', staleness: 'object?', wireBytesPerStep: 'number' },
-  evaluation: { count: 'number', lossSum: 'number', confusion: 'array' },
+  evaluation: { count: 'number', lossSum: 'number', confusion: 'array', checksum: 'string' },
   saved: { model: 'string' },
   error: { message: 'string', lostPeer: 'string?' },
   assign: { group: 'number', rank: 'number', ranges: 'array', testRanges: 'array' },

@@ -59,6 +59,10 @@ export interface ContainerView {
   accuracy?: number;
   samplesPerSecond?: number;
   shares?: TimeShares;
+  /** Workers: records of their split. */
+  records?: number;
+  /** Workers: CRC-32 (hex) of their final parameters; equal within a group. */
+  checksum?: string;
   /** Workers: training bytes read from a DataNode on their own host, and from other hosts. */
   bytesLocal?: number;
   bytesRemote?: number;

@@ -8,7 +8,7 @@ import { HornError } from '../../common/errors';
 import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, type JobSpec } from '../../job';
 import { expandInput, InputNotFoundError, type InputSpec } from '../../data';
 import { hdfsLister } from '../../storage/hdfs';
-import { RESOURCE, STAGED_JOB_VERSION, type StagedJob } from '../../protocol';
+import { RESOURCE, STAGED_JOB_VERSION, testHooks, type StagedJob } from '../../protocol';
 import { findNativeKernelsFile } from '../../engine/kernels';
 import { createClientContext, type ClientContext } from '../context';
 import { jsonLine, percent, plural } from '../format';
@@ -102,6 +102,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
         namenodeHttpUrls: ctx.endpoints.namenodeHttpUrls,
         schedulerAddresses: ctx.endpoints.rmSchedulerAddresses,
         secret: randomBytes(32),
+        testHooks: testHooks(process.env),
       }),
     );
   } catch (err) {

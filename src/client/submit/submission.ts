@@ -15,6 +15,8 @@ export interface SubmissionInputs {
   readonly schedulerAddresses: readonly string[];
   /** The fresh per-application secret; it travels only in the YARN credentials. */
   readonly secret: Uint8Array;
+  /** HORN_TEST_* variables for the containers (tests only). */
+  readonly testHooks?: Readonly<Record<string, string>>;
 }
 
 export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
@@ -38,6 +40,7 @@ export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
         [ENV.scheduler]: i.schedulerAddresses.join(','),
         [ENV.stagingDir]: i.stagingDir,
         [ENV.cachedResources]: formatCachedResources(i.cached),
+        ...i.testHooks,
       },
       credentials: { secrets: { [SECRET_ALIAS]: base64Url(i.secret) } },
     },

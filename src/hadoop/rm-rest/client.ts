@@ -102,6 +102,19 @@ export class ResourceManagerClient {
   }
 
   /** Every leaf and parent queue of the scheduler, flattened, with its full path. */
+  /** The running containers of an application's attempts (the RM lists only live ones). */
+  async runningContainers(applicationId: string): Promise<Array<{ containerId: string; host: string }>> {
+    const attempts = await this.get<{ appAttempts: { appAttempt?: Array<{ appAttemptId: string }> } | null }>(`/ws/v1/cluster/apps/${encodeURIComponent(applicationId)}/appattempts`);
+    const out: Array<{ containerId: string; host: string }> = [];
+    for (const a of attempts.appAttempts?.appAttempt ?? []) {
+      const body = await this.get<{ container?: Array<{ containerId: string; assignedNodeId: string }> } | null>(
+        `/ws/v1/cluster/apps/${encodeURIComponent(applicationId)}/appattempts/${encodeURIComponent(a.appAttemptId)}/containers`,
+      );
+      for (const c of body?.container ?? []) out.push({ containerId: c.containerId, host: c.assignedNodeId.split(':')[0]! });
+    }
+    return out;
+  }
+
   async queues(): Promise<SchedulerQueue[]> {
     const body = await this.get<{ scheduler: { schedulerInfo: RawQueue } }>('/ws/v1/cluster/scheduler');
     const out: SchedulerQueue[] = [];
