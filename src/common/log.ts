@@ -71,10 +71,17 @@ export interface LoggerOptions {
   readonly destination?: DestinationStream;
 }
 
+/** pino runs the bindings formatter for the root logger only; children's bindings are redacted here. */
+type ChildFactory = (this: Logger, bindings: Record<string, unknown>, options?: object) => Logger;
+function redactChildren(logger: Logger, pinoChild: ChildFactory = logger.child as unknown as ChildFactory): Logger {
+  (logger as unknown as { child: ChildFactory }).child = (bindings, options) => redactChildren(pinoChild.call(logger, redact(bindings) as Record<string, unknown>, options), pinoChild);
+  return logger;
+}
+
 export function createLogger(identity: LogIdentity, options: LoggerOptions = {}): Logger {
   const base: Record<string, unknown> = { role: identity.role };
   for (const key of ['index', 'containerId', 'applicationId', 'host'] as const) if (identity[key] !== undefined) base[key] = identity[key];
-  return pino(
+  return redactChildren(pino(
     {
       level: logLevelFrom(options.env),
       base,
@@ -86,5 +93,5 @@ export function createLogger(identity: LogIdentity, options: LoggerOptions = {})
       },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
-  );
+  ));
 }
