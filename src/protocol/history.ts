@@ -5,6 +5,7 @@
 //   <model>.report.html    the training page frozen with that document, self-contained
 //   <model>.tensorboard/   TensorBoard event files of the scalars (with output.tensorboard: true)
 import { HornError } from '../common/errors';
+import { readVersionedJson } from './json';
 import { STATUS_VERSION, type StatusDocument } from './status';
 
 export interface HistoryFiles {
@@ -21,17 +22,7 @@ export function historyFiles(model: string): HistoryFiles {
 
 /** Parses and checks a status document (history.json, status.json); `where` names it in errors. */
 export function parseStatusDocument(text: string, where: string): StatusDocument {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new HornError(`${where} is not JSON`, 'cluster', { file: where });
-  }
-  const o = doc as Partial<StatusDocument> | null;
-  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new HornError(`${where} is not a JSON object`, 'cluster', { file: where });
-  if (o.version !== STATUS_VERSION) {
-    throw new HornError(`${where} has status version ${String(o.version)}; this horn reads version ${STATUS_VERSION}`, 'cluster', { file: where, version: String(o.version) });
-  }
+  const o = readVersionedJson(text, where, STATUS_VERSION, 'cluster', (v) => `status version ${String(v)}; this horn reads version ${STATUS_VERSION}`) as Partial<StatusDocument>;
   const bad = (field: string, expected: string) => new HornError(`${where}: ${field} is not ${expected}`, 'cluster', { file: where, field });
   for (const field of ['applicationId', 'name', 'phase'] as const) if (typeof o[field] !== 'string') throw bad(field, 'a string');
   for (const field of ['progress', 'startedAt', 'updatedAt', 'epochs'] as const) if (typeof o[field] !== 'number') throw bad(field, 'a number');

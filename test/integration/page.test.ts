@@ -54,7 +54,7 @@ describe('the live training page', () => {
     const worker5 = await page.textContent('tr[data-container="worker-5"]');
     expect(worker5).toContain('node3.test');
     expect(worker5).toContain('off-switch');
-    expect(await page.$$eval('tr[data-container="worker-0"] .shares span', (s) => s.map((x) => (x as unknown as { style: { width: string } }).style.width))).toEqual(['70.0%', '20.0%', '5.0%']);
+    expect(await page.$$eval('tr[data-container="worker-0"] .shares span', (s) => s.map((x) => (x as unknown as { style: { width: string } }).style.width))).toEqual(['70%', '20%', '5%']);
     expect(await page.textContent('tr[data-container="server-1"]')).toMatch(/25,445 – 50,890/);
     expect(await page.textContent('tr[data-container="worker-3"]')).toContain('exceeded physical memory');
     expect(await page.textContent('#waiting')).toMatch(/waiting for worker 5 \(group 2\)/);
