@@ -11,7 +11,7 @@ import { historyFiles, parseResult, parseStatusDocument, type StatusDocument } f
 import { chartPoints, launchChromium, openWatched, testOutputDir, waitForChartPoints } from '../support/browser';
 import { testCluster, waitFor, waitForEnd } from '../support/cluster';
 import { runHorn, startHorn } from '../support/horn-cli';
-import { mnistJob } from '../support/jobs';
+import { smallJob } from '../support/jobs';
 import { readWithTensorBoard } from '../support/tensorboard-reader';
 
 // Watching a real job: the training page opened in headless Chromium at the application's
@@ -25,16 +25,16 @@ jest.setTimeout(600_000);
 const cluster = testCluster();
 const output = testOutputDir('training-page');
 const jobs = mkdtempSync(join(tmpdir(), 'horn-page-it-'));
-const EPOCHS = 12;
+// Long enough (about a minute on this machine) for two looks at the page seconds apart.
+const EPOCHS = 30;
 let browser: Browser;
 
-const T10K = { images: 'it-mnist/t10k-images-idx3-ubyte', labels: 'it-mnist/t10k-labels-idx1-ubyte' };
 const jobFile = join(jobs, 'watched.yaml');
 writeFileSync(
   jobFile,
-  mnistJob({ name: 'it-watched', train: T10K, test: T10K, hidden: 256, epochs: EPOCHS, output: 'it-models/{name}/{appId}' })
-    .replace('- { size: 256, activation: relu }', '- { size: 256, activation: relu }\n    - { size: 256, activation: relu }')
-    .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 8`)
+  smallJob('it-watched', EPOCHS)
+    .replace('- { size: 64, activation: relu }', '- { size: 256, activation: relu }\n    - { size: 256, activation: relu }')
+    .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 16`)
     .replace('model: "it-models/{name}/{appId}"', 'model: "it-models/{name}/{appId}"\n  tensorboard: true'),
 );
 
@@ -67,11 +67,14 @@ afterAll(async () => {
 
 describe('a real job, watched', () => {
   let applicationId: string;
-  let model: string;
+  /** The submit's outcome: the later tests wait for it whatever the first one found. */
+  let finished: Promise<{ code: number | null; model?: string }> = Promise.reject(new Error('the job was never submitted (see the first failure)'));
+  finished.catch(() => undefined);
   const credentials: Credentials[] = [];
 
   test('the page at the tracking URL (RM proxy) draws growing charts and a row per container, without errors', async () => {
     const run = startHorn(['submit', jobFile, '--json']);
+    finished = run.done.then((r) => ({ code: r.code, model: r.code === 0 ? (JSON.parse(r.stdout).result?.model as string | undefined) : undefined }));
     const [, id] = await run.waitForStderr(/submitted (application_\d+_\d+)/);
     applicationId = id!;
     const trackingUrl = await waitFor('the tracking URL of a running job', async () => {
@@ -79,6 +82,7 @@ describe('a real job, watched', () => {
       return app.state === 'RUNNING' && app.trackingUrl?.includes('/proxy/') ? app.trackingUrl : undefined;
     }, 180_000, 250);
     expect(trackingUrl).toContain(`/proxy/${applicationId}`);
+    credentials.push(...containerCredentials(applicationId));
 
     // Training must have begun and the AM must record its history for the charts to have points.
     const proxied = `${trackingUrl.replace(/\/?$/, '/')}`;
@@ -100,17 +104,14 @@ describe('a real job, watched', () => {
     expect(rows.sort()).toEqual(doc.containers.map((c) => `${c.role}-${c.index}`).sort());
     expect(await page.textContent('tr[data-container="worker-0"]')).toMatch(/node\d\.test/);
     await page.screenshot({ path: join(output, 'live.png'), fullPage: true });
-    credentials.push(...containerCredentials(applicationId));
     expect(problems).toEqual([]);
     await page.close();
-
-    const result = await run.done;
-    expect(result.code).toBe(0);
-    model = JSON.parse(result.stdout).result.model;
-    expect(typeof model).toBe('string');
   });
 
   test('after the end: horn report renders the full curves, history.json has every epoch\'s validation, TensorBoard agrees', async () => {
+    const result = await finished;
+    expect(result.code).toBe(0);
+    const model = result.model!;
     const app = await waitForEnd(cluster, applicationId);
     expect(parseResult(app.diagnostics)?.model).toBe(model);
     const files = historyFiles(model);
@@ -149,6 +150,10 @@ describe('a real job, watched', () => {
   });
 
   test('container logs are JSON lines with role and container id, holding neither the secret nor a token', async () => {
+    await finished.catch(() => undefined);
+    expect(applicationId).toMatch(/^application_/);
+    // The worker's credentials appear once it is launched: look again (the NM keeps them for debug-delay-sec).
+    if (credentials.length < 2) credentials.splice(0, credentials.length, ...containerCredentials(applicationId));
     expect(credentials.length).toBeGreaterThanOrEqual(2); // the AM's and the worker's
     const raw = await runHorn(['logs', applicationId, '--raw', '--file', 'all']);
     expect(raw.code).toBe(0);

@@ -105,7 +105,7 @@ class TrainingPage {
       accuracy: new Chart(grid, 'chart-accuracy', 'Training accuracy', 'step', [{ label: 'accuracy', color: '#2471a3', format: pc }]),
       validation: new Chart(grid, 'chart-validation', 'Accuracy per epoch', 'epoch', [
         { label: 'validation', color: '#1e8449', format: pc },
-        { label: 'training', color: '#2471a3', format: pc },
+        { label: 'training', color: '#85c1e9', format: pc },
       ]),
       learningRate: new Chart(grid, 'chart-learning-rate', 'Learning rate', 'step', [{ label: 'learning rate', color: '#7d3c98', format: rate }]),
       throughput: new Chart(grid, 'chart-throughput', 'Samples per second', 'seconds', [{ label: 'samples/s', color: '#b9770e', format: integer }]),
