@@ -26,7 +26,7 @@ const cluster = testCluster();
 const output = testOutputDir('training-page');
 const jobs = mkdtempSync(join(tmpdir(), 'horn-page-it-'));
 // Long enough (about a minute on this machine) for two looks at the page seconds apart.
-const EPOCHS = 30;
+const EPOCHS = 40;
 let browser: Browser;
 
 const jobFile = join(jobs, 'watched.yaml');
@@ -34,24 +34,20 @@ writeFileSync(
   jobFile,
   smallJob('it-watched', EPOCHS)
     .replace('- { size: 64, activation: relu }', '- { size: 256, activation: relu }\n    - { size: 256, activation: relu }')
-    .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 16`)
+    .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 8`)
     .replace('model: "it-models/{name}/{appId}"', 'model: "it-models/{name}/{appId}"\n  tensorboard: true'),
 );
 
-/** The credentials files the NodeManagers gave this application's containers (kept for debug-delay-sec). */
+/** The credentials the NodeManagers keep for this application's containers (nmPrivate, kept for debug-delay-sec). */
 function containerCredentials(applicationId: string): Credentials[] {
   const data = join(dirname(process.env.HADOOP_CONF_DIR!), 'data');
   const found: Credentials[] = [];
   for (const nm of readdirSync(data).filter((d) => d.startsWith('nm'))) {
-    const usercache = join(data, nm, 'local', 'usercache');
-    if (!existsSync(usercache)) continue;
-    for (const user of readdirSync(usercache)) {
-      const app = join(usercache, user, 'appcache', applicationId);
-      if (!existsSync(app)) continue;
-      for (const c of readdirSync(app)) {
-        const file = join(app, c, 'container_tokens');
-        if (existsSync(file)) found.push(Credentials.parse(readFileSync(file), file));
-      }
+    const app = join(data, nm, 'local', 'nmPrivate', applicationId);
+    if (!existsSync(app)) continue;
+    for (const c of readdirSync(app)) {
+      const file = join(app, c, `${c}.tokens`);
+      if (existsSync(file)) found.push(Credentials.parse(readFileSync(file), file));
     }
   }
   return found;
@@ -157,11 +153,6 @@ describe('a real job, watched', () => {
     expect(credentials.length).toBeGreaterThanOrEqual(2); // the AM's and the worker's
     const raw = await runHorn(['logs', applicationId, '--raw', '--file', 'all']);
     expect(raw.code).toBe(0);
-    const records = raw.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const roles = new Set(records.map((r) => r.role));
-    expect(roles).toEqual(new Set(['am', 'worker']));
-    for (const r of records) expect(r).toMatchObject({ level: expect.any(String), time: expect.any(String), msg: expect.any(String), applicationId, containerId: expect.stringMatching(/^container_/) });
-
     const secrets: Buffer[] = [];
     for (const c of credentials) {
       for (const s of c.secrets.values()) secrets.push(Buffer.from(s));
@@ -172,6 +163,11 @@ describe('a real job, watched', () => {
     for (const s of secrets.filter((x) => x.length >= 8)) {
       for (const form of [s.toString('base64'), s.toString('base64url'), s.toString('hex'), s.toString('latin1')]) expect(text.includes(form)).toBe(false);
     }
+    const records = raw.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const roles = new Set(records.map((r) => r.role));
+    expect(roles).toEqual(new Set(['am', 'worker']));
+    for (const r of records) expect(r).toMatchObject({ level: expect.any(String), time: expect.any(String), msg: expect.any(String), applicationId, containerId: expect.stringMatching(/^container_/) });
+
     const readable = await runHorn(['logs', applicationId]);
     expect(readable.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  (am|worker)/m);
   });
