@@ -11,7 +11,7 @@ import { historyFiles, parseResult, parseStatusDocument, type StatusDocument } f
 import { chartPoints, launchChromium, openWatched, testOutputDir, waitForChartPoints } from '../support/browser';
 import { testCluster, waitFor, waitForEnd } from '../support/cluster';
 import { runHorn, startHorn } from '../support/horn-cli';
-import { smallJob } from '../support/jobs';
+import { mnistJob } from '../support/jobs';
 import { readWithTensorBoard } from '../support/tensorboard-reader';
 
 // Watching a real job: the training page opened in headless Chromium at the application's
@@ -29,11 +29,12 @@ const jobs = mkdtempSync(join(tmpdir(), 'horn-page-it-'));
 const EPOCHS = 40;
 let browser: Browser;
 
+const T10K = { images: 'it-mnist/t10k-images-idx3-ubyte', labels: 'it-mnist/t10k-labels-idx1-ubyte' };
 const jobFile = join(jobs, 'watched.yaml');
 writeFileSync(
   jobFile,
-  smallJob('it-watched', EPOCHS)
-    .replace('- { size: 64, activation: relu }', '- { size: 256, activation: relu }\n    - { size: 256, activation: relu }')
+  mnistJob({ name: 'it-watched', train: T10K, test: T10K, hidden: 256, epochs: EPOCHS, output: 'it-models/{name}/{appId}' })
+    .replace('- { size: 256, activation: relu }', '- { size: 256, activation: relu }\n    - { size: 256, activation: relu }')
     .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 8`)
     .replace('model: "it-models/{name}/{appId}"', 'model: "it-models/{name}/{appId}"\n  tensorboard: true'),
 );
