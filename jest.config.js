@@ -1,9 +1,9 @@
 'use strict';
 const transform = {
   '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
-  '^.+\\.(proto|wasm)$': '<rootDir>/test/support/asset-transform.js',
+  '^.+\\.(proto|wasm|txt)$': '<rootDir>/test/support/asset-transform.js',
 };
-const common = { transform, moduleFileExtensions: ['ts', 'js', 'json', 'proto', 'wasm'], testEnvironment: 'node' };
+const common = { transform, moduleFileExtensions: ['ts', 'js', 'json', 'proto', 'wasm', 'txt'], testEnvironment: 'node' };
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

@@ -3,7 +3,7 @@
 // needed), and the WebAssembly kernels they embed.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +23,19 @@ if (existsSync(kernelSource)) {
   execFileSync(process.execPath, [asc, ...common, '--enable', 'relaxed-simd', '-o', join(root, 'build/kernels-relaxed.wasm')], { stdio: 'inherit' });
 }
 
+// The training page's browser script (with uPlot) and styles, minified; the runtime bundle embeds
+// them as text (build/web/*.txt) so the ApplicationMaster serves them and inlines them into
+// report.html without any file beside it.
+const pageSource = join(root, 'src/appmaster/web/browser');
+if (existsSync(pageSource)) {
+  mkdirSync(join(root, 'build/web'), { recursive: true });
+  const web = { bundle: true, minify: true, write: false, logLevel: 'warning', legalComments: 'none' };
+  const script = await build({ ...web, entryPoints: [join(pageSource, 'page.ts')], platform: 'browser', format: 'iife', target: ['chrome100', 'firefox100', 'safari15'] });
+  const style = await build({ ...web, entryPoints: [join(pageSource, 'page.css')] });
+  writeFileSync(join(root, 'build/web/page.js.txt'), script.outputFiles[0].text);
+  writeFileSync(join(root, 'build/web/page.css.txt'), style.outputFiles[0].text);
+}
+
 const shared = {
   bundle: true,
   platform: 'node',
@@ -32,7 +45,7 @@ const shared = {
   logLevel: 'warning',
   // Error classes are named by their class (HornError uses new.target.name): keep the names.
   keepNames: true,
-  loader: { '.proto': 'text', '.wasm': 'binary' },
+  loader: { '.proto': 'text', '.wasm': 'binary', '.txt': 'text' },
   // pino's optional transports are resolved at run time; horn logs to stdout/stderr only.
   external: ['pino-pretty'],
 };

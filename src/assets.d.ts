@@ -7,3 +7,7 @@ declare module '*.proto' {
   const source: string;
   export default source;
 }
+declare module '*.txt' {
+  const text: string;
+  export default text;
+}

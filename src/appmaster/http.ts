@@ -1,25 +1,41 @@
-// The ApplicationMaster's web page and JSON status, registered as the tracking URL. The RM proxy
-// forwards GET requests from /proxy/<appId>/<path> to <root>/<path>, so links are relative.
-import { createServer, type Server } from 'node:http';
+// The ApplicationMaster's web server, registered as the tracking URL. The RM proxy forwards GET
+// requests from /proxy/<appId>/<path> to <root>/<path>, so the page uses relative links only.
+//   /             the live training page (src/appmaster/web), which polls status.json
+//   /page.js      its script (uPlot bundled in), /page.css its styles
+//   /status.json  the StatusDocument (also at /ws/v1/status)
+//   /report.html  the page frozen with the current document, as the job's final report.html is
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusDocument } from '../protocol';
+import { PAGE_SCRIPT, PAGE_STYLE, renderLivePage, renderReport } from './web/html';
 
-export async function startStatusServer(status: () => StatusDocument, host = '0.0.0.0'): Promise<{ server: Server; port: number }> {
+interface Asset {
+  readonly type: string;
+  readonly body: string;
+  readonly etag: string;
+}
+
+const asset = (type: string, body: string): Asset => ({ type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+const ASSETS: Readonly<Record<string, Asset>> = {
+  '/page.js': asset('text/javascript; charset=utf-8', PAGE_SCRIPT),
+  '/page.css': asset('text/css; charset=utf-8', PAGE_STYLE),
+};
+
+export interface StatusServer {
+  readonly server: Server;
+  readonly port: number;
+}
+
+export async function startStatusServer(status: () => StatusDocument, host = '0.0.0.0'): Promise<StatusServer> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET' }).end();
-      return;
+    try {
+      serve(req, res, status);
+    } catch (err) {
+      // A document that cannot be built is the AM's bug; the page shows the answer and keeps polling.
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(`status unavailable: ${err instanceof Error ? err.message : String(err)}\n`);
     }
-    if (path === '/status.json' || path === '/ws/v1/status') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(status()));
-      return;
-    }
-    if (path === '/' || path === '/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(renderPage(status()));
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -28,22 +44,38 @@ export async function startStatusServer(status: () => StatusDocument, host = '0.
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-const escape = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
-
-export function renderPage(s: StatusDocument): string {
-  const rows = s.containers
-    .map((w) => `<tr><td>${w.role} ${w.index}</td><td>${escape(w.state)}</td><td>${escape(w.host)}</td><td>${escape(w.containerId)}</td><td>${escape(w.phase)}</td><td>${w.epoch ?? '–'}</td><td>${w.loss?.toFixed(4) ?? '–'}</td><td>${pct(w.accuracy)}</td><td>${w.samplesPerSecond ? Math.round(w.samplesPerSecond) : '–'}</td></tr>`)
-    .join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>horn: ${escape(s.name)}</title>
-<meta http-equiv="refresh" content="3">
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}progress{width:30em}</style></head>
-<body><h1>horn: ${escape(s.name)}</h1>
-<p>${escape(s.applicationId)} — <b>${escape(s.phase)}</b></p>
-<p><progress max="1" value="${s.progress}"></progress> ${(s.progress * 100).toFixed(0)}%</p>
-<p>epoch ${s.epoch ?? '–'} / ${s.epochs} · loss ${s.loss?.toFixed(4) ?? '–'} · training accuracy ${pct(s.accuracy)} · ${s.samplesPerSecond ? Math.round(s.samplesPerSecond) : '–'} samples/s</p>
-${s.testAccuracy !== undefined ? `<p>test accuracy <b>${pct(s.testAccuracy)}</b>, model ${escape(s.model)}</p>` : ''}
-${s.diagnostics ? `<pre>${escape(s.diagnostics)}</pre>` : ''}
-<table><tr><th>worker</th><th>state</th><th>host</th><th>container</th><th>phase</th><th>epoch</th><th>loss</th><th>accuracy</th><th>samples/s</th></tr>${rows}</table>
-<p><a href="status.json">status.json</a></p></body></html>`;
+function serve(req: IncomingMessage, res: ServerResponse, status: () => StatusDocument): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const send = (type: string, body: string, headers: Record<string, string> = {}) => {
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  const fixed = path === undefined ? undefined : ASSETS[path];
+  if (fixed) {
+    if (req.headers['if-none-match'] === fixed.etag) {
+      res.writeHead(304, { ETag: fixed.etag }).end();
+      return;
+    }
+    send(fixed.type, fixed.body, { 'Cache-Control': 'no-cache', ETag: fixed.etag });
+    return;
+  }
+  switch (path) {
+    case '/status.json':
+    case '/ws/v1/status':
+      send('application/json; charset=utf-8', JSON.stringify(status()));
+      return;
+    case '/':
+    case '/index.html':
+      send('text/html; charset=utf-8', renderLivePage(status()));
+      return;
+    case '/report.html':
+      send('text/html; charset=utf-8', renderReport(status()));
+      return;
+    default:
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+  }
 }

@@ -10,6 +10,7 @@ import { killCommand } from './commands/kill';
 import { listCommand } from './commands/list';
 import { logsCommand } from './commands/logs';
 import { predictCommand } from './commands/predict';
+import { reportCommand } from './commands/report';
 import { statusCommand } from './commands/status';
 import { submitCommand } from './commands/submit';
 import { trainCommand } from './commands/train';
@@ -32,6 +33,7 @@ export const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
   listCommand,
   killCommand,
   logsCommand,
+  reportCommand,
   validateCommand,
   trainCommand,
   evalCommand,

@@ -201,6 +201,8 @@ const output = obj({
     }),
   ),
   overwrite: required(oneOf(OVERWRITE)),
+  /** Also write the scalars as TensorBoard event files in <model>.tensorboard/ (src/protocol/history.ts). */
+  tensorboard: required(bool()),
 });
 
 export const jobSchema = obj({

@@ -4,3 +4,4 @@ export * from './env';
 export * from './result';
 export * from './staged-job';
 export * from './status';
+export * from './history';

@@ -7,6 +7,7 @@ import { HornError } from '../common/errors';
 import type { InputSpec, ReadOptions } from '../data';
 import type { JobSpec } from '../job';
 import { RESOURCE } from './env';
+import { readVersionedJson } from './json';
 
 export const STAGED_JOB_VERSION = 2;
 
@@ -34,17 +35,7 @@ export interface StagedJob {
 
 /** Parses and checks a staged job document; `where` names it in errors. */
 export function parseStagedJob(text: string, where: string): StagedJob {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new HornError(`${where} is not JSON`, 'internal', { file: where });
-  }
-  const o = doc as Partial<StagedJob> | null;
-  if (!o || typeof o !== 'object') throw new HornError(`${where} is not a JSON object`, 'internal', { file: where });
-  if (o.version !== STAGED_JOB_VERSION) {
-    throw new HornError(`${where} has version ${String(o.version)}; this runtime reads version ${STAGED_JOB_VERSION} (submit with the same horn version)`, 'internal', { file: where });
-  }
+  const o = readVersionedJson(text, where, STAGED_JOB_VERSION, 'internal', (v) => `version ${String(v)}; this runtime reads version ${STAGED_JOB_VERSION} (submit with the same horn version)`) as Partial<StagedJob>;
   if (o.storage !== 'hdfs' && o.storage !== 'local') throw new HornError(`${where}: storage must be hdfs or local`, 'internal', { file: where, field: 'storage' });
   for (const field of ['applicationId', 'user', 'outputModel'] as const) {
     if (typeof o[field] !== 'string' || o[field] === '') throw new HornError(`${where}: ${field} is missing`, 'internal', { file: where, field });

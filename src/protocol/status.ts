@@ -99,6 +99,8 @@ export interface StepPoint {
   readonly accuracy: number;
   readonly learningRate?: number;
   readonly samplesPerSecond?: number;
+  /** Largest staleness (clocks) of the reads at this point, when groups run ssp or asp. */
+  readonly staleness?: number;
 }
 
 export interface EpochPoint {

@@ -1,5 +1,5 @@
-// Jest counterpart of the esbuild loaders in scripts/build.mjs: `.proto` files import as their
-// text, `.wasm` files as their bytes, so tests run the same module graph as the bundles.
+// Jest counterpart of the esbuild loaders in scripts/build.mjs: `.proto` and `.txt` files import
+// as their text, `.wasm` files as their bytes, so tests run the same module graph as the bundles.
 'use strict';
 module.exports = {
   process(sourceText, sourcePath) {

@@ -1,8 +1,11 @@
-// `horn logs APP_ID [--container ID] [--file NAME] [--follow]`: container logs straight from the
-// NodeManagers' REST API. With log aggregation off they stay on each NM's disk for
+// `horn logs APP_ID [--container ID] [--file NAME] [--follow] [--raw]`: container logs straight
+// from the NodeManagers' REST API. With log aggregation off they stay on each NM's disk for
 // yarn.nodemanager.log.retain-seconds, so the same path serves running and finished applications.
+// The AM's and containers' structured lines (src/common/log.ts) are printed readably, one line
+// each (time, level, role and index, message, other fields); --raw prints the JSON as written.
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
+import type { LogRecord } from '../../common/log';
 import { sleep } from '../../common/sleep';
 import { containerBelongsTo, NodeManagerLogs, type ContainerRef } from '../../hadoop/nm-rest/logs';
 import { createClientContext } from '../context';
@@ -83,7 +86,59 @@ export interface LogsArgs {
   file: string[];
   follow: boolean;
   json: boolean;
+  raw?: boolean;
   interval: number;
+}
+
+/** Fields every structured line has, shown in fixed places rather than as key=value. */
+const PLACED_FIELDS = new Set(['level', 'time', 'msg', 'role', 'index', 'containerId', 'applicationId', 'host', 'err']);
+
+function fieldValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * One log line for people: a structured line (a JSON object with level, time and msg) becomes
+ * `HH:MM:SS.mmm LEVEL role index  message key=value…`, with an error's stack indented below;
+ * any other line is returned as it is.
+ */
+export function readableLogLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  let record: LogRecord;
+  try {
+    record = JSON.parse(line) as LogRecord;
+  } catch {
+    return line;
+  }
+  if (!record || typeof record !== 'object' || typeof record.msg !== 'string' || typeof record.level !== 'string' || typeof record.time !== 'string') return line;
+  const time = /T(\d\d:\d\d:\d\d(?:\.\d+)?)/.exec(record.time)?.[1] ?? record.time;
+  const who = [record.role, record.index].filter((x) => x !== undefined).join(' ');
+  const fields = Object.entries(record)
+    .filter(([k]) => !PLACED_FIELDS.has(k))
+    .map(([k, v]) => `${k}=${fieldValue(v)}`);
+  const err = record.err as { message?: string; stack?: string } | undefined;
+  if (err?.message && !err.stack) fields.push(`err=${fieldValue(err.message)}`);
+  const head = `${time} ${record.level.toUpperCase().padEnd(5)} ${who.padEnd(8)} ${record.msg}${fields.length ? ` ${fields.join(' ')}` : ''}`;
+  return err?.stack ? `${head}\n${err.stack.split('\n').map((l) => `    ${l}`).join('\n')}` : head;
+}
+
+/** Cuts each source's bytes into whole lines, holding a partial last line until more comes. */
+export class LogLines {
+  private readonly partial = new Map<string, string>();
+
+  push(source: string, data: Buffer): string[] {
+    const lines = ((this.partial.get(source) ?? '') + data.toString('utf8')).split('\n');
+    this.partial.set(source, lines.pop()!);
+    return lines;
+  }
+
+  /** The held partial line of a source (at the end of its output), if any. */
+  flush(source: string): string | undefined {
+    const rest = this.partial.get(source);
+    this.partial.delete(source);
+    return rest || undefined;
+  }
 }
 
 export const DEFAULT_LOG_FILES = ['stdout', 'stderr'];
@@ -144,15 +199,23 @@ export async function runLogs(args: LogsArgs, out: (s: string | Buffer) => void 
   }
 
   let lastSource = '';
-  const emit = (chunks: LogChunk[]) => {
+  const lines = new LogLines();
+  const emit = (chunks: LogChunk[], final: boolean) => {
     for (const chunk of chunks) {
       const source = `${chunk.containerId}/${chunk.file}`;
-      if (source !== lastSource) out(`${lastSource ? '\n' : ''}${header(chunk)}`);
+      if (source !== lastSource) {
+        const held = lines.flush(lastSource);
+        if (held !== undefined) out(`${readableLogLine(held)}\n`);
+        out(`${lastSource ? '\n' : ''}${header(chunk)}`);
+      }
       lastSource = source;
-      out(chunk.data);
+      if (args.raw) out(chunk.data);
+      else for (const line of lines.push(source, chunk.data)) out(`${readableLogLine(line)}\n`);
     }
+    const held = final ? lines.flush(lastSource) : undefined;
+    if (held !== undefined) out(`${readableLogLine(held)}\n`);
   };
-  emit(await readNewLogs(nm, containers, files, offsets));
+  emit(await readNewLogs(nm, containers, files, offsets), !args.follow);
   if (!args.follow) {
     if (containers.length === 0) process.stderr.write(`horn: no container logs found for ${applicationId} (state ${app.state})\n`);
     return;
@@ -166,7 +229,7 @@ export async function runLogs(args: LogsArgs, out: (s: string | Buffer) => void 
     const known = new Map(containers.map((c) => [c.containerId, c]));
     for (const c of latest) known.set(c.containerId, c);
     containers = sortContainers(known.values());
-    emit(await readNewLogs(nm, containers, files, offsets));
+    emit(await readNewLogs(nm, containers, files, offsets), ended);
   }
 }
 
@@ -180,6 +243,7 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
       .option('file', { alias: 'f', type: 'string', array: true, default: [] as string[], describe: 'log files to show: stdout, stderr, prelaunch.err… or all (default: stdout and stderr)' })
       .option('follow', { type: 'boolean', default: false, describe: 'keep printing new output until the application ends' })
       .option('interval', { type: 'number', default: 2, describe: 'seconds between polls with --follow' })
+      .option('raw', { type: 'boolean', default: false, describe: "print the AM's and containers' JSON log lines as written (default: one readable line each)" })
       .option('json', { type: 'boolean', default: false, describe: 'print {containers:[{containerId, nodeHttpAddress, am, logs:[{file, content}]}]}' }) as unknown as Argv<LogsArgs>,
   handler: async (args) => {
     requireApplicationId(args.app);

@@ -5,6 +5,7 @@ import type { ApplicationReport } from '../../hadoop/rm-rest/client';
 import { createClientContext, type ClientContext } from '../context';
 import { diagnosticsText, parseResult, type JobResult } from '../../protocol';
 import { formatDuration, formatFields, isoTime, jsonLine, percent } from '../format';
+import { finalTraining, formatTraining } from '../history';
 
 const APPLICATION_ID = /^application_\d+_\d+$/;
 
@@ -111,10 +112,14 @@ export interface StatusArgs {
   json: boolean;
 }
 
-export async function runStatus(ctx: Pick<ClientContext, 'rm'>, args: StatusArgs): Promise<string> {
+export async function runStatus(ctx: Pick<ClientContext, 'rm'> & Partial<Pick<ClientContext, 'hdfs'>>, args: StatusArgs): Promise<string> {
   const id = requireApplicationId(args.app);
-  const status = applicationStatus(await ctx.rm.getApplication(id));
-  return args.json ? jsonLine(status) : formatStatus(status);
+  const app = await ctx.rm.getApplication(id);
+  const status = applicationStatus(app);
+  // After the end, the final curves' key numbers from the history.json beside the model.
+  const training = ctx.hdfs ? await finalTraining(ctx.hdfs, app) : undefined;
+  if (args.json) return jsonLine(training ? { ...status, training } : status);
+  return formatStatus(status) + (training ? `\n${formatTraining(training)}` : '');
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {

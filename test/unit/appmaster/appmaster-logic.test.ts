@@ -1,7 +1,7 @@
 import { describeFailure, exitMeaning, tailLines } from '../../../src/coordinator/diagnostics';
 import { hostsByLocalBytes, preferredHost } from '../../../src/appmaster/placement';
 import { JobStatus } from '../../../src/coordinator/status';
-import { renderPage } from '../../../src/appmaster/http';
+import { renderLivePage } from '../../../src/appmaster/web/html';
 
 describe('placement', () => {
   const blocks = [
@@ -55,7 +55,7 @@ describe('status', () => {
     expect(s.doc.phase).toBe('training');
     s.finish({ phase: 'failed', diagnostics: 'worker 1 failed' });
     expect(s.doc.progress).toBeLessThan(1);
-    expect(renderPage(s.doc)).toContain('horn: &#60;job&#62;');
+    expect(renderLivePage(s.doc)).toContain('horn: &#60;job&#62;');
     s.finish({ phase: 'succeeded', testAccuracy: 0.98 });
     expect(s.doc.progress).toBe(1);
   });
