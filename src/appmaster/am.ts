@@ -3,6 +3,7 @@
 // launcher, serves the status page as the tracking URL, relays progress to the RM, and unregisters
 // with the true final status and diagnostics. Every wait is bounded (the coordinator's limits).
 import { HornError, describeError } from '../common/errors';
+import { createLogger } from '../common/log';
 import { Coordinator, limitsOf, type Outcome } from '../coordinator/coordinator';
 import { planJob } from '../coordinator/plan';
 import { JobStatus } from '../coordinator/status';
@@ -13,6 +14,7 @@ import { WebHdfsClient } from '../hadoop/webhdfs/client';
 import { AMRMClient, NMClient, type LocalResource, type URLRecord } from '../hadoop/yarn';
 import { ENV, parseCachedResources, readStagedJob, requireEnv, RESOURCE, SECRET_ALIAS, testHooks, type StagedJob } from '../protocol';
 import { hdfsLister } from '../storage/hdfs';
+import { writeHistoryFiles } from './history-files';
 import { startStatusServer } from './http';
 import { YarnLauncher } from './yarn-launcher';
 
@@ -27,7 +29,8 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const host = requireEnv(env, 'NM_HOST', 'ApplicationMaster');
   const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
   if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
-  const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+  const logger = createLogger({ role: 'am', containerId: env.CONTAINER_ID, applicationId: job.applicationId, host }, { env });
+  const log = (msg: string): void => logger.info(msg);
   const hdfs = new WebHdfsClient({ namenodeUrls: namenodes, user });
   const nmLogs = new NodeManagerLogs(user, 5_000, log);
   const c = job.spec.cluster;
@@ -43,7 +46,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     consistency: training.consistency === 'ssp' ? { mode: 'ssp', staleness: training.staleness } : { mode: training.consistency },
     wire: training.wire,
   });
-  const web = await startStatusServer(() => status.doc);
+  const web = await startStatusServer(() => status.snapshot());
   const trackingUrl = `http://${host}:${web.port}`;
   const amrm = await AMRMClient.fromContainerEnvironment(env);
   const nm = new NMClient({ nmTokens: amrm.nmTokens });
@@ -64,7 +67,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     coordinator = new Coordinator(job, secret, status, plan.workers, limitsOf(job), log);
     const wirePort = await coordinator.listen();
     await amrm.register({ host, rpcPort: wirePort, trackingUrl });
-    log(`registered ${job.applicationId}; tracking URL ${trackingUrl}; wire ${host}:${wirePort}; node ${process.version} at ${process.execPath}; ${plural(t.workers, 'worker')} in ${plural(t.groups, 'group')}, ${plural(t.servers, 'parameter server')}, ${training.consistency}`);
+    log(`registered ${job.applicationId}; tracking URL ${trackingUrl}; wire ${host}:${wirePort}; ${plural(t.workers, 'worker')} in ${plural(t.groups, 'group')}, ${plural(t.servers, 'parameter server')}, ${training.consistency}; node ${process.version} at ${process.execPath}`);
     const launcher = new YarnLauncher({
       job,
       amrm,
@@ -101,6 +104,13 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   status.finish({ phase: outcome.succeeded ? 'succeeded' : 'failed', diagnostics: outcome.diagnostics, testAccuracy: outcome.result?.testAccuracy, model: outcome.result?.model });
   try {
     await coordinator?.close();
+    const model = outcome.result?.model;
+    if (model) {
+      // The curves outlive the job, beside the model; a failure to write them does not fail the job.
+      await writeHistoryFiles(hdfs, model, status.snapshot(), { tensorboard: job.spec.output.tensorboard, host })
+        .then((w) => log(`wrote ${w.history}, ${w.report}${w.tensorboard ? ` and ${w.tensorboard}` : ''}`))
+        .catch((err: unknown) => log(`could not write the history beside ${model}: ${describeError(err)}`));
+    }
     amrm.setProgress(status.doc.progress);
     await amrm.stopHeartbeats().catch(() => undefined);
     await hdfs.delete(stagingDir, true).catch((err: unknown) => log(`could not remove staging ${stagingDir}: ${describeError(err)}`));

@@ -2,6 +2,7 @@
 // secret (from the YARN credentials), where its data lives (HDFS or, in local mode, this machine's
 // files), and its control link to the coordinator (the ApplicationMaster or the local launcher).
 import { hostname } from 'node:os';
+import { createLogger } from '../common/log';
 import { parseHostPort } from '../common/address';
 import { HornError, describeError } from '../common/errors';
 import { AsyncQueue } from '../common/queue';
@@ -95,8 +96,8 @@ export async function containerContext(role: ContainerRole, env: NodeJS.ProcessE
   const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
   if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
   const host = env.NM_HOST ?? (job.storage === 'local' ? '127.0.0.1' : hostname());
-  const prefix = `${role} ${index}${attempt ? ` (attempt ${attempt})` : ''}`;
-  const log = (msg: string): void => void process.stdout.write(`${new Date().toISOString()} ${prefix}: ${msg}\n`);
+  const logger = createLogger({ role, index, containerId: env.CONTAINER_ID, applicationId: job.applicationId, host }, { env });
+  const log = (msg: string): void => logger.info(attempt ? { attempt } : {}, msg);
   let hdfs: WebHdfsClient | undefined;
   let source: ByteSource = localFiles;
   let lister: FileLister = localLister;

@@ -7,13 +7,15 @@ import { HornError } from '../common/errors';
 import { ownedChunk, partition, type Range } from '../cluster/ranges';
 import { groupOf, leftNeighbour, rankInGroup, rightNeighbour, topology, type Topology } from '../cluster/topology';
 import { datasetOfFile, newStats, readBatches } from '../data';
-import { crc32, createModel, describeKernels, saveModel, serializeModel, type Evaluation, type Model } from '../engine';
+import { crc32, createModel, describeKernels, saveModel, serializeModel, type Batch, type Evaluation, type Model } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
 import type { WebHdfsClient } from '../hadoop/webhdfs/client';
 import type { StagedJob } from '../protocol';
 import type { AssignMessage, StartMessage } from '../protocol/messages';
 import { decaySegments, ShardState } from '../training/shard';
 import { trainDistributed } from '../training/distributed';
+import { splitHoldout } from '../training/holdout';
+import { concatBatches } from '../training/run';
 import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { codecFor } from '../wire/tensors';
@@ -36,7 +38,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   const limits = { connectMs: c.timeouts.connectSeconds * 1000, silenceMs: c.timeouts.silenceSeconds * 1000 };
   const ring = t.groupSize > 1 ? await ringListener(ctx, t, limits.connectMs) : undefined;
   await ctx.control.send(hello(ctx, ring?.port ?? 0));
-  ctx.log(`node ${process.version} at ${process.execPath}; group ${groupOf(t, ctx.index)} rank ${rankInGroup(t, ctx.index)}`);
+  ctx.log(`group ${groupOf(t, ctx.index)} rank ${rankInGroup(t, ctx.index)}; node ${process.version} at ${process.execPath}`);
 
   const assign = await ctx.control.next('assign');
   ctx.control.tell({ type: 'progress', phase: 'reading' });
@@ -47,6 +49,12 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   const readSeconds = (performance.now() - readStarted) / 1000;
   ctx.log(`read ${data.batch.count} records of ${assign.ranges.length} ranges in ${readSeconds.toFixed(1)} s: ${data.bytesLocal} bytes node-locally, ${data.bytesRemote} remotely`);
   if (data.batch.count === 0) throw new HornError(`worker ${ctx.index}'s split holds no records`, 'input');
+  const testSet = await readTestShare(ctx, assign);
+  const v = job.spec.training.validation;
+  const inputs = job.spec.model.inputSize;
+  const outputs = job.spec.model.layers[job.spec.model.layers.length - 1]!.size;
+  const { train, validation: heldOut } = v.holdout > 0 ? splitHoldout(data.batch, v.holdout, job.spec.model.seed + ctx.index, inputs, outputs) : { train: data.batch, validation: undefined };
+  const validation = v.everyEpochs > 0 ? (v.holdout > 0 ? heldOut : testSet) : undefined;
   // As many kernel threads as the container has vcores.
   const model = await createModel(modelSpecFromJob(job.spec.model, job.spec.training, process.cwd()), {
     metadata: { job: job.spec.name, normalize: job.spec.input.normalize, applicationId: job.applicationId },
@@ -65,7 +73,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   ctx.control.tell({ type: 'progress', phase: 'training', clock: 0 });
   const summary = await trainDistributed({
     model,
-    data: data.batch,
+    data: train,
     batchSize: job.spec.training.batchSize,
     epochs: job.spec.training.epochs,
     stepsPerEpoch: start.stepsPerEpoch,
@@ -73,7 +81,15 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
     exchange,
     beforeStep: slowMs > 0 ? () => new Promise((r) => setTimeout(r, slowMs)) : undefined,
     onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: exchange.staleness }),
-    onEpochEnd: (e) => ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds }),
+    onEpochEnd: async (e) => {
+      let measured = {};
+      if (validation && validation.count > 0 && (e.epoch % v.everyEpochs === 0 || e.epoch === job.spec.training.epochs)) {
+        const t0 = performance.now();
+        const r = model.evaluateBatch(validation);
+        measured = { validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 };
+      }
+      ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds, ...measured });
+    },
   });
   const ringBytes = ring?.link?.bytesSent ?? 0;
   await ctx.control.send({
@@ -93,7 +109,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   await ctx.control.next('evaluate');
   await exchange.finalize(model.parameters());
   ctx.control.tell({ type: 'progress', phase: 'evaluating' });
-  const evaluation = await evaluateShare(ctx, model, assign);
+  const evaluation = testSet ? model.evaluateBatch(testSet) : emptyEvaluation(model);
   const params = model.parameters();
   const checksum = crc32(new Uint8Array(params.buffer, params.byteOffset, params.byteLength)).toString(16).padStart(8, '0');
   await ctx.control.send({ type: 'evaluation', count: evaluation.count, lossSum: evaluation.loss * evaluation.count, confusion: evaluation.confusion, checksum });
@@ -154,25 +170,20 @@ async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start
   return new GroupExchange({ group: groupOf(t, ctx.index), rank, groupSize: t.groupSize, parameterCount: model.parameterCount, codec, ring: ring?.link, servers, local, requestTimeoutMs: limits.silenceMs, kernels: model.kernels });
 }
 
-/** This worker's share of the test set, evaluated with the final weights. */
-async function evaluateShare(ctx: ContainerContext, model: Model, assign: AssignMessage): Promise<Evaluation> {
+/** This worker's share of the test set, in memory (validation and the final evaluation use it). */
+async function readTestShare(ctx: ContainerContext, assign: AssignMessage): Promise<Batch | undefined> {
   const test = ctx.job.test;
-  const evaluations: Evaluation[] = [];
-  if (test) {
-    for (const r of assign.testRanges) {
-      evaluations.push(await model.evaluate(readBatches(ctx.source, datasetOfFile(test, r.path), 1024, { ...ctx.job.readOptions, range: { start: r.start, end: r.end } })));
-    }
-  }
+  if (!test || assign.testRanges.length === 0) return undefined;
+  return concatBatches(
+    (async function* () {
+      for (const r of assign.testRanges) yield* readBatches(ctx.source, datasetOfFile(test, r.path), 8192, { ...ctx.job.readOptions, range: { start: r.start, end: r.end } });
+    })(),
+  );
+}
+
+function emptyEvaluation(model: Model): Evaluation {
   const classes = model.outputSize === 1 ? 2 : model.outputSize;
-  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  let count = 0;
-  let lossSum = 0;
-  for (const e of evaluations) {
-    count += e.count;
-    lossSum += e.loss * e.count;
-    e.confusion.forEach((row, a) => row.forEach((n, p) => (confusion[a]![p]! += n)));
-  }
-  return { count, loss: count ? lossSum / count : 0, accuracy: count ? confusion.reduce((s, row, i) => s + row[i]!, 0) / count : 0, confusion };
+  return { count: 0, loss: 0, accuracy: 0, confusion: Array.from({ length: classes }, () => new Array<number>(classes).fill(0)) };
 }
 
 /** Writes the model atomically; the overwrite policy decides what happens when the path exists. */

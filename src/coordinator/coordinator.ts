@@ -8,7 +8,7 @@ import { describeError, HornError } from '../common/errors';
 import { allGroups, groupOf, topology, type Topology } from '../cluster/topology';
 import type { JobStatus } from './status';
 import { describeFailure, type ContainerFailure } from './diagnostics';
-import { CONTAINER_MESSAGES, asHeader, PROTOCOL_VERSION, readMessage, type AssignedRange, type ContainerMessage, type CoordinatorMessage, type EvaluationMessage, type HelloMessage, type ReadyMessage, type TrainedMessage } from '../protocol/messages';
+import { CONTAINER_MESSAGES, asHeader, PROTOCOL_VERSION, readMessage, type AssignedRange, type ContainerMessage, type CoordinatorMessage, type EpochMessage, type EvaluationMessage, type HelloMessage, type ReadyMessage, type TrainedMessage } from '../protocol/messages';
 import { resultLine, type ContainerRole, type ContainerView, type JobResult, type Locality, type StagedJob, type StalenessStats } from '../protocol';
 import { stepsPerEpoch } from '../cluster/schedule';
 import { WireServer, type WireConnection } from '../wire/channel';
@@ -95,6 +95,8 @@ export class Coordinator {
   private test: { accuracy: number; loss: number } | undefined;
   private finishedAt = 0;
   private launcher: Launcher | undefined;
+  /** Workers' epoch reports, until every worker has reported the epoch. */
+  private readonly epochs = new Map<number, EpochMessage[]>();
 
   constructor(
     private readonly job: StagedJob,
@@ -237,7 +239,7 @@ export class Coordinator {
         if (m.waitingFor) this.status.doc.waitingFor = `server ${slot.index}: ${m.waitingFor}`;
         return;
       case 'epoch':
-        if (slot.index === 0) this.log(`epoch ${m.epoch}: loss ${m.loss.toFixed(4)}, training accuracy ${(m.accuracy * 100).toFixed(2)}% (worker 0, ${m.seconds.toFixed(1)} s)`);
+        this.onEpoch(m);
         return;
       case 'trained':
         slot.trained = m;
@@ -273,6 +275,24 @@ export class Coordinator {
         }
         return;
     }
+  }
+
+  /** When every worker has ended epoch e: the job's epoch point (means over workers, validation summed). */
+  private onEpoch(m: EpochMessage): void {
+    const reports = [...(this.epochs.get(m.epoch) ?? []), m];
+    if (reports.length < this.topology.workers) {
+      this.epochs.set(m.epoch, reports);
+      return;
+    }
+    this.epochs.delete(m.epoch);
+    const mean = (f: (e: EpochMessage) => number) => reports.reduce((t, e) => t + f(e), 0) / reports.length;
+    const validated = reports.filter((e) => e.validationCount);
+    const count = validated.reduce((t, e) => t + e.validationCount!, 0);
+    const validation = count
+      ? { validationAccuracy: validated.reduce((t, e) => t + e.validationAccuracy! * e.validationCount!, 0) / count, validationLoss: validated.reduce((t, e) => t + e.validationLoss! * e.validationCount!, 0) / count }
+      : {};
+    this.status.epochEnded({ epoch: m.epoch, loss: mean((e) => e.loss), accuracy: mean((e) => e.accuracy), seconds: Math.max(...reports.map((e) => e.seconds)), ...validation });
+    this.log(`epoch ${m.epoch}: loss ${mean((e) => e.loss).toFixed(4)}, training accuracy ${(mean((e) => e.accuracy) * 100).toFixed(2)}%${count ? `, validation accuracy ${((validation.validationAccuracy ?? 0) * 100).toFixed(2)}% on ${count} samples in ${Math.max(...validated.map((e) => e.validationSeconds ?? 0)).toFixed(2)} s (${((100 * Math.max(...validated.map((e) => e.validationSeconds ?? 0))) / Math.max(1e-9, Math.max(...reports.map((e) => e.seconds)))).toFixed(1)}% of the epoch)` : ''}`);
   }
 
   /** Starts training once every worker has read its split and every server said hello. */

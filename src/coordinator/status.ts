@@ -1,8 +1,9 @@
 // What the ApplicationMaster knows about its run, kept as the status document (src/protocol) that
 // its page and JSON endpoint serve and that the RM's progress bar follows. Pure state: the AM and
 // the local launcher feed it reports; it derives group clocks, the global clock and progress.
-import type { ConsistencyMode, ContainerRole, ContainerView, GroupView, JobPhase, StatusDocument } from '../protocol';
+import type { ConsistencyMode, ContainerRole, ContainerView, EpochPoint, GroupView, JobPhase, StatusDocument } from '../protocol';
 import { STATUS_VERSION } from '../protocol';
+import { MetricHistory } from './metrics';
 
 export interface StatusShape {
   readonly applicationId: string;
@@ -30,6 +31,8 @@ const PHASE_ORDER: readonly JobPhase[] = ['starting', 'allocating', 'launching',
 
 export class JobStatus {
   readonly doc: StatusDocument;
+  /** The curves: a point whenever the global clock moves, one per epoch (bounded, src/coordinator/metrics.ts). */
+  readonly history = new MetricHistory();
   private readonly fractions: number[];
 
   constructor(shape: StatusShape, now = Date.now()) {
@@ -82,6 +85,17 @@ export class JobStatus {
     if (r.fraction !== undefined) this.fractions[index] = Math.min(1, Math.max(0, r.fraction));
     if (r.learningRate !== undefined) this.doc.learningRate = r.learningRate;
     this.recompute(now);
+    this.history.observe(this.doc);
+  }
+
+  /** An epoch of the whole job ended (the workers' numbers combined). */
+  epochEnded(point: Omit<EpochPoint, 't'>, now = Date.now()): void {
+    this.history.addEpoch({ ...point, t: now - this.doc.startedAt });
+  }
+
+  /** The document with its curves, as the page, history.json and the report show it. */
+  snapshot(): StatusDocument {
+    return { ...this.doc, history: this.history.history() };
   }
 
   serverReport(index: number, r: ServerReport, now = Date.now()): void {

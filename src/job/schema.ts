@@ -149,6 +149,16 @@ const training = obj(
     /** ssp: how many clocks a group may run ahead of the slowest group. */
     staleness: requiredWhen(int({ min: 0 }), (t) => t['consistency'] === 'ssp', 'to consistency ssp'),
     wire: required(oneOf(WIRE)),
+    /**
+     * Evaluation after epochs, for the curves: on the test set, or on `holdout` (a fraction) of the
+     * training data kept out of training; everyEpochs 0 turns it off.
+     */
+    validation: required(
+      obj({
+        everyEpochs: required(int({ min: 0 })),
+        holdout: required(num({ min: 0, max: 0.5, maxExclusive: true })),
+      }),
+    ),
   },
   (v, fail) => {
     if (v.schedule.warmupEpochs >= v.epochs) fail('schedule.warmupEpochs', `fewer warm-up epochs than epochs (${v.epochs})`, String(v.schedule.warmupEpochs));

@@ -82,8 +82,11 @@ export interface EpochMessage {
   readonly accuracy: number;
   readonly samples: number;
   readonly seconds: number;
+  /** Validation of this worker's share, with its weights at the epoch's end. */
+  readonly validationCount?: number;
   readonly validationLoss?: number;
   readonly validationAccuracy?: number;
+  readonly validationSeconds?: number;
 }
 
 export interface TrainedMessage {
@@ -221,7 +224,7 @@ const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, Fiel
   ready: { records: 'number', bytesLocal: 'number', bytesRemote: 'number', readSeconds: 'number', kernels: 'string' },
   progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?' },
   'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
-  epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationLoss: 'number?', validationAccuracy: 'number?' },
+  epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationCount: 'number?', validationLoss: 'number?', validationAccuracy: 'number?', validationSeconds: 'number?' },
   trained: { clock: 'number', samples: 'number', seconds: 'number', samplesPerSecond: 'number', loss: 'number', accuracy: 'number', shares: 'object', staleness: 'object?', wireBytesPerStep: 'number' },
   evaluation: { count: 'number', lossSum: 'number', confusion: 'array', checksum: 'string' },
   saved: { model: 'string' },

@@ -85,7 +85,7 @@ describe('horn submit', () => {
     const logs = await runHorn(['logs', applicationId!]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/registered application_\d+_\d+; tracking URL/); // the AM's stdout
-    expect(logs.stdout).toMatch(/worker 0: trained \d+ steps/); // the worker's stdout
+    expect(logs.stdout).toMatch(/worker 0 +trained \d+ steps/); // the worker's stdout
   });
 
   test('a job with a user-written TypeScript neuron trains on YARN (transpiled and staged by the client)', async () => {

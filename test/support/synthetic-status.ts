@@ -1,7 +1,7 @@
 // A synthetic but complete training run for the page tests: 6 workers in 3 groups, 2 parameter
 // servers, SSP, a history fed through the real MetricHistory. Its clock follows the wall clock
 // (`stepsPerSecond`), so a page polling it sees the run move.
-import { MetricHistory } from '../../src/appmaster/metrics';
+import { MetricHistory } from '../../src/coordinator/metrics';
 import type { ContainerView, StatusDocument } from '../../src/protocol';
 
 export interface SyntheticRun {

@@ -1,4 +1,4 @@
-import { BoundedSeries, MetricHistory, mergeSteps } from '../../../src/appmaster/metrics';
+import { BoundedSeries, MetricHistory, mergeSteps } from '../../../src/coordinator/metrics';
 import type { StatusDocument, StepPoint } from '../../../src/protocol';
 
 const step = (clock: number, extra: Partial<StepPoint> = {}): StepPoint => ({ t: clock * 100, clock, epoch: 1 + Math.floor(clock / 50), loss: 1 / clock, accuracy: clock / 1e6, ...extra });
