@@ -10,7 +10,7 @@ import { asHeader, readMessage, type PullMessage, type PushMessage } from '../pr
 import { decaySegments, ShardState } from '../training/shard';
 import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
-import type { Frame } from '../wire/frames';
+import { BufferPool, type Frame } from '../wire/frames';
 import { codecFor } from '../wire/tensors';
 import { hello, runContainer, type ContainerContext } from './context';
 
@@ -60,6 +60,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
   /** bsp: groups whose update of the current clock is whole. */
   let complete = 0;
   const held: HeldRead[] = [];
+  const replies = new BufferPool();
 
   const wire = new WireServer(ctx.secret, (conn) => {
     conn.on('message', (f: Frame) => {
@@ -143,10 +144,15 @@ async function serve(ctx: ContainerContext): Promise<void> {
       }
       held.splice(i, 1);
       const values = state!.values.subarray(r.range.start - shard.start, r.range.end - shard.start);
-      // A copy: the values change with the next update while the reply may still be queued.
-      const body = codec.name === 'fp32' ? new Uint8Array(values.slice().buffer) : codec.encode(values);
+      // A copy (fp32) or an encoding (fp16): the values change with the next update while the
+      // reply may still be queued. fp32 copies come from a pool and go back once the kernel has them.
+      const copy = codec.name === 'fp32' ? replies.take(values.byteLength) : undefined;
+      if (copy) new Float32Array(copy.buffer, copy.byteOffset, values.length).set(values);
+      const body = copy ?? codec.encode(values);
       stats.bytesOut += body.byteLength;
-      void r.connection.reply(r.frame, asHeader({ type: 'weights', start: r.range.start, end: r.range.end, heldMs: performance.now() - r.since, staleness: r.final ? 0 : clocks.stalenessOf(r.t) }), body);
+      void r.connection
+        .reply(r.frame, asHeader({ type: 'weights', start: r.range.start, end: r.range.end, heldMs: performance.now() - r.since, staleness: r.final ? 0 : clocks.stalenessOf(r.t) }), body)
+        .then(() => copy && replies.give(copy));
     }
   }
 

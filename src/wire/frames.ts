@@ -37,7 +37,7 @@ export class BufferPool {
 
   give(buf: Buffer): void {
     const list = this.free.get(buf.length) ?? [];
-    if (list.length < 4 && !list.includes(buf)) list.push(buf);
+    if (list.length < 8 && !list.includes(buf)) list.push(buf);
     this.free.set(buf.length, list);
   }
 }

@@ -69,18 +69,55 @@ export function halfBits(f32bits: number): number {
   return h;
 }
 
-let halfTable: Float32Array | undefined;
-/** fp16 bits → value, for all 65,536 patterns (256 KiB, built on first use). */
-function table(): Float32Array {
-  if (halfTable) return halfTable;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const e = (h >>> 10) & 0x1f;
-    const m = h & 0x3ff;
-    t[h] = e === 0 ? sign * m * 2 ** -24 : e === 0x1f ? (m ? NaN : sign * Infinity) : sign * (1 + m / 1024) * 2 ** (e - 15);
+/**
+ * fp32 → fp16 bits for a whole array, round to nearest even, without branches on the common path
+ * (Fabian Giesen's float_to_half_fast3_rtne, on 32-bit views): ~10× the per-element `halfBits`.
+ */
+function encodeHalves(values: Float32Array, out: Uint16Array): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const scratch = new Float32Array(1);
+  const scratchBits = new Uint32Array(scratch.buffer);
+  const F16_MAX = (127 + 16) << 23;
+  const F32_INF = 255 << 23;
+  const DENORM_MAGIC = ((127 - 15) + (23 - 10) + 1) << 23;
+  scratchBits[0] = DENORM_MAGIC;
+  const denormMagic = scratch[0]!;
+  for (let i = 0; i < out.length; i++) {
+    let u = bits[i]!;
+    const sign = (u >>> 16) & 0x8000;
+    u = (u & 0x7fffffff) >>> 0;
+    let h: number;
+    if (u >= F16_MAX) h = u > F32_INF ? 0x7e00 : 0x7c00;
+    else if (u < 113 << 23) {
+      scratchBits[0] = u;
+      scratch[0] = scratch[0]! + denormMagic;
+      h = scratchBits[0]! - DENORM_MAGIC;
+    } else h = ((u + ((15 - 127) << 23) + 0xfff + ((u >>> 13) & 1)) >>> 13) & 0xffff;
+    out[i] = h | sign;
   }
-  return (halfTable = t);
+}
+
+/** fp16 bits → fp32, written as bits (half_to_float with a magic-number renormalisation). */
+function decodeHalves(h: Uint16Array, out: Float32Array): void {
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  const scratch = new Float32Array(1);
+  const scratchBits = new Uint32Array(scratch.buffer);
+  const SHIFTED_EXP = 0x7c00 << 13;
+  scratchBits[0] = 113 << 23;
+  const magic = scratch[0]!;
+  for (let i = 0; i < out.length; i++) {
+    const x = h[i]!;
+    let u = (x & 0x7fff) << 13;
+    const exp = u & SHIFTED_EXP;
+    u += (127 - 15) << 23;
+    if (exp === SHIFTED_EXP) u += (128 - 16) << 23;
+    else if (exp === 0) {
+      scratchBits[0] = u + (1 << 23);
+      scratch[0] = scratch[0]! - magic;
+      u = scratchBits[0]!;
+    }
+    bits[i] = (u | ((x & 0x8000) << 16)) >>> 0;
+  }
 }
 
 function halvesOf(bytes: Uint8Array): Uint16Array {
@@ -95,25 +132,22 @@ export const fp16: TensorCodec = {
   name: 'fp16',
   bytesPerValue: 2,
   encode(values) {
-    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
     const out = new Uint16Array(values.length);
-    for (let i = 0; i < out.length; i++) out[i] = halfBits(bits[i]!);
+    encodeHalves(values, out);
     return bytesOf(out);
   },
   decodeInto(bytes, out) {
-    const h = halvesOf(bytes);
-    const t = table();
-    for (let i = 0; i < out.length; i++) out[i] = t[h[i]!]!;
+    decodeHalves(halvesOf(bytes), out);
   },
   decodeAdd(bytes, out) {
-    const h = halvesOf(bytes);
-    const t = table();
-    for (let i = 0; i < out.length; i++) out[i]! += t[h[i]!]!;
+    const tmp = new Float32Array(out.length);
+    decodeHalves(halvesOf(bytes), tmp);
+    for (let i = 0; i < out.length; i++) out[i]! += tmp[i]!;
   },
   round(values) {
-    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-    const t = table();
-    for (let i = 0; i < values.length; i++) values[i] = t[halfBits(bits[i]!)]!;
+    const h = new Uint16Array(values.length);
+    encodeHalves(values, h);
+    decodeHalves(h, values);
   },
 };
 

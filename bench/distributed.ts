@@ -1,0 +1,182 @@
+// Distributed benchmark, two parts, every number beside a reference measured in the same run.
+//  1. Wire: a push + pull of the full 648,010-parameter reference model (fp32, and fp16) between two
+//     processes over horn's authenticated wire (frames, the parameter server's reply), beside raw
+//     Node TCP moving the same bytes; interleaved rounds, medians and the ratio.
+//  2. Training on the local cluster (when HADOOP_CONF_DIR points at it): samples/s of the reference
+//     network with 1 worker, 2 workers in one all-reduce group, and 2 workers with 1 parameter
+//     server, the same per-worker batch of 128; the 2-vs-1 ratio and the workers' share of time
+//     in communication and waiting, from the jobs' results.
+// Usage: node build/bench-distributed.js [--rounds R] [--epochs E] [--skip-cluster]
+import { spawn, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { connectWire, WireServer } from '../src/wire/channel';
+import { codecFor } from '../src/wire/tensors';
+
+const P = 648_010;
+const REPO = join(__dirname, '..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+
+async function echoChild(kind: string): Promise<void> {
+  const secret = Buffer.from(process.env.BENCH_SECRET!, 'hex');
+  if (kind === 'raw') {
+    const bytes = Number(process.env.BENCH_BYTES);
+    const reply = Buffer.alloc(bytes);
+    const server = createServer((s) => {
+      s.setNoDelay(true);
+      let got = 0;
+      s.on('data', (d) => {
+        got += d.length;
+        while (got >= bytes) {
+          got -= bytes;
+          s.write(reply);
+        }
+      });
+    });
+    server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
+    return;
+  }
+  // As a parameter server answers a push: decode the gradient, reply with (a copy of) the weights.
+  const codec = codecFor(kind === 'wire-fp16' ? 'fp16' : 'fp32');
+  const weights = new Float32Array(P);
+  const gradient = new Float32Array(P);
+  const server = new WireServer(secret, (c) =>
+    c.on('message', (f) => {
+      codec.decodeInto(f.body!, gradient);
+      f.release?.();
+      void c.reply(f, { type: 'weights' }, codec.name === 'fp32' ? new Uint8Array(weights.slice().buffer) : codec.encode(weights));
+    }),
+  );
+  const a = await server.listen('127.0.0.1');
+  process.send!(a.port);
+}
+
+async function timeRound(kind: string, n: number): Promise<number> {
+  const secret = randomBytes(32).toString('hex');
+  const bytesPerValue = kind === 'wire-fp16' || kind === 'raw-fp16' ? 2 : 4;
+  const bytes = P * bytesPerValue;
+  const child = fork(__filename, ['--echo', kind.startsWith('raw') ? 'raw' : kind], { env: { ...process.env, BENCH_SECRET: secret, BENCH_BYTES: String(bytes) } });
+  const port: number = await new Promise((r) => child.once('message', (m) => r(m as number)));
+  const times: number[] = [];
+  try {
+    if (kind.startsWith('raw')) {
+      const s = connect(port, '127.0.0.1');
+      s.setNoDelay(true);
+      await new Promise((r) => s.once('connect', r));
+      const out = Buffer.alloc(bytes);
+      let got = 0;
+      let resolve: () => void = () => undefined;
+      s.on('data', (d) => {
+        got += d.length;
+        if (got >= bytes) {
+          got -= bytes;
+          resolve();
+        }
+      });
+      for (let i = 0; i < n + 5; i++) {
+        const t0 = performance.now();
+        const done = new Promise<void>((r) => (resolve = r));
+        s.write(out);
+        await done;
+        if (i >= 5) times.push(performance.now() - t0);
+      }
+      s.destroy();
+    } else {
+      const codec = codecFor(kind === 'wire-fp16' ? 'fp16' : 'fp32');
+      const c = await connectWire('127.0.0.1', port, Buffer.from(secret, 'hex'), { role: 'worker', id: '0' });
+      const gradient = Float32Array.from({ length: P }, (_, i) => Math.sin(i));
+      const params = new Float32Array(P);
+      for (let i = 0; i < n + 5; i++) {
+        const t0 = performance.now();
+        const reply = await c.request({ type: 'push' }, codec.encode(gradient));
+        codec.decodeInto(reply.body!, params);
+        reply.release?.();
+        if (i >= 5) times.push(performance.now() - t0);
+      }
+      c.close();
+    }
+  } finally {
+    child.kill();
+  }
+  return median(times);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function wire(rounds: number): Promise<void> {
+  console.log(`== push + pull of the ${P.toLocaleString('en-US')}-parameter model between two processes (median ms of 100 per round, ${rounds} interleaved rounds)`);
+  const results: Record<string, number[]> = { raw: [], wire: [], 'raw-fp16': [], 'wire-fp16': [] };
+  for (let r = 0; r < rounds; r++) for (const kind of Object.keys(results)) results[kind]!.push(await timeRound(kind, 100));
+  const m = (k: string) => median(results[k]!);
+  console.log(`raw Node TCP, ${((P * 8) / 1e6).toFixed(1)} MB   ${m('raw').toFixed(2)} ms`);
+  console.log(`horn wire fp32 (same bytes)   ${m('wire').toFixed(2)} ms   ${(m('wire') / m('raw')).toFixed(2)}× raw`);
+  console.log(`raw Node TCP, ${((P * 4) / 1e6).toFixed(1)} MB   ${m('raw-fp16').toFixed(2)} ms`);
+  console.log(`horn wire fp16 (same bytes)   ${m('wire-fp16').toFixed(2)} ms   ${(m('wire-fp16') / m('raw-fp16')).toFixed(2)}× raw (with conversions)`);
+}
+
+interface Result {
+  testAccuracy: number;
+  samplesPerSecond: number;
+  containers: Array<{ role: string; shares?: { compute: number; communication: number; waiting: number } }>;
+}
+
+async function submit(file: string): Promise<Result> {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'horn.js'), 'submit', file, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
+  if (code !== 0) throw new Error(`horn submit ${file} exited ${code}`);
+  return JSON.parse(out).result as Result;
+}
+
+async function training(epochs: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'horn-bench-'));
+  const base = parse(readFileSync(join(REPO, 'examples', 'mnist-distributed.yaml'), 'utf8')) as Record<string, any>;
+  const shapes: Array<[string, number, number]> = [
+    ['1 worker', 1, 0],
+    ['2 workers, all-reduce', 2, 0],
+    ['2 workers + 1 parameter server', 2, 1],
+  ];
+  console.log(`== training 784-500-500-10 on the local cluster (${epochs} epochs of MNIST, per-worker batch 128, 1 vcore per worker)`);
+  const rates: number[] = [];
+  for (const [label, workers, servers] of shapes) {
+    const job = structuredClone(base);
+    job.name = `bench-${workers}w${servers}s`;
+    job.training = { ...job.training, epochs, batchSize: 128, consistency: 'bsp' };
+    delete job.training.staleness;
+    job.cluster = { ...job.cluster, workers, groups: 1, parameterServers: { count: servers, memoryMb: 512, vcores: 1 } };
+    job.output = { model: 'bench-models/{name}/{appId}', overwrite: 'overwrite' };
+    delete job.input.local;
+    const file = join(dir, `${job.name}.yaml`);
+    writeFileSync(file, stringify(job));
+    const r = await submit(file);
+    const w = r.containers.filter((c) => c.role === 'worker' && c.shares);
+    const share = (k: 'communication' | 'waiting') => w.reduce((t, c) => t + c.shares![k], 0) / Math.max(1, w.length);
+    rates.push(r.samplesPerSecond);
+    console.log(`${label.padEnd(32)} ${Math.round(r.samplesPerSecond).toLocaleString('en-US').padStart(7)} samples/s   communication ${(share('communication') * 100).toFixed(0)}%, waiting ${(share('waiting') * 100).toFixed(0)}%   test accuracy ${(r.testAccuracy * 100).toFixed(2)}%`);
+  }
+  console.log(`2 workers / 1 worker: ${(rates[1]! / rates[0]!).toFixed(2)}× (all-reduce), ${(rates[2]! / rates[0]!).toFixed(2)}× (with a server)`);
+}
+
+async function main(): Promise<void> {
+  if (args[0] === '--echo') return echoChild(args[1]!);
+  await wire(flag('--rounds', 3));
+  if (args.includes('--skip-cluster') || !process.env.HADOOP_CONF_DIR) {
+    console.log('== training on the local cluster: skipped (no HADOOP_CONF_DIR; run `eval "$(scripts/cluster env)"` first)');
+    return;
+  }
+  await training(flag('--epochs', 3));
+}
+
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
