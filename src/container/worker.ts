@@ -26,6 +26,14 @@ import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
 /** Test hook: `INDEX:MS`, worker INDEX sleeps MS ms before every step (a straggler). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
+/** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK. */
+export const FAIL_AT_ENV = 'HORN_TEST_FAIL_AT';
+
+/** The value of an `INDEX:VALUE` test hook for this worker, if it names it. */
+function hookFor(env: NodeJS.ProcessEnv, name: string, index: number): number | undefined {
+  const [i, v] = (env[name] ?? '').split(':');
+  return i !== undefined && i !== '' && Number(i) === index ? Number(v) : undefined;
+}
 
 export function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runContainer('worker', (ctx) => work(ctx, env), env);
@@ -68,8 +76,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   // Different dropout masks on every worker; the same initial weights everywhere (the model's seed).
   model.setRandomState(new Rng((job.spec.model.seed + 7919 * (ctx.index + 1)) >>> 0, RngStream.dropout).getState());
   const exchange = await joinGroup(ctx, t, model, start, ring, limits);
-  const [slowIndex, slowValue] = (env[SLOW_STEP_ENV] ?? '').split(':');
-  const slowMs = Number(slowIndex) === ctx.index ? Number(slowValue ?? 0) : 0;
+  const slowMs = hookFor(env, SLOW_STEP_ENV, ctx.index) ?? 0;
+  const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   ctx.control.tell({ type: 'progress', phase: 'training', clock: 0 });
   const summary = await trainDistributed({
     model,
@@ -79,7 +87,10 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
     stepsPerEpoch: start.stepsPerEpoch,
     seed: (job.spec.model.seed + 104729 * (ctx.index + 1)) >>> 0,
     exchange,
-    beforeStep: slowMs > 0 ? () => new Promise((r) => setTimeout(r, slowMs)) : undefined,
+    beforeStep: async (clock) => {
+      if (clock === failAt) throw new HornError(`test hook ${FAIL_AT_ENV}: worker ${ctx.index} fails at clock ${clock}`, 'internal');
+      if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
+    },
     onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: exchange.staleness }),
     onEpochEnd: async (e) => {
       let measured = {};

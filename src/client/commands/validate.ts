@@ -2,6 +2,7 @@
 // Exit 0 when valid, 2 when invalid or unreadable (the documented "invalid input" code).
 import type { Argv, CommandModule } from 'yargs';
 import { JobFileReadError, JobValidationError } from '../../job/errors';
+import { describeDistribution } from '../../job/describe';
 import { loadJobFile } from '../../job/load';
 import { ExitCode } from '../exit-codes';
 import { jsonLine, plural } from '../format';
@@ -23,9 +24,10 @@ export interface ValidateOutcome {
 export function runValidate(args: ValidateArgs): ValidateOutcome {
   try {
     const loaded = loadJobFile(args.job, { defaultsFile: args.defaults });
+    const distribution = describeDistribution(loaded.spec);
     const stdout = args.json
-      ? jsonLine({ valid: true, file: args.job, spec: loaded.spec })
-      : `${args.job}: valid (job "${loaded.spec.name}", ${plural(loaded.spec.model.layers.length, 'layer')}, ${plural(loaded.spec.training.epochs, 'epoch')})\n`;
+      ? jsonLine({ valid: true, file: args.job, spec: loaded.spec, ...(distribution ? { distribution } : {}) })
+      : `${args.job}: valid (job "${loaded.spec.name}", ${plural(loaded.spec.model.layers.length, 'layer')}, ${plural(loaded.spec.training.epochs, 'epoch')})\n${distribution ? `  ${distribution}\n` : ''}`;
     return { exitCode: ExitCode.Succeeded, stdout, stderr: '' };
   } catch (err) {
     if (err instanceof JobValidationError) {

@@ -1,0 +1,110 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { limitsOf } from '../../../src/coordinator/coordinator';
+import { runLocalJob } from '../../../src/coordinator/local';
+import { datasetFor } from '../../../src/job/dataset';
+import { parseJobText } from '../../../src/job/load';
+import { readFileSync } from 'node:fs';
+import { STAGED_JOB_VERSION, type StagedJob } from '../../../src/protocol';
+
+// The distributed path in local mode: the real coordinator, workers and parameter servers as
+// processes on this machine (dist/horn-runtime.js, built by the test command before the tests).
+const root = join(__dirname, '../../..');
+const bundle = join(root, 'dist', 'horn-runtime.js');
+const dir = mkdtempSync(join(tmpdir(), 'horn-local-mode-'));
+jest.setTimeout(120_000);
+
+/** Two noisy Gaussian classes in 8 features, as CSV part files. */
+function writeData(records: number, parts: number): string {
+  let seed = 3;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const data = join(dir, `data-${records}-${parts}`);
+  require('node:fs').mkdirSync(data, { recursive: true });
+  for (let p = 0; p < parts; p++) {
+    const lines: string[] = [];
+    for (let i = 0; i < records / parts; i++) {
+      const label = (i + p) % 2;
+      lines.push([label, ...Array.from({ length: 8 }, () => (label + 2 * rand() - 0.5).toFixed(4))].join(','));
+    }
+    writeFileSync(join(data, `part-${String(p).padStart(5, '0')}`), `${lines.join('\n')}\n`);
+  }
+  writeFileSync(join(data, '_SUCCESS'), '');
+  return data;
+}
+
+function job(name: string, yaml: string): StagedJob {
+  const defaults = { file: 'job-defaults.yaml', text: readFileSync(join(root, 'conf/job-defaults.yaml'), 'utf8') };
+  const r = parseJobText({ file: `${name}.yaml`, text: `name: ${name}\n${yaml}` }, defaults);
+  if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
+  const mode = { kind: 'local', baseDir: dir } as const;
+  const train = datasetFor(r.spec, 'train', mode);
+  return {
+    version: STAGED_JOB_VERSION,
+    applicationId: `local-${name}`,
+    user: 'test',
+    spec: r.spec,
+    storage: 'local',
+    train: train.dataset,
+    test: datasetFor(r.spec, 'test', mode).dataset,
+    readOptions: train.options,
+    outputModel: join(dir, `${name}.model`),
+    userFiles: {},
+    submittedAt: Date.now(),
+  };
+}
+
+const model = (data: string) => `input:\n  format: csv\n  train: ${data}\n  test: ${data}/part-00000\nmodel:\n  inputSize: 8\n  layers:\n    - { size: 16, activation: relu }\n    - { size: 2, activation: softmax }\n`;
+
+beforeAll(() => {
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build (scripts/test-all does) before the unit tests`);
+});
+
+test('4 workers in 2 groups with 2 servers under ssp: trained, evaluated, saved; groups bit-identical; staleness within the bound', async () => {
+  const data = writeData(3999, 3);
+  const j = job('ssp', `${model(data)}training: { epochs: 3, batchSize: 16, consistency: ssp, staleness: 1 }\ncluster:\n  workers: 4\n  groups: 2\n  parameterServers: { count: 2, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: { ...limitsOf(j), silenceMs: 60_000 }, log: () => undefined });
+  expect(outcome.diagnostics).toMatch(/^trained ssp: test accuracy/);
+  expect(outcome.succeeded).toBe(true);
+  const r = outcome.result!;
+  expect(r.testAccuracy).toBeGreaterThan(0.8);
+  expect(existsSync(j.outputModel)).toBe(true);
+  expect(r.staleness!.max).toBeLessThanOrEqual(1);
+  const workers = r.containers!.filter((c) => c.role === 'worker');
+  expect(workers.map((w) => w.records).reduce((a, b) => a! + b!, 0)).toBe(3999); // every record once, _SUCCESS skipped
+  expect(new Set(workers.map((w) => w.clock)).size).toBe(1); // equal steps for every worker
+  // Everyone evaluates the servers' final weights, pulled once every group has finished.
+  expect(new Set(workers.map((w) => w.checksum)).size).toBe(1);
+  const servers = r.containers!.filter((c) => c.role === 'server');
+  expect(servers.map((s) => s.updates)).toEqual([2 * workers[0]!.clock!, 2 * workers[0]!.clock!]); // one update per group and clock
+  expect(outcome.status.snapshot().history!.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+  expect(outcome.status.snapshot().history!.epochs.every((e) => e.validationAccuracy !== undefined)).toBe(true);
+});
+
+test('all-reduce (no servers) and bsp: members bit-identical, one update per clock', async () => {
+  const data = writeData(2000, 2);
+  const j = job('ar', `${model(data)}training: { epochs: 2, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined });
+  expect(outcome.succeeded).toBe(true);
+  const workers = outcome.result!.containers!.filter((c) => c.role === 'worker');
+  expect(new Set(workers.map((w) => w.checksum)).size).toBe(1);
+  expect(outcome.result!.testAccuracy).toBeGreaterThan(0.8);
+});
+
+test('a worker that fails ends the job at once, naming it, its exit status and its stderr; every other process is stopped', async () => {
+  const data = writeData(2000, 2);
+  const j = job('fail', `${model(data)}training: { epochs: 50, batchSize: 16 }\ncluster:\n  workers: 2\n  parameterServers: { count: 1, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  process.env.HORN_TEST_FAIL_AT = '1:30';
+  const started = Date.now();
+  let pids: () => Map<string, number> = () => new Map();
+  try {
+    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined }, (p) => (pids = p));
+    expect(outcome.succeeded).toBe(false);
+    expect(outcome.diagnostics).toMatch(/^worker 1 \(container local-worker-1 on localhost\) failed with exit status 1 \(exit code 1\): test hook HORN_TEST_FAIL_AT: worker 1 fails at clock 30/);
+    expect(outcome.diagnostics).toMatch(/last lines of stderr:/);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(pids().size).toBe(0);
+  } finally {
+    delete process.env.HORN_TEST_FAIL_AT;
+  }
+});
