@@ -1,16 +1,17 @@
 // A worker's part of one training step after it computed its gradient: the group reduces the
-// gradient over its ring (reduce-scatter), each member updates the chunk it now holds — itself
-// (no servers: its own shard state) or through the parameter servers owning that chunk's pieces
-// (push the group's mean gradient, receive fresh weights) — and the group all-gathers the new
-// weights. So every member moves 1/m of the tensors to and from the servers (no hot link), and all
-// members of a group hold the same bits after every step.
+// gradient over its ring (reduce-scatter), so each member holds the group's mean gradient of one
+// chunk. With parameter servers, each member pushes its chunk to the servers owning its pieces and
+// receives fresh weights for it, and the group all-gathers the weights: every member moves 1/m of
+// the tensors to and from the servers (no hot link). Without servers the group all-gathers the mean
+// gradient and every member applies the same optimizer step to all parameters (Horovod's shape),
+// so any member holds the whole state a replacement or a checkpoint needs. Either way all members
+// of a group hold the same bits after every step.
 import { HornError } from '../common/errors';
 import { allGather, reduceScatter, type RingAccumulator, type RingLink, type RingTimings } from '../cluster/allreduce';
 import type { Kernels } from '../engine';
 import { ownedChunk, partition, piecesOf, type Range } from '../cluster/ranges';
 import { asHeader, readMessage } from '../protocol/messages';
 import type { StalenessStats } from '../protocol/status';
-import type { ShardState } from '../training/shard';
 import type { TensorCodec } from '../wire/tensors';
 import type { WireConnection } from '../wire/channel';
 import { PeerLostError } from './peers';
@@ -30,8 +31,8 @@ export interface ExchangeOptions {
   readonly ring?: RingLink;
   /** Parameter servers; absent when the group updates itself (all-reduce data parallelism). */
   readonly servers?: ServerLinks;
-  /** Without servers: the state of the chunk this member updates. */
-  readonly local?: ShardState;
+  /** Without servers: applies the optimizer to all parameters with the (gathered) mean gradient. */
+  readonly applyLocally?: (clock: number) => void;
   /** A server may hold a read back (consistency) at most this long. */
   readonly requestTimeoutMs: number;
   /** The model's kernels: the gradient lives in their memory and is summed and scaled there. */
@@ -54,7 +55,7 @@ export class GroupExchange {
     this.chunks = partition(o.parameterCount, o.groupSize);
     this.owned = this.chunks[ownedChunk(o.rank, o.groupSize)]!;
     if (o.groupSize > 1 && !o.ring) throw new HornError('a group of several workers needs its ring', 'internal');
-    if (!o.servers && !o.local) throw new HornError('an exchange needs parameter servers or a local shard', 'internal');
+    if (!o.servers && !o.applyLocally) throw new HornError('an exchange needs parameter servers or a local optimizer', 'internal');
     const k = o.kernels;
     this.accumulator = { scratch: k.alloc(Math.max(...this.chunks.map((c) => c.end - c.start))), add: (src, dst) => k.axpy(1, src, dst, dst.length) };
   }
@@ -80,14 +81,13 @@ export class GroupExchange {
     const own = grads.subarray(this.owned.start, this.owned.end);
     if (m > 1) this.o.kernels.scale(own, 1 / m, own.length);
     let held = 0;
-    if (this.o.servers) held = await this.push(clock, own, params);
-    else {
-      const shard = this.o.local!;
-      shard.gradient.set(own);
-      shard.apply(clock);
-      params.set(shard.values, this.owned.start);
+    if (this.o.servers) {
+      held = await this.push(clock, own, params);
+      if (m > 1) await allGather(params, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+    } else {
+      if (m > 1) await allGather(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+      this.o.applyLocally!(clock);
     }
-    if (m > 1) await allGather(params, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
     const total = performance.now() - started;
     const ringWait = this.ringTimings.waitingMs - waitBefore;
     this.waitingMs += ringWait + held;

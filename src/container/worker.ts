@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HornError } from '../common/errors';
-import { ownedChunk, partition, type Range } from '../cluster/ranges';
+import { partition, type Range } from '../cluster/ranges';
+import { epochOfClock } from '../cluster/schedule';
 import { groupOf, leftNeighbour, rankInGroup, rightNeighbour, topology, type Topology } from '../cluster/topology';
 import { datasetOfFile, newStats, readBatches } from '../data';
 import { crc32, createModel, describeKernels, saveModel, serializeModel, type Batch, type Evaluation, type Model } from '../engine';
@@ -12,7 +13,6 @@ import { Rng, RngStream } from '../engine/rng';
 import type { WebHdfsClient } from '../hadoop/webhdfs/client';
 import type { StagedJob } from '../protocol';
 import type { AssignMessage, StartMessage } from '../protocol/messages';
-import { decaySegments, ShardState } from '../training/shard';
 import { trainDistributed } from '../training/distributed';
 import { splitHoldout } from '../training/holdout';
 import { concatBatches } from '../training/run';
@@ -170,15 +170,15 @@ async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start
     ring.link = new WireRingLink(rightConn, `worker ${right}`, await ring.left, `worker ${leftNeighbour(t, ctx.index)}`);
   }
   let servers: { shards: Range[]; connections: WireConnection[] } | undefined;
-  let local: ShardState | undefined;
   if (t.servers > 0) {
     servers = { shards: partition(model.parameterCount, t.servers), connections: await Promise.all(start.servers.map((a) => connectPeer(a, ctx.secret, self))) };
-  } else {
-    // No servers: this member updates the chunk it holds after the reduce-scatter, with its own optimizer state.
-    const owned = partition(model.parameterCount, t.groupSize)[ownedChunk(rank, t.groupSize)]!;
-    local = new ShardState(owned, decaySegments(model), model.optimizer.spec, model.kernels, model.parameters().slice(owned.start, owned.end), start.stepsPerEpoch);
   }
-  return new GroupExchange({ group: groupOf(t, ctx.index), rank, groupSize: t.groupSize, parameterCount: model.parameterCount, codec, ring: ring?.link, servers, local, requestTimeoutMs: limits.silenceMs, kernels: model.kernels });
+  // No servers: every member applies the optimizer itself, its learning rate following the clock.
+  const applyLocally = (clock: number): void => {
+    model.optimizer.epoch = epochOfClock(clock, start.stepsPerEpoch);
+    model.applyGradients();
+  };
+  return new GroupExchange({ group: groupOf(t, ctx.index), rank, groupSize: t.groupSize, parameterCount: model.parameterCount, codec, ring: ring?.link, servers, applyLocally: servers ? undefined : applyLocally, requestTimeoutMs: limits.silenceMs, kernels: model.kernels });
 }
 
 /** This worker's share of the test set, in memory (validation and the final evaluation use it). */
