@@ -40,8 +40,8 @@ export function jsonLine(value: unknown): string {
 }
 
 /** 0.98634 → "98.63%". */
-export function percent(fraction: number): string {
-  return `${(fraction * 100).toFixed(2)}%`;
+export function percent(fraction: number, digits = 2): string {
+  return `${(fraction * 100).toFixed(digits)}%`;
 }
 
 /** "1 epoch", "15 epochs". */

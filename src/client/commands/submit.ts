@@ -8,7 +8,7 @@ import { HornError } from '../../common/errors';
 import { datasetFor, expandOutputPath, loadJobFile, resolveHdfsPath, type JobSpec } from '../../job';
 import { expandInput, InputNotFoundError, type InputSpec } from '../../data';
 import { hdfsLister } from '../../storage/hdfs';
-import { RESOURCE, STAGED_JOB_VERSION, testHooks, type StagedJob } from '../../protocol';
+import { RESOURCE, STAGED_JOB_VERSION, testHooks, type ContainerView, type StagedJob } from '../../protocol';
 import { findNativeKernelsFile } from '../../engine/kernels';
 import { createClientContext, type ClientContext } from '../context';
 import { jsonLine, percent, plural } from '../format';
@@ -113,7 +113,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   const seconds = () => (performance.now() - started) / 1000;
   if (args.detach) return { status: applicationStatus(await ctx.rm.getApplication(applicationId)), wait: 'submitted', seconds: seconds() };
 
-  stderr.write(`horn: submitted ${applicationId} (${ui})\n`);
+  stderr.write(`horn: submitted ${applicationId} (${ui})\nhorn: training page ${ctx.rm.webUrl}/proxy/${applicationId}/ (the tracking URL)\n`);
   const printer = new ProgressPrinter(stderr);
   const followed = await followApplication(ctx.rm, applicationId, {
     timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000,
@@ -168,8 +168,20 @@ export function describeOutcome(o: SubmitOutcome): string {
   if (r?.epochs !== undefined) facts.push(plural(r.epochs, 'epoch'));
   facts.push(r?.seconds !== undefined ? `training ${r.seconds.toFixed(1)} s of ${o.seconds.toFixed(1)} s elapsed` : `${o.seconds.toFixed(1)} s elapsed`);
   const lines = [`${s.id} ${s.state}/${s.finalStatus}: ${facts.join(', ')}`];
+  if (r?.containers && (r.workers ?? 1) + (r.servers ?? 0) > 1) lines.push(...describeContainers(r.containers));
   if (r?.model) lines.push(`model: ${r.model}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Where each container ran, one line each: "worker 0 (group 0) on node1.test, node-local, 11.8 MB read, 100% node-locally". */
+export function describeContainers(containers: readonly ContainerView[]): string[] {
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  return containers.map((c) => {
+    const where = `${c.role} ${c.index}${c.group !== undefined ? ` (group ${c.group})` : ''} on ${c.host ?? '?'}`;
+    if (c.role === 'server') return `  ${where}${c.shard ? `: parameters [${c.shard.start}, ${c.shard.end}), ${c.updates ?? 0} updates` : ''}`;
+    const bytes = (c.bytesLocal ?? 0) + (c.bytesRemote ?? 0);
+    return `  ${where}${c.locality ? `, ${c.locality}` : ''}${bytes ? `, ${mb(bytes)} read, ${percent((c.bytesLocal ?? 0) / bytes, 0)} node-locally` : ''}${c.samplesPerSecond ? `, ${Math.round(c.samplesPerSecond).toLocaleString('en-US')} samples/s` : ''}`;
+  });
 }
 
 /** What stdout gets: the status as JSON, or the id (--detach, --timeout: for the next command to use), or the summary. */
