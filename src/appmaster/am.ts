@@ -14,6 +14,7 @@ import { WebHdfsClient } from '../hadoop/webhdfs/client';
 import { AMRMClient, NMClient, type LocalResource, type URLRecord } from '../hadoop/yarn';
 import { ENV, parseCachedResources, readStagedJob, requireEnv, RESOURCE, SECRET_ALIAS, testHooks, type StagedJob } from '../protocol';
 import { hdfsLister } from '../storage/hdfs';
+import { writeLatestHdfs } from '../storage/latest';
 import { writeHistoryFiles } from './history-files';
 import { startStatusServer } from './http';
 import { YarnLauncher } from './yarn-launcher';
@@ -100,11 +101,20 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     outcome = { succeeded: false, diagnostics: `ApplicationMaster failed: ${describeError(err)}` };
   }
-  const finalStatus = outcome.succeeded ? 'SUCCEEDED' : 'FAILED';
   status.finish({ phase: outcome.succeeded ? 'succeeded' : 'failed', diagnostics: outcome.diagnostics, testAccuracy: outcome.result?.testAccuracy, model: outcome.result?.model });
   try {
     await coordinator?.close();
     const model = outcome.result?.model;
+    if (model && job.latest) {
+      // A failure to move the pointer fails the job: a cron retraining must hear of it.
+      await writeLatestHdfs(hdfs, job.latest, { model, applicationId: job.applicationId, testAccuracy: outcome.result?.testAccuracy, finishedAt: new Date().toISOString() }).then(
+        () => log(`output.latest ${job.latest} now names ${model}`),
+        (err: unknown) => {
+          outcome = { succeeded: false, diagnostics: `the model ${model} was written, but output.latest ${job.latest} could not be updated: ${describeError(err)}` };
+          status.finish({ phase: 'failed', diagnostics: outcome.diagnostics, model });
+        },
+      );
+    }
     if (model) {
       // The curves outlive the job, beside the model; a failure to write them does not fail the job.
       await writeHistoryFiles(hdfs, model, status.snapshot(), { tensorboard: job.spec.output.tensorboard, host })
@@ -114,6 +124,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     amrm.setProgress(status.doc.progress);
     await amrm.stopHeartbeats().catch(() => undefined);
     await hdfs.delete(stagingDir, true).catch((err: unknown) => log(`could not remove staging ${stagingDir}: ${describeError(err)}`));
+    const finalStatus = outcome.succeeded ? 'SUCCEEDED' : 'FAILED';
     log(`finishing: ${finalStatus}: ${outcome.diagnostics}`);
     await amrm.finish({ finalStatus, diagnostics: outcome.diagnostics, trackingUrl }).catch((err: unknown) => log(`unregister failed: ${describeError(err)}`));
   } finally {

@@ -1,6 +1,7 @@
 // What every horn container starts from: its role and index, the staged job, the application
 // secret (from the YARN credentials), where its data lives (HDFS or, in local mode, this machine's
 // files), and its control link to the coordinator (the ApplicationMaster or the local launcher).
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createLogger } from '../common/log';
 import { parseHostPort } from '../common/address';
@@ -109,6 +110,11 @@ export async function containerContext(role: ContainerRole, env: NodeJS.ProcessE
   const am = parseHostPort(requireEnv(env, ENV.amWire, role), ENV.amWire);
   const connection = await connectWire(am.host, am.port, secret, { role, id: String(index) });
   return { role, index, attempt, job, secret, host, hdfs, source, lister, control: new ControlLink(connection), log };
+}
+
+/** A whole file of the job's storage (HDFS, or this machine in local mode). */
+export async function readStorageFile(ctx: Pick<ContainerContext, 'hdfs'>, path: string): Promise<Uint8Array> {
+  return ctx.hdfs ? ctx.hdfs.readFile(path) : readFile(path);
 }
 
 /** The hello every container sends first. */

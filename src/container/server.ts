@@ -9,10 +9,11 @@ import { createModel } from '../engine';
 import { asHeader, readMessage, type PullMessage, type PushMessage } from '../protocol/messages';
 import { decaySegments, ShardState } from '../training/shard';
 import { modelSpecFromJob } from '../training/job-spec';
+import { warmStart } from '../training/warm-start';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { BufferPool, type Frame } from '../wire/frames';
 import { codecFor } from '../wire/tensors';
-import { hello, runContainer, type ContainerContext } from './context';
+import { hello, readStorageFile, runContainer, type ContainerContext } from './context';
 
 const REPORT_EVERY_MS = 1_000;
 /** A read held back longer than this is named in the server's reports (the stall inspector). */
@@ -40,6 +41,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
   const t = topology(c.workers, c.groups, c.parameterServers.count);
   const codec = codecFor(job.spec.training.wire);
   const model = await createModel(modelSpecFromJob(job.spec.model, job.spec.training, process.cwd()));
+  if (job.initFrom) warmStart(model, await readStorageFile(ctx, job.initFrom), job.initFrom);
   const shard = partition(model.parameterCount, t.servers)[ctx.index]!;
   const rule = job.spec.training.consistency === 'ssp' ? { mode: 'ssp' as const, staleness: job.spec.training.staleness ?? 0 } : { mode: job.spec.training.consistency };
   const clocks = new GroupClocks(t.groups, rule);

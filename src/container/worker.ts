@@ -15,11 +15,12 @@ import type { StagedJob } from '../protocol';
 import type { AssignMessage, StartMessage } from '../protocol/messages';
 import { trainDistributed } from '../training/distributed';
 import { splitHoldout } from '../training/holdout';
+import { warmStart } from '../training/warm-start';
 import { concatBatches } from '../training/run';
 import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { codecFor } from '../wire/tensors';
-import { hello, runContainer, type ContainerContext } from './context';
+import { hello, readStorageFile, runContainer, type ContainerContext } from './context';
 import { GroupExchange } from './exchange';
 import { connectPeer, WireRingLink } from './peers';
 import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
@@ -68,6 +69,10 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
     metadata: { job: job.spec.name, normalize: job.spec.input.normalize, applicationId: job.applicationId },
     threads: c.worker.vcores,
   });
+  if (job.initFrom) {
+    warmStart(model, await readStorageFile(ctx, job.initFrom), job.initFrom);
+    ctx.log(`starting from the parameters of ${job.initFrom}`);
+  }
   const kernels = describeKernels(model.kernels);
   ctx.log(`kernels: ${kernels}`);
   await ctx.control.send({ type: 'ready', records: data.batch.count, bytesLocal: data.bytesLocal, bytesRemote: data.bytesRemote, readSeconds, kernels });

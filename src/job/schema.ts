@@ -149,6 +149,8 @@ const training = obj(
     /** ssp: how many clocks a group may run ahead of the slowest group. */
     staleness: requiredWhen(int({ min: 0 }), (t) => t['consistency'] === 'ssp', 'to consistency ssp'),
     wire: required(oneOf(WIRE)),
+    /** Start from this horn model (its architecture must match model), e.g. yesterday's: HDFS for submit, local for train --local. */
+    initFrom: optional(path),
     /**
      * Evaluation after epochs, for the curves: on the test set, or on `holdout` (a fraction) of the
      * training data kept out of training; everyEpochs 0 turns it off.
@@ -213,6 +215,12 @@ const output = obj({
   overwrite: required(oneOf(OVERWRITE)),
   /** Also write the scalars as TensorBoard event files in <model>.tensorboard/ (src/protocol/history.ts). */
   tensorboard: required(bool()),
+  /**
+   * After a successful run this file is replaced atomically (written beside it, renamed over it) by
+   * one line of JSON pointing at the new model, for serving systems: {"model", "applicationId",
+   * "testAccuracy", "finishedAt"}.
+   */
+  latest: optional(path),
 });
 
 export const jobSchema = obj({

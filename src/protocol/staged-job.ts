@@ -26,6 +26,10 @@ export interface StagedJob {
   readonly outputModel: string;
   /** host:port (or nameservice) of the NameNode RPC: DataNodes' own WebHDFS endpoints need it. */
   readonly namenodeRpcAddress?: string;
+  /** Absolute path (HDFS or local) of a model to start from (training.initFrom, --init-from). */
+  readonly initFrom?: string;
+  /** Absolute path of the pointer to the newest model, replaced after a successful run (output.latest). */
+  readonly latest?: string;
   /** NodeManager hosts that were running at submission, where containers can be placed. */
   readonly nodes?: readonly string[];
   /** User neuron files: the job's name for each, and its staged file name. */

@@ -5,6 +5,7 @@ import { createModel, describeKernels, Trainer, type Evaluation, type KernelBack
 import { datasetOfFile, expandInput, newStats, readBatches, type Batch, type ByteSource, type FileLister, type InputSpec, type ReadOptions, type ReadStats } from '../data';
 import type { JobSpec } from '../job';
 import { modelSpecFromJob } from './job-spec';
+import { warmStart } from './warm-start';
 
 export interface TrainingRun {
   readonly spec: JobSpec;
@@ -21,6 +22,8 @@ export interface TrainingRun {
   readonly signal?: AbortSignal;
   /** Saved in the model file. */
   readonly metadata?: Record<string, unknown>;
+  /** A saved model of the same architecture to start from (warm start). */
+  readonly initial?: { readonly bytes: Uint8Array; readonly source: string };
   /**
    * Threads for the kernels (default 1): a YARN worker passes its container's vcores, local mode
    * the machine's cores or --threads. The result does not depend on it.
@@ -58,6 +61,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome> {
   });
   const kernels = { backend: model.kernels.backend, threads: model.kernels.threads, description: describeKernels(model.kernels) };
   run.onKernels?.(kernels);
+  if (run.initial) warmStart(model, run.initial.bytes, run.initial.source);
   run.onPhase?.('training');
   const trainer = new Trainer(model, {
     epochs: spec.training.epochs,

@@ -19,12 +19,17 @@ import { capacityProblems, PreflightError, queueProblems, resourceProblems } fro
 import { removeStaging, stageApplication } from '../submit/staging';
 import { buildSubmission } from '../submit/submission';
 import { readUserFiles, withStagedNeurons } from '../submit/user-files';
+import { ModelFormatError } from '../../engine';
+import { modelSpecFromJob } from '../../training/job-spec';
+import { checkedInitialModel } from '../../training/warm-start';
 
 export interface SubmitArgs {
   job: string;
   detach: boolean;
   json: boolean;
   timeout?: number;
+  /** A model to start from; overrides training.initFrom. */
+  initFrom?: string;
 }
 
 /** What `submit` reports: the application's status as `horn status --json` gives it, and how the wait ended. */
@@ -57,7 +62,9 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   const train = datasetFor(spec, 'train', cluster);
   const test = spec.input.test ? datasetFor(spec, 'test', cluster).dataset : undefined;
   const outputModel = resolveHdfsPath(ctx.user, expandOutputPath(spec.output.model, { name: spec.name, now: new Date(), appId: applicationId }));
-  const nodes = await preflight(ctx, spec, maximumResourceCapability, [train.dataset, ...(test ? [test] : [])], outputModel);
+  const initSource = args.initFrom ?? spec.training.initFrom;
+  const initFrom = initSource === undefined ? undefined : resolveHdfsPath(ctx.user, initSource);
+  const nodes = await preflight(ctx, spec, maximumResourceCapability, [train.dataset, ...(test ? [test] : [])], outputModel, initFrom, baseDir);
 
   const staged: StagedJob = {
     version: STAGED_JOB_VERSION,
@@ -73,6 +80,8 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
     submittedAt: Date.now(),
     namenodeRpcAddress: new URL(ctx.endpoints.defaultFs).host,
     nodes,
+    ...(initFrom ? { initFrom } : {}),
+    ...(spec.output.latest ? { latest: resolveHdfsPath(ctx.user, spec.output.latest) } : {}),
   };
   try {
     const { stagingDir, resources, cached } = await stageApplication(ctx.hdfs, {
@@ -137,7 +146,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
 }
 
 /** Checks the job against the cluster; returns the running NodeManager hosts. */
-async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: number; vCores: number }, inputs: InputSpec[], outputModel: string): Promise<string[]> {
+async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: number; vCores: number }, inputs: InputSpec[], outputModel: string, initFrom: string | undefined, baseDir: string): Promise<string[]> {
   const lister = hdfsLister(ctx.hdfs);
   const expand = (input: InputSpec): Promise<string | undefined> =>
     expandInput(input, lister).then(
@@ -155,8 +164,22 @@ async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: numbe
   if (spec.output.overwrite === 'fail' && (await ctx.hdfs.stat(outputModel))) {
     problems.push(`output.model ${outputModel} exists and output.overwrite is fail`);
   }
+  if (initFrom) problems.push(...(await initProblems(ctx, spec, initFrom, baseDir)));
   if (problems.length) throw new PreflightError(problems);
   return nodes.map((n) => n.nodeHostName);
+}
+
+/** The model to start from must exist in HDFS and have the job's architecture. */
+async function initProblems(ctx: ClientContext, spec: JobSpec, initFrom: string, baseDir: string): Promise<string[]> {
+  if (!(await ctx.hdfs.stat(initFrom))) return [`training.initFrom ${initFrom} does not exist in HDFS`];
+  try {
+    checkedInitialModel(await ctx.hdfs.readFile(initFrom), initFrom, modelSpecFromJob(spec.model, spec.training, baseDir));
+    return [];
+  } catch (err) {
+    if (err instanceof HornError && err.kind === 'input') return [err.message];
+    if (err instanceof ModelFormatError) return [`training.initFrom ${initFrom} is not a horn model: ${err.message}`];
+    throw err;
+  }
 }
 
 /** The summary line of an ended job: final status, accuracy, training time of the wall time; then the model. */
@@ -208,7 +231,8 @@ export const submitCommand: CommandModule<object, SubmitArgs> = {
       .positional('job', { type: 'string', demandOption: true, describe: 'the job file (YAML)' })
       .option('detach', { type: 'boolean', default: false, describe: 'return after submission, printing the application id' })
       .option('timeout', { type: 'number', describe: 'stop waiting after this many seconds: print the application id, exit 5 (the job keeps running)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the outcome as `horn status --json` does' }) as unknown as Argv<SubmitArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print the outcome as `horn status --json` does' })
+      .option('init-from', { type: 'string', describe: 'start from this horn model in HDFS (overrides training.initFrom; the architecture must match)' }) as unknown as Argv<SubmitArgs>,
   handler: async (args) => {
     if (args.timeout !== undefined && !(Number.isFinite(args.timeout) && args.timeout > 0)) {
       throw new HornError(`--timeout ${JSON.stringify(args.timeout)}: must be a positive number of seconds`, 'input', { option: 'timeout' });

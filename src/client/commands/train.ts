@@ -1,13 +1,16 @@
 // `horn train --local JOB.yaml`: the job's training in this process, from local files, with the
 // same engine and training code that YARN workers run.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import { localFiles, localLister } from '../../data';
 import { saveModel } from '../../engine';
-import { datasetFor, expandOutputPath, loadJobFile, type JobSpec } from '../../job';
+import { datasetFor, expandOutputPath, loadJobFile, resolveLocalPath, type JobSpec } from '../../job';
+import { writeLatestLocal } from '../../storage/latest';
+import { modelSpecFromJob } from '../../training/job-spec';
+import { checkedInitialModel } from '../../training/warm-start';
 import { runTraining } from '../../training/run';
 import { limitsOf } from '../../coordinator/coordinator';
 import { runLocalJob } from '../../coordinator/local';
@@ -24,6 +27,8 @@ export interface TrainArgs {
   json: boolean;
   /** Kernel threads (default: every core of this machine). */
   threads?: number;
+  /** A model file to start from; overrides training.initFrom. */
+  initFrom?: string;
 }
 
 export interface LocalTrainingSummary {
@@ -80,6 +85,15 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   const now = new Date();
   const planned = resolve(args.output ?? expandOutputPath(spec.output.model, { name: spec.name, now, appId: localRunId(now) }));
   const output = localModelPath(planned, spec.output.overwrite, args.output !== undefined, existsSync);
+  const initSource = args.initFrom !== undefined ? resolve(args.initFrom) : spec.training.initFrom !== undefined ? resolveLocalPath(baseDir, spec.training.initFrom) : undefined;
+  const latest = spec.output.latest !== undefined ? resolveLocalPath(baseDir, spec.output.latest) : undefined;
+  if (initSource !== undefined) {
+    if (!existsSync(initSource)) throw new HornError(`training.initFrom ${initSource}: no such file`, 'input', { field: 'training.initFrom', path: initSource });
+    checkedInitialModel(readFileSync(initSource), initSource, modelSpecFromJob(spec.model, spec.training, baseDir));
+  }
+  const pointTo = async (model: string, testAccuracy: number | undefined): Promise<void> => {
+    if (latest) await writeLatestLocal(latest, { model, applicationId: localRunId(now), testAccuracy, finishedAt: new Date().toISOString() });
+  };
   const printer = new ProgressPrinter(stderr);
   const c = spec.cluster;
   if (c.workers > 1 || c.parameterServers.count > 0) {
@@ -97,6 +111,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
       outputModel: output,
       userFiles: Object.fromEntries(userFiles.map((f) => [f.jobName, f.stagedName])),
       submittedAt: Date.now(),
+      ...(initSource ? { initFrom: initSource } : {}),
     };
     const outcome = await runLocalJob({
       job,
@@ -112,6 +127,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     printer.done();
     if (!outcome.succeeded) throw new HornError(`local training failed: ${outcome.diagnostics}\n(container logs: ${outcome.directory}/logs)`, 'application', { directory: outcome.directory });
     const r = outcome.result!;
+    await pointTo(r.model ?? output, r.testAccuracy);
     const workers = r.containers?.filter((x) => x.role === 'worker') ?? [];
     return {
       job: spec.name,
@@ -139,6 +155,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
     readOptions: train.options,
     neuronDir: baseDir,
     threads: kernelThreads(args.threads),
+    ...(initSource ? { initial: { bytes: readFileSync(initSource), source: initSource } } : {}),
     onPhase: (phase) => printer.update({ state: phase }),
     onProgress: (p) =>
       printer.update({ state: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, progress: p.fraction }),
@@ -149,6 +166,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
   printer.done({ state: 'done', progress: 1 });
   mkdirSync(dirname(output), { recursive: true });
   await saveModel(outcome.model, output); // atomic: a temporary file renamed into place
+  await pointTo(output, outcome.test?.accuracy);
   return {
     job: spec.name,
     model: output,
@@ -197,7 +215,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('local', { type: 'boolean', default: false, describe: 'train here, without YARN (required)' })
       .option('output', { alias: 'o', type: 'string', describe: 'model file to write, replaced if it exists (default: output.model of the job, {appId} being local-<datetime>)' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary at the end' })
-      .option('threads', { type: 'number', describe: 'kernel threads (default: every core of this machine; the model does not depend on it)' }) as unknown as Argv<TrainArgs>,
+      .option('threads', { type: 'number', describe: 'kernel threads (default: every core of this machine; the model does not depend on it)' })
+      .option('init-from', { type: 'string', describe: 'start from this model file (overrides training.initFrom; the architecture must match)' }) as unknown as Argv<TrainArgs>,
   handler: async (args) => {
     const s = await trainLocally(args);
     process.stdout.write(args.json ? jsonLine(s) : describeLocalTraining(s));

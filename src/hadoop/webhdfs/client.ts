@@ -103,6 +103,14 @@ export class WebHdfsClient {
     return body.boolean;
   }
 
+  /**
+   * Renames over an existing destination in one NameNode operation (rename with OVERWRITE), so a
+   * reader of `destination` sees the old file or the new one, never neither.
+   */
+  async renameReplacing(path: string, destination: string): Promise<void> {
+    await this.json('PUT', path, 'RENAME', { destination, renameoptions: 'OVERWRITE' });
+  }
+
   /** Writes a file. A Buffer body is retried on transient failures; a stream is sent once. */
   async create(path: string, data: Buffer | Readable, options: CreateOptions = {}): Promise<void> {
     const params = {
