@@ -29,3 +29,13 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * A saved state (a checkpoint's part) does not fit what it is restored into; `field` names the
+ * part, e.g. `optimizer.kind` or `order.position`.
+ */
+export class StateMismatchError extends HornError {
+  constructor(readonly field: string, readonly expected: string, readonly found: string) {
+    super(`cannot restore ${field}: expected ${expected}, found ${found}`, 'input', { field, expected, found });
+  }
+}

@@ -2,6 +2,8 @@
 
 import { HornError } from '../common/errors';
 
+export { StateMismatchError } from '../common/errors';
+
 /** The model spec (or a hyper-parameter) is invalid; `field` is a dotted path such as `layers[2].dropout`. */
 export class ModelSpecError extends HornError {
   constructor(readonly field: string, readonly value: unknown, reason: string) {
@@ -47,3 +49,4 @@ function safeJson(value: unknown): string {
     return String(value);
   }
 }
+

@@ -1,14 +1,14 @@
 // The Model: a stack of dense layers built from a validated ModelSpec, with forward, gradient
 // computation and parameter access laid out for data-parallel training (flat parameter and
 // gradient buffers that a worker can ship and a parameter server can update).
-import { BatchShapeError, ModelSpecError } from './errors';
+import { BatchShapeError, ModelSpecError, StateMismatchError } from './errors';
 import { initWeights } from './init';
 import type { Kernels } from './kernels/types';
 import { DenseLayer, fillDropoutMask, type LayerParameters } from './layer';
 import { isNeuronClass, NeuronLayerRunner, type NeuronClass } from './neuron';
 import { loadNeuronClass } from './neuron-loader';
-import { Optimizer, type ParameterSegment } from './optimizer';
-import { Rng, RngStream } from './rng';
+import { Optimizer, type OptimizerState, type ParameterSegment } from './optimizer';
+import { checkRngState, Rng, RngStream, type RngState } from './rng';
 import { DEFAULT_OPTIMIZER, validateModelSpec, type LayerSpec, type ModelSpec } from './spec';
 
 /** A mini-batch: `count` rows of features and targets (one-hot or regression targets), row-major. */
@@ -32,6 +32,13 @@ export interface Evaluation {
   accuracy: number;
   /** confusion[actual][predicted] counts. */
   confusion: number[][];
+}
+
+/** What a model carries between steps: its parameters, its optimizer's state and its dropout generator. Copies. */
+export interface ModelState {
+  readonly parameters: Float32Array;
+  readonly optimizer: OptimizerState;
+  readonly dropout: RngState;
 }
 
 export interface ModelOptions {
@@ -188,8 +195,22 @@ export class Model {
     return this.dropoutRng.getState();
   }
 
-  setRandomState(state: readonly [number, number, number, number]): void {
-    this.dropoutRng.setState(state);
+  setRandomState(state: RngState): void {
+    this.dropoutRng.setState(state, 'dropout generator state');
+  }
+
+  /** Parameters, optimizer and dropout generator, copied, for a checkpoint. */
+  exportState(): ModelState {
+    return { parameters: this.params.slice(), optimizer: this.optimizer.exportState(), dropout: this.getRandomState() };
+  }
+
+  /** Restores exportState()'s result into a model of the same architecture; nothing changes if a part does not fit. */
+  importState(state: ModelState): void {
+    if (state.parameters.length !== this.parameterCount) throw new StateMismatchError('model.parameters', `${this.parameterCount} values`, String(state.parameters.length));
+    checkRngState(state.dropout, 'model.dropout');
+    this.optimizer.importState(state.optimizer, this.segments(), 'model.optimizer');
+    this.params.set(state.parameters);
+    this.setRandomState(state.dropout);
   }
 
   /** Layer descriptions (activation null for a user-neuron layer). */

@@ -1,5 +1,9 @@
 // A small seeded PRNG (xoshiro128**). All arithmetic is 32-bit integer math, so a seed gives the
 // same stream on every run; Math.random is never used by the engine.
+import { StateMismatchError } from './errors';
+
+/** The four state words of a generator (unsigned 32-bit integers, not all zero). */
+export type RngState = readonly [number, number, number, number];
 
 export class Rng {
   private s0: number;
@@ -101,15 +105,33 @@ export class Rng {
     this.s3 = s3;
   }
 
-  /** The generator state, so a run can be checkpointed and resumed bit for bit. */
+  /**
+   * The generator state, so a run can be checkpointed and resumed bit for bit. The spare value of
+   * normal() is not part of it: the generators a run checkpoints (dropout, shuffling) never draw
+   * normals.
+   */
   getState(): [number, number, number, number] {
     return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
-  setState(state: readonly [number, number, number, number]): void {
+  /** Restores getState()'s words; `field` names the state in the error when they are not valid. */
+  setState(state: RngState, field = 'random generator state'): void {
+    checkRngState(state, field);
     [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v | 0) as [number, number, number, number];
     this.spareNormal = null;
   }
+}
+
+/** Throws StateMismatchError unless `state` is four unsigned 32-bit words, not all zero (xoshiro's fixed point). */
+export function checkRngState(state: unknown, field: string): asserts state is RngState {
+  const words = Array.isArray(state) && state.length === 4 && state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
+  if (!words) throw new StateMismatchError(field, 'four unsigned 32-bit integers', describeValue(state));
+  if (state.every((v) => v === 0)) throw new StateMismatchError(field, 'words that are not all zero', '[0, 0, 0, 0]');
+}
+
+function describeValue(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function rotl(x: number, k: number): number {

@@ -2,9 +2,12 @@
 // worker (smaller splits wrap around their shuffled records), each step a gradient on the worker's
 // own mini-batch followed by the group's exchange (all-reduce, and the servers when there are any).
 // Epochs and the learning-rate schedule follow the clock. Time is split into compute,
-// communication and waiting, which the job's result reports.
-import { WrappingOrder } from '../cluster/schedule';
-import type { Batch, Model } from '../engine';
+// communication and waiting, which the job's result reports. The loop's own state (clock, data
+// order, generators, the epoch's running sums) can be exported after any step and a loop started
+// from it, so a restarted worker continues exactly where it was.
+import { StateMismatchError } from '../common/errors';
+import { WrappingOrder, type OrderState } from '../cluster/schedule';
+import { checkEpochSums, checkRngState, type Batch, type EpochSums, type Model, type RngState } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
 import type { TimeShares } from '../protocol/status';
 
@@ -51,6 +54,22 @@ export interface DistributedSummary {
   readonly history: DistributedEpoch[];
 }
 
+/**
+ * Where a worker's loop is between two steps, with the running sums of the epoch in progress. The
+ * model's parameters and optimizer state are not in it: they live in the shards (the servers',
+ * or the group members' ShardState), which the exchange's initialize() or the caller restores.
+ */
+export interface DistributedWorkerState extends EpochSums {
+  /** Steps done: the clock the loop runs next. */
+  readonly clock: number;
+  readonly stepsPerEpoch: number;
+  readonly batchSize: number;
+  /** The worker's data order over its records. */
+  readonly order: OrderState;
+  readonly shuffle: RngState;
+  readonly dropout: RngState;
+}
+
 export interface DistributedRun {
   readonly model: Model;
   /** This worker's records. */
@@ -67,16 +86,32 @@ export interface DistributedRun {
   readonly progressEveryMs?: number;
   /** Called before each step (test hooks: a slowed worker). */
   readonly beforeStep?: (clock: number) => void | Promise<void>;
+  /**
+   * Called after each step (`clock` the step just done, after onProgress and, at an epoch's end,
+   * after onEpochEnd); `state()` exports the loop's state then (copies), for a checkpoint.
+   */
+  readonly afterStep?: (clock: number, state: () => DistributedWorkerState) => void | Promise<void>;
+  /**
+   * Start from an exported state instead of clock 0: same records (data), batch size and steps per
+   * epoch. The loop sets the model's dropout generator from it; the exchange must hold the
+   * parameters and optimizer state of the same clock.
+   */
+  readonly resume?: DistributedWorkerState;
   readonly now?: () => number;
 }
 
 export async function trainDistributed(run: DistributedRun): Promise<DistributedSummary> {
-  const { model, data, batchSize: b, epochs, stepsPerEpoch: K, exchange } = run;
+  const { model, data, batchSize: b, epochs, stepsPerEpoch: K, exchange, resume } = run;
   const now = run.now ?? (() => performance.now());
   const inputs = model.inputSize;
   const outputs = model.outputSize;
   const rng = new Rng(run.seed, RngStream.shuffle);
-  const order = new WrappingOrder(data.count, (a) => rng.shuffle(a));
+  if (resume) checkWorkerState(resume, run);
+  const order = new WrappingOrder(data.count, (a) => rng.shuffle(a), resume?.order);
+  if (resume) {
+    rng.setState(resume.shuffle, 'worker.shuffle');
+    model.setRandomState(resume.dropout);
+  }
   const indices = new Int32Array(b);
   const x = new Float32Array(b * inputs);
   const y = new Float32Array(b * outputs);
@@ -88,15 +123,30 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
     return { compute: computeMs / total, communication: exchange.communicationMs / total, waiting: exchange.waitingMs / total };
   };
   await exchange.initialize(model.parameters());
+  const firstClock = resume?.clock ?? 0;
   let totalSamples = 0;
   let lastReport = -Infinity;
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  let samples = 0;
+  let lossSum = 0;
+  let correct = 0;
+  let done = firstClock;
+  const exportState = (): DistributedWorkerState => {
+    // At an epoch's end the running sums belong to the finished epoch, not to the next one.
+    const boundary = done % K === 0;
+    return {
+      clock: done, stepsPerEpoch: K, batchSize: b, order: order.exportState(), shuffle: rng.getState(), dropout: model.getRandomState(),
+      samples: boundary ? 0 : samples, lossSum: boundary ? 0 : lossSum, correct: boundary ? 0 : correct,
+    };
+  };
+  for (let epoch = Math.floor(firstClock / K); epoch < epochs; epoch++) {
     model.optimizer.epoch = epoch; // the learning rate reported; the update's own rate follows its clock
     const epochStart = now();
-    let samples = 0;
-    let lossSum = 0;
-    let correct = 0;
-    for (let s = 0; s < K; s++) {
+    const resumed = resume && epoch * K < firstClock;
+    samples = resumed ? resume.samples : 0;
+    lossSum = resumed ? resume.lossSum : 0;
+    correct = resumed ? resume.correct : 0;
+    const sessionStart = samples;
+    for (let s = resumed ? firstClock - epoch * K : 0; s < K; s++) {
       const clock = epoch * K + s;
       await run.beforeStep?.(clock);
       order.next(b, indices);
@@ -112,6 +162,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       samples += result.count;
       lossSum += result.loss * result.count;
       correct += result.correct;
+      done = clock + 1;
       const t = now();
       if (run.onProgress && (t - lastReport >= (run.progressEveryMs ?? 1_000) || s === K - 1)) {
         lastReport = t;
@@ -122,18 +173,32 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
           epochs,
           loss: lossSum / samples,
           accuracy: correct / samples,
-          samplesPerSecond: (totalSamples + samples) / Math.max(1e-9, (t - started) / 1000),
+          samplesPerSecond: (totalSamples + samples - sessionStart) / Math.max(1e-9, (t - started) / 1000),
           learningRate: model.optimizer.learningRate,
           shares: shares(),
         });
       }
+      if (s < K - 1) await run.afterStep?.(clock, exportState);
     }
-    totalSamples += samples;
+    totalSamples += samples - sessionStart;
     const e: DistributedEpoch = { epoch: epoch + 1, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - epochStart) / 1000 };
     history.push(e);
     await run.onEpochEnd?.(e);
+    await run.afterStep?.(done - 1, exportState);
   }
   const seconds = (now() - started) / 1000;
-  const last = history[history.length - 1]!;
-  return { clocks: epochs * K, samples: totalSamples, seconds, samplesPerSecond: totalSamples / Math.max(1e-9, seconds), loss: last.loss, accuracy: last.accuracy, shares: shares(), history };
+  // A loop resumed after its last step trains nothing and has no epoch to summarise.
+  const last = history[history.length - 1];
+  return { clocks: epochs * K, samples: totalSamples, seconds, samplesPerSecond: totalSamples / Math.max(1e-9, seconds), loss: last?.loss ?? 0, accuracy: last?.accuracy ?? 0, shares: shares(), history };
+}
+
+/** A resume state must fit the run (its records, batch size, steps per epoch and length). */
+function checkWorkerState(r: DistributedWorkerState, run: DistributedRun): void {
+  const clocks = run.epochs * run.stepsPerEpoch;
+  if (!Number.isInteger(r.clock) || r.clock < 0 || r.clock > clocks) throw new StateMismatchError('worker.clock', `a clock from 0 to ${clocks} (${run.epochs} epochs of ${run.stepsPerEpoch} steps)`, String(r.clock));
+  if (r.stepsPerEpoch !== run.stepsPerEpoch) throw new StateMismatchError('worker.stepsPerEpoch', `the run's ${run.stepsPerEpoch}`, String(r.stepsPerEpoch));
+  if (r.batchSize !== run.batchSize) throw new StateMismatchError('worker.batchSize', `the run's ${run.batchSize}`, String(r.batchSize));
+  checkEpochSums(r, 'worker');
+  checkRngState(r.shuffle, 'worker.shuffle');
+  checkRngState(r.dropout, 'worker.dropout');
 }

@@ -1,9 +1,19 @@
 // One range of the flat parameter vector with its own copy of the values and its optimizer state:
 // what a parameter server holds for its shard, and what an all-reduce member holds for the chunk
 // it updates. The optimizer's learning-rate schedule follows the clock of the update it applies.
+import { StateMismatchError } from '../common/errors';
 import { segmentsWithin, type DecaySegment, type Range } from '../cluster/ranges';
 import { epochOfClock } from '../cluster/schedule';
-import { Optimizer, type Kernels, type Model, type OptimizerSpec, type ParameterSegment } from '../engine';
+import { Optimizer, type Kernels, type Model, type OptimizerSpec, type OptimizerState, type ParameterSegment } from '../engine';
+
+/** What a ShardState holds, copied: its range, values and optimizer state, and the updates applied. */
+export interface ShardSnapshot {
+  readonly start: number;
+  readonly end: number;
+  readonly values: Float32Array;
+  readonly optimizer: OptimizerState;
+  readonly updates: number;
+}
 
 export class ShardState {
   readonly values: Float32Array;
@@ -45,6 +55,22 @@ export class ShardState {
     return this.optimizer.learningRate;
   }
 
+  /** A copy of the shard's state, for a checkpoint (between two apply() calls). */
+  exportState(): ShardSnapshot {
+    return { start: this.range.start, end: this.range.end, values: this.values.slice(), optimizer: this.optimizer.exportState(), updates: this.updates };
+  }
+
+  /** Restores exportState()'s result of a shard of the same range and optimizer; nothing changes if it does not fit. */
+  importState(s: ShardSnapshot): void {
+    const { start, end } = this.range;
+    if (s.start !== start || s.end !== end) throw new StateMismatchError('shard.range', `[${start}, ${end})`, `[${s.start}, ${s.end})`);
+    if (s.values.length !== end - start) throw new StateMismatchError('shard.values', `${end - start} values`, String(s.values.length));
+    if (!Number.isInteger(s.updates) || s.updates < 0) throw new StateMismatchError('shard.updates', 'a non-negative integer', String(s.updates));
+    this.optimizer.importState(s.optimizer, this.segments, 'shard.optimizer');
+    this.values.set(s.values);
+    this.updates = s.updates;
+  }
+
   free(): void {
     this.kernels.free(this.values);
     this.kernels.free(this.gradients);
@@ -60,5 +86,24 @@ export function decaySegments(model: Model): DecaySegment[] {
     out.push({ start: l.offset, end: l.offset + weights, decay: true });
     out.push({ start: l.offset + weights, end: l.offset + weights + l.outputSize, decay: false });
   }
+  return out;
+}
+
+/**
+ * The flat parameter vector from shards that cover [0, parameterCount) exactly once (the servers'
+ * shards, or the chunks of an all-reduce group's members).
+ */
+export function parametersFromShards(shards: readonly ShardSnapshot[], parameterCount: number): Float32Array {
+  const sorted = [...shards].sort((a, b) => a.start - b.start);
+  const out = new Float32Array(parameterCount);
+  let next = 0;
+  for (const s of sorted) {
+    if (s.start !== next) throw new StateMismatchError('shards', `a shard starting at parameter ${next}`, s.start < next ? `[${s.start}, ${s.end}) overlapping the one before` : `a gap up to ${s.start}`);
+    if (s.end > parameterCount) throw new StateMismatchError('shards', `shards within ${parameterCount} parameters`, `[${s.start}, ${s.end})`);
+    if (s.values.length !== s.end - s.start) throw new StateMismatchError(`shard [${s.start}, ${s.end}).values`, `${s.end - s.start} values`, String(s.values.length));
+    out.set(s.values, s.start);
+    next = s.end;
+  }
+  if (next !== parameterCount) throw new StateMismatchError('shards', `shards covering ${parameterCount} parameters`, `shards ending at ${next}`);
   return out;
 }

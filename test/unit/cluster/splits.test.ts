@@ -111,4 +111,24 @@ describe('ranges, topology, schedule', () => {
     expect(counts.reduce((a, b) => a + b)).toBe(21);
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
   });
+
+  test('an order restored from its exported state (and its generator) draws what the original draws', () => {
+    for (const drawn of [0, 4, 10, 23]) {
+      const rng = new Rng(3);
+      const order = new WrappingOrder(10, (a) => rng.shuffle(a));
+      order.next(drawn);
+      const saved = order.exportState();
+      const words = rng.getState();
+      const expected = order.next(17);
+      const rng2 = new Rng(99);
+      rng2.setState(words);
+      const restored = new WrappingOrder(10, (a) => rng2.shuffle(a), saved);
+      expect(restored.next(17)).toEqual(expected);
+      expect(saved.position).toBe(drawn === 0 ? 10 : ((drawn - 1) % 10) + 1);
+    }
+    const fresh = new WrappingOrder(3, () => undefined).exportState();
+    expect(() => new WrappingOrder(4, () => undefined, fresh)).toThrow(/cannot restore order\.order: expected a permutation of 4 records, found 3 entries/);
+    expect(() => new WrappingOrder(3, () => undefined, { order: Int32Array.from([0, 1, 5]), position: 1 })).toThrow(/order\.order\[2\]: expected a permutation of 0\.\.2, found record 5/);
+    expect(() => new WrappingOrder(3, () => undefined, { order: Int32Array.from([0, 1, 2]), position: 4 })).toThrow(/order\.position: expected an integer from 0 to 3, found 4/);
+  });
 });

@@ -103,6 +103,30 @@ describe('optimizers learn a toy problem', () => {
   });
 });
 
+describe('optimizer state', () => {
+  test('is empty before the first step; imported into a stepped optimizer it replaces moments, step count and epoch', () => {
+    const m = new Model(spec({ kind: 'adam', learningRate: 0.01 }), kernels);
+    const fresh = m.optimizer.exportState();
+    expect(fresh).toEqual({ kind: 'adam', stepCount: 0, epoch: 0, segmentLengths: [], moments: [] });
+    m.trainStep(data.x, data.y, 50);
+    m.optimizer.epoch = 3;
+    const once = m.optimizer.exportState();
+    expect(once.stepCount).toBe(1);
+    expect(once.segmentLengths).toEqual([8 * 16, 16, 16 * 4, 4]);
+    expect(once.moments.map((b) => b.length)).toEqual([212, 212]);
+    expect(once.moments[0]!.some((v) => v !== 0)).toBe(true);
+    m.trainStep(data.x, data.y, 50);
+    m.optimizer.importState(fresh, m.segments());
+    expect(m.optimizer.exportState()).toEqual({ ...fresh, segmentLengths: once.segmentLengths, moments: [new Float32Array(212), new Float32Array(212)] });
+    m.optimizer.importState(once, m.segments());
+    expect(m.optimizer.exportState()).toEqual(once);
+    // The export is a copy: stepping on does not change it.
+    const copy = once.moments[0]!.slice();
+    m.trainStep(data.x, data.y, 50);
+    expect(once.moments[0]).toEqual(copy);
+  });
+});
+
 describe('trainer', () => {
   test('is reproducible bit for bit with dropout and shuffling', async () => {
     const run = async (): Promise<Float32Array> => {
