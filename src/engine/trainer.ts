@@ -132,6 +132,7 @@ export class Trainer {
     return { ...this.position, shuffle: [...this.position.shuffle] as [number, number, number, number] };
   }
 
+  /** Trains from where the trainer is (epoch 0, or its resume state) to `epochs`; called again after that, it trains nothing. */
   async train(source: BatchSource): Promise<TrainingSummary> {
     const { epochs, onProgress, onEpochEnd, signal } = this.options;
     const step = this.options.step ?? defaultStep;
@@ -155,7 +156,7 @@ export class Trainer {
         onProgress?.({
           epoch: epoch + 1, epochs, step: stepInEpoch, totalSteps, samples,
           loss: samples ? lossSum / samples : 0, accuracy: samples ? correct / samples : 0,
-          samplesPerSecond: seconds > 0 ? samples / seconds : 0, learningRate: this.model.optimizer.learningRate,
+          samplesPerSecond: seconds > 0 ? (samples - sessionSamples) / seconds : 0, learningRate: this.model.optimizer.learningRate,
         });
       };
       for await (const batch of this.batches(source, resumed.step)) {

@@ -56,8 +56,9 @@ export interface DistributedSummary {
 
 /**
  * Where a worker's loop is between two steps, with the running sums of the epoch in progress. The
- * model's parameters and optimizer state are not in it: they live in the shards (the servers',
- * or the group members' ShardState), which the exchange's initialize() or the caller restores.
+ * model's parameters and optimizer state are not in it: with servers they live in the servers'
+ * shards (ShardState), which the exchange's initialize() reads back; without servers every member
+ * of a group holds them in its model (Model.exportState), which the caller restores first.
  */
 export interface DistributedWorkerState extends EpochSums {
   /** Steps done: the clock the loop runs next. */

@@ -1,6 +1,6 @@
 // One range of the flat parameter vector with its own copy of the values and its optimizer state:
-// what a parameter server holds for its shard, and what an all-reduce member holds for the chunk
-// it updates. The optimizer's learning-rate schedule follows the clock of the update it applies.
+// what a parameter server holds for its shard. The optimizer's learning-rate schedule follows the
+// clock of the update it applies. Its state can be exported and restored for checkpoints.
 import { StateMismatchError } from '../common/errors';
 import { segmentsWithin, type DecaySegment, type Range } from '../cluster/ranges';
 import { epochOfClock } from '../cluster/schedule';
@@ -89,21 +89,3 @@ export function decaySegments(model: Model): DecaySegment[] {
   return out;
 }
 
-/**
- * The flat parameter vector from shards that cover [0, parameterCount) exactly once (the servers'
- * shards, or the chunks of an all-reduce group's members).
- */
-export function parametersFromShards(shards: readonly ShardSnapshot[], parameterCount: number): Float32Array {
-  const sorted = [...shards].sort((a, b) => a.start - b.start);
-  const out = new Float32Array(parameterCount);
-  let next = 0;
-  for (const s of sorted) {
-    if (s.start !== next) throw new StateMismatchError('shards', `a shard starting at parameter ${next}`, s.start < next ? `[${s.start}, ${s.end}) overlapping the one before` : `a gap up to ${s.start}`);
-    if (s.end > parameterCount) throw new StateMismatchError('shards', `shards within ${parameterCount} parameters`, `[${s.start}, ${s.end})`);
-    if (s.values.length !== s.end - s.start) throw new StateMismatchError(`shard [${s.start}, ${s.end}).values`, `${s.end - s.start} values`, String(s.values.length));
-    out.set(s.values, s.start);
-    next = s.end;
-  }
-  if (next !== parameterCount) throw new StateMismatchError('shards', `shards covering ${parameterCount} parameters`, `shards ending at ${next}`);
-  return out;
-}

@@ -26,9 +26,10 @@ const PREAMBLE = 16;
 
 /**
  * One checkpoint shard's content: the parts its holder restores. A parameter server keeps
- * `shard`; a worker with servers `worker`; an all-reduce member `worker` and `shard` (its
- * chunk); a local run `model` and `trainer`. `tags` carry the identity the reader checks (role,
- * index, clock, job hash).
+ * `shard`; a worker with servers `worker`; a worker of an all-reduce group `worker` and `model`
+ * (the same in every member but for its dropout generator, which `worker` carries); a local run
+ * `model` and `trainer`. `tags` carry the identity the reader checks (role, index, clock, job
+ * hash).
  */
 export interface StateRecord {
   readonly tags?: Readonly<Record<string, string | number | boolean>>;

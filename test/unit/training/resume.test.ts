@@ -110,6 +110,22 @@ describe('local resume is bit-identical', () => {
     });
   }
 
+  test('a state taken at the last step of an epoch (before its end) or in onEpochEnd resumes exactly too', async () => {
+    const s = spec({ kind: 'momentum', learningRate: 0.05 }, { inputDropout: 0.2 });
+    const options: TrainerOptions = { epochs: 4, batchSize: 25, seed: 9 };
+    const a = await straight(s, reference, options, toyBatch);
+    const lastStep = await stoppedAndResumed(s, reference, options, toyBatch, { atStep: 24 });
+    expect(lastStep.resumedAt).toEqual({ epoch: 1, step: 12 });
+    expect(bits(lastStep.parameters).equals(bits(a.parameters))).toBe(true);
+    expect(lastStep.history.map((e) => e.loss)).toEqual(a.history.map((e) => e.loss));
+    const model = new Model(s, reference);
+    const states: unknown[] = [];
+    const trainer: Trainer = new Trainer(model, { ...options, epochs: 2, onEpochEnd: () => void states.push(trainer.exportState()) });
+    await trainer.train(toyBatch);
+    expect(states[1]).toEqual(trainer.exportState());
+    expect(states[0]).toMatchObject({ epoch: 1, step: 0, totalSteps: 12, samples: 0 });
+  });
+
   test('a streamed source with a small shuffle buffer resumes mid-epoch (the epoch is re-read and its done batches skipped)', async () => {
     const stream = function* (): Generator<Batch> {
       for (let start = 0; start < 300; start += 37) {
