@@ -179,13 +179,13 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
           shares: shares(),
         });
       }
-      if (s < K - 1) await run.afterStep?.(clock, exportState);
+      if (run.afterStep && s < K - 1) await run.afterStep(clock, exportState);
     }
     totalSamples += samples - sessionStart;
     const e: DistributedEpoch = { epoch: epoch + 1, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - epochStart) / 1000 };
     history.push(e);
     await run.onEpochEnd?.(e);
-    await run.afterStep?.(done - 1, exportState);
+    if (run.afterStep) await run.afterStep(done - 1, exportState);
   }
   const seconds = (now() - started) / 1000;
   // A loop resumed after its last step trains nothing and has no epoch to summarise.

@@ -88,4 +88,3 @@ export function decaySegments(model: Model): DecaySegment[] {
   }
   return out;
 }
-
