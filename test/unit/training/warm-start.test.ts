@@ -17,7 +17,7 @@ function data(): string {
 
 function job(name: string, hidden: number, extra = ''): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\ninput:\n  format: csv\n  train: ${data()}\n  test: d.csv\nmodel:\n  inputSize: 6\n  layers:\n    - { size: ${hidden}, activation: relu }\n    - { size: 2, activation: softmax }\ntraining: { epochs: 2, validation: { everyEpochs: 0, holdout: 0 } }\noutput:\n  model: "m/{name}"\n  overwrite: overwrite\n  latest: m/latest.json\n${extra}`);
+  writeFileSync(file, `name: ${name}\ninput:\n  format: csv\n  train: ${data()}\n  test: d.csv\nmodel:\n  inputSize: 6\n  layers:\n    - { size: ${hidden}, activation: relu }\n    - { size: 2, activation: softmax }\ntraining: { epochs: 2, validation: { everyEpochs: 0, holdout: 0 } }\noutput:\n  model: "${dir}/m/{name}"\n  overwrite: overwrite\n  latest: m/latest.json\n${extra}`);
   return file;
 }
 
