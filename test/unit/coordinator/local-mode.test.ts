@@ -108,3 +108,19 @@ test('a worker that fails ends the job at once, naming it, its exit status and i
     delete process.env.HORN_TEST_FAIL_AT;
   }
 });
+
+test('a worker killed with SIGKILL is named as the cause, not the neighbours that lost it', async () => {
+  const data = writeData(2000, 2);
+  const j = job('killed', `${model(data)}training: { epochs: 200, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  let pids: () => Map<string, number> = () => new Map();
+  const run = runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined }, (p) => (pids = p));
+  await new Promise((r) => setTimeout(r, 4_000));
+  const victim = pids().get('worker-1');
+  expect(victim).toBeGreaterThan(0);
+  process.kill(victim!, 'SIGKILL');
+  const killedAt = Date.now();
+  const outcome = await run;
+  expect(outcome.succeeded).toBe(false);
+  expect(outcome.diagnostics).toMatch(/^worker 1 \(container local-worker-1 on localhost\) failed with exit status 137 \(killed by signal 9\)/);
+  expect(Date.now() - killedAt).toBeLessThan(10_000);
+});
