@@ -24,6 +24,8 @@ interface TrackedSlot {
   container?: Container;
   running: boolean;
   completed: boolean;
+  /** Hosts a replacement should not go to (where the last attempt failed). */
+  avoid: string[];
 }
 
 export interface YarnLauncherOptions {
@@ -53,14 +55,28 @@ export class YarnLauncher implements Launcher {
     this.coordinator = coordinator;
   }
 
-  launch(role: ContainerRole, index: number, attempt: number): void {
+  launch(role: ContainerRole, index: number, attempt: number, avoid: readonly string[] = []): void {
     let slot = this.slots.find((s) => s.role === role && s.index === index);
     if (!slot) {
-      slot = { role, index, attempt, requestKey: (role === 'worker' ? 1 : 100_001) + index, relaxed: false, askedAt: Date.now(), running: false, completed: false };
+      slot = { role, index, attempt, requestKey: (role === 'worker' ? 1 : 100_001) + index, relaxed: false, askedAt: Date.now(), running: false, completed: false, avoid: [] };
       this.slots.push(slot);
     }
-    slot.attempt = attempt;
-    this.ask(slot, role === 'server' || this.hostsOf(index, false).length === 0);
+    // A replacement is a new container for the same slot (its old one, if still known, is stopped).
+    Object.assign(slot, { attempt, container: undefined, running: false, completed: false, avoid: [...avoid] });
+    this.ask(slot, role === 'server' || attempt > 0 || this.hostsOf(index, false).length === 0);
+  }
+
+  stop(role: ContainerRole, index: number): void {
+    const slot = this.slots.find((s) => s.role === role && s.index === index);
+    const c = slot?.container;
+    if (!c || slot.completed) return;
+    slot.completed = true;
+    void this.o.nm.stopContainer(c.id, c.nodeId).catch(() => undefined);
+    this.o.amrm.releaseContainer(c.id);
+  }
+
+  blacklist(host: string): void {
+    this.o.amrm.updateBlacklist([host]);
   }
 
   /** Strictly the split's anchor host (it holds the most of it); relaxed, also the others holding at least half. */
@@ -72,7 +88,7 @@ export class YarnLauncher implements Launcher {
 
   private ask(slot: TrackedSlot, relaxed: boolean): void {
     const r = slot.role === 'worker' ? this.o.job.spec.cluster.worker : this.o.job.spec.cluster.parameterServers;
-    const nodes = slot.role === 'worker' ? this.hostsOf(slot.index, relaxed) : [];
+    const nodes = slot.role === 'worker' ? this.hostsOf(slot.index, relaxed).filter((h) => !slot.avoid.includes(h)) : [];
     if (slot.requestId !== undefined) this.o.amrm.removeContainerRequest(slot.requestId);
     slot.relaxed = relaxed;
     slot.askedAt = Date.now();
@@ -103,7 +119,7 @@ export class YarnLauncher implements Launcher {
       }
       slot.container = a.container;
       slot.requestId = undefined;
-      this.coordinator.allocated(slot.role, slot.index, { containerId: formatContainerId(a.container.id), host: a.container.nodeId.host, locality: slot.role === 'worker' ? this.localityOf(slot.index, a.container.nodeId.host) : undefined });
+      this.coordinator.allocated(slot.role, slot.index, slot.attempt, { containerId: formatContainerId(a.container.id), host: a.container.nodeId.host, locality: slot.role === 'worker' ? this.localityOf(slot.index, a.container.nodeId.host) : undefined });
       void this.start(slot, a.container);
     }
     for (const c of r.completed) void this.onCompleted(c);
@@ -118,6 +134,7 @@ export class YarnLauncher implements Launcher {
   }
 
   private async start(slot: TrackedSlot, container: Container): Promise<void> {
+    const attempt = slot.attempt;
     const r = slot.role === 'worker' ? this.o.job.spec.cluster.worker : this.o.job.spec.cluster.parameterServers;
     try {
       await this.o.nm.startContainer(container, {
@@ -127,22 +144,25 @@ export class YarnLauncher implements Launcher {
         credentials: new Credentials().addSecret(SECRET_ALIAS, this.o.secret),
       });
       slot.running = true;
-      this.coordinator.launched(slot.role, slot.index);
+      this.coordinator.launched(slot.role, slot.index, attempt);
     } catch (err) {
-      this.coordinator.launchFailed(slot.role, slot.index, describeError(err));
+      this.coordinator.launchFailed(slot.role, slot.index, attempt, describeError(err));
     }
   }
 
   private async onCompleted(status: ContainerStatus): Promise<void> {
     const id = formatContainerId(status.containerId);
     const slot = this.slots.find((s) => s.container && formatContainerId(s.container.id) === id);
-    if (!slot || slot.completed) return;
+    if (!slot) return;
+    const attempt = slot.attempt;
+    const stoppedByUs = slot.completed;
     slot.completed = true;
     slot.running = false;
+    if (stoppedByUs) return;
     const c = slot.container!;
     const stderr = status.exitStatus !== 0 && c.nodeHttpAddress ? await this.o.nmLogs.read(c.nodeHttpAddress, id, 'stderr').catch(() => undefined) : undefined;
     const exit: ContainerExit = { exitStatus: status.exitStatus, diagnostics: status.diagnostics, stderrTail: stderr ? tailLines(stderr.toString('utf8'), 20) : undefined };
-    this.coordinator.exited(slot.role, slot.index, exit);
+    this.coordinator.exited(slot.role, slot.index, attempt, exit);
   }
 
   /** Stops every container still running (the NM kills it; the RM reports it completed). */

@@ -28,6 +28,8 @@ export interface RingLink {
   send(message: RingChunk): Promise<void>;
   /** The next chunk from the left neighbour. */
   receive(): Promise<RingChunk>;
+  /** Ends the link (the group is being rebuilt): a waiting receive fails. */
+  close?(): void;
 }
 
 export class RingDesyncError extends HornError {

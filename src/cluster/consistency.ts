@@ -18,6 +18,8 @@ export interface ConsistencyRule {
 export class GroupClocks {
   /** Last clock whose update each group has fully pushed (−1: none yet). */
   private readonly pushed: number[];
+  /** Groups out of the rule while they recover (a member is being replaced): nobody waits for them. */
+  private readonly suspended = new Set<number>();
 
   constructor(readonly groups: number, readonly rule: ConsistencyRule) {
     if (rule.mode === 'ssp' && !(Number.isInteger(rule.staleness) && (rule.staleness ?? -1) >= 0)) {
@@ -41,6 +43,34 @@ export class GroupClocks {
     return Math.min(...this.pushed);
   }
 
+  /** The slowest active group's last pushed clock (what reads wait for); Infinity when none is active. */
+  get minActivePushed(): number {
+    return Math.min(...this.pushed.filter((_, g) => !this.suspended.has(g)));
+  }
+
+  /**
+   * A group leaves the rule while a member is replaced (ssp, asp: the others go on). Under bsp it
+   * stays in: one update per clock needs every group, so the others wait for it.
+   */
+  suspend(group: number): void {
+    if (this.rule.mode !== 'bsp') this.suspended.add(group);
+  }
+
+  /** A recovered group comes back, its next push being the update of `nextClock` (never earlier than it has pushed). */
+  resume(group: number, nextClock: number): void {
+    this.suspended.delete(group);
+    this.pushed[group] = Math.max(this.pushed[group]!, nextClock - 1);
+  }
+
+  isSuspended(group: number): boolean {
+    return this.suspended.has(group);
+  }
+
+  /** A copy of every group's last pushed clock. */
+  get all(): number[] {
+    return [...this.pushed];
+  }
+
   /** The oldest clock that must be complete before a read for clock `t` may be served. */
   requiredFor(t: number): number {
     switch (this.rule.mode) {
@@ -54,17 +84,18 @@ export class GroupClocks {
   }
 
   canServe(t: number): boolean {
-    return this.minPushed >= this.requiredFor(t);
+    return this.minActivePushed >= this.requiredFor(t);
   }
 
-  /** Clocks the slowest group's updates lag behind a read for clock t (0 when none is missing). */
+  /** Clocks the slowest active group's updates lag behind a read for clock t (0 when none is missing). */
   stalenessOf(t: number): number {
-    return Math.max(0, t - 1 - this.minPushed);
+    const min = this.minActivePushed;
+    return Number.isFinite(min) ? Math.max(0, t - 1 - min) : 0;
   }
 
   /** Groups that hold back a read for clock t, for the stall inspector. */
   blocking(t: number): number[] {
     const need = this.requiredFor(t);
-    return this.pushed.flatMap((c, g) => (c < need ? [g] : []));
+    return this.pushed.flatMap((c, g) => (c < need && !this.suspended.has(g) ? [g] : []));
   }
 }

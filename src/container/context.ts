@@ -33,9 +33,14 @@ export interface ContainerContext {
   log(message: string): void;
 }
 
+/** Messages a container answers whenever they come, beside its main sequence (assign, start, …). */
+type Interjection = Extract<CoordinatorMessage, { type: 'pause' | 'state-request' | 'group-change' | 'clocks-request' }>;
+const INTERJECTIONS: ReadonlySet<string> = new Set(['pause', 'state-request', 'group-change', 'clocks-request']);
+
 /** The container's connection to its coordinator, with typed messages both ways. */
 export class ControlLink {
-  private readonly inbox = new AsyncQueue<CoordinatorMessage>();
+  private readonly inbox = new AsyncQueue<{ message: CoordinatorMessage; body?: Uint8Array }>();
+  private readonly handlers = new Map<string, (m: Interjection, frame: Frame) => void>();
   private aborted: ((reason: string) => void) | undefined;
 
   constructor(readonly connection: WireConnection) {
@@ -48,7 +53,8 @@ export class ControlLink {
         return;
       }
       if (m.type === 'abort') this.abort(`the coordinator aborted the job: ${m.reason}`);
-      else this.inbox.push(m);
+      else if (INTERJECTIONS.has(m.type)) this.handlers.get(m.type)?.(m as Interjection, f);
+      else this.inbox.push({ message: m, body: f.body ? new Uint8Array(f.body) : undefined });
     });
     connection.on('close', (err?: Error) => this.abort(`lost the coordinator${err ? ` (${err.message})` : ''}`));
   }
@@ -58,6 +64,11 @@ export class ControlLink {
     this.aborted = handler;
   }
 
+  /** Handles one kind of message that may come at any time (pause, state and clock requests, group changes). */
+  on<T extends Interjection['type']>(type: T, handler: (m: Extract<Interjection, { type: T }>, frame: Frame) => void): void {
+    this.handlers.set(type, handler as (m: Interjection, frame: Frame) => void);
+  }
+
   private abort(reason: string): void {
     this.inbox.fail(new HornError(reason, 'application'));
     const h = this.aborted;
@@ -65,8 +76,13 @@ export class ControlLink {
     h?.(reason);
   }
 
-  send(m: ContainerMessage): Promise<void> {
-    return this.connection.send(asHeader(m));
+  send(m: ContainerMessage, body?: Uint8Array): Promise<void> {
+    return this.connection.send(asHeader(m), body);
+  }
+
+  /** Answers a request of the coordinator. */
+  reply(to: Frame, m: ContainerMessage, body?: Uint8Array): Promise<void> {
+    return this.connection.reply(to, asHeader(m), body);
   }
 
   /** Sends, swallowing the error of a connection already gone (its loss is handled by onAbort). */
@@ -78,11 +94,15 @@ export class ControlLink {
     }
   }
 
-  /** The next coordinator message, which must be of type `type`. */
+  /** The next message of the main sequence, which must be of type `type` (with its frame body, if any). */
+  async nextWithBody<T extends CoordinatorMessage['type']>(type: T): Promise<{ message: Extract<CoordinatorMessage, { type: T }>; body?: Uint8Array }> {
+    const { message, body } = await this.inbox.take();
+    if (message.type !== type) throw new HornError(`expected ${type} from the coordinator, received ${message.type}`, 'internal');
+    return { message: message as Extract<CoordinatorMessage, { type: T }>, body };
+  }
+
   async next<T extends CoordinatorMessage['type']>(type: T): Promise<Extract<CoordinatorMessage, { type: T }>> {
-    const m = await this.inbox.take();
-    if (m.type !== type) throw new HornError(`expected ${type} from the coordinator, received ${m.type}`, 'internal');
-    return m as Extract<CoordinatorMessage, { type: T }>;
+    return (await this.nextWithBody(type)).message;
   }
 
   close(): void {

@@ -94,6 +94,12 @@ export class GroupExchange {
     this.communicationMs += Math.max(0, total - ringWait - held);
   }
 
+  /** Closes the data plane (the ring and the server connections): a step in flight fails with PeerLostError. */
+  close(): void {
+    this.o.ring?.close?.();
+    for (const c of this.o.servers?.connections ?? []) c.close();
+  }
+
   /** After training (with servers): the final weights, once every group has finished. */
   async finalize(params: Float32Array): Promise<void> {
     if (!this.o.servers) return;

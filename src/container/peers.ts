@@ -19,7 +19,7 @@ export class WireRingLink implements RingLink {
   private readonly incoming = new AsyncQueue<RingChunk>();
   bytesSent = 0;
 
-  constructor(private readonly right: WireConnection, rightName: string, left: WireConnection, leftName: string) {
+  constructor(private readonly right: WireConnection, rightName: string, private readonly left: WireConnection, leftName: string) {
     left.on('message', (f: Frame) => {
       try {
         const m = readMessage(f, ['chunk'], leftName);
@@ -39,6 +39,13 @@ export class WireRingLink implements RingLink {
 
   receive(): Promise<RingChunk> {
     return this.incoming.take();
+  }
+
+  /** Closes both connections (a group being rebuilt); a receive waiting now fails. */
+  close(): void {
+    this.incoming.fail(new PeerLostError('the ring (closed for a rebuild)'));
+    this.right.close();
+    this.left.close();
   }
 }
 

@@ -6,7 +6,7 @@ import { GroupClocks } from '../cluster/consistency';
 import { ownedChunk, partition, piecesOf, type Range } from '../cluster/ranges';
 import { topology } from '../cluster/topology';
 import { createModel } from '../engine';
-import { asHeader, readMessage, type PullMessage, type PushMessage } from '../protocol/messages';
+import { asHeader, readMessage, type GroupChangeMessage, type PullMessage, type PushMessage } from '../protocol/messages';
 import { decaySegments, ShardState } from '../training/shard';
 import { modelSpecFromJob } from '../training/job-spec';
 import { warmStart } from '../training/warm-start';
@@ -58,9 +58,9 @@ async function serve(ctx: ContainerContext): Promise<void> {
   const startedPromise = new Promise<void>((r) => (started = r));
   const stats = { bytesIn: 0, bytesOut: 0 };
   // Each group's pushed pieces gather in a buffer of its own until the group's update is whole.
-  let pending: Array<{ clock: number; pieces: number; gradient: Float32Array }> = [];
-  /** bsp: groups whose update of the current clock is whole. */
-  let complete = 0;
+  let pending: Array<{ clock: number; pieces: number; whole: boolean; gradient: Float32Array }> = [];
+  /** Pushes of clocks already applied (replays after a recovery), answered without applying. */
+  let replays = 0;
   const held: HeldRead[] = [];
   const replies = new BufferPool();
 
@@ -85,7 +85,9 @@ async function serve(ctx: ContainerContext): Promise<void> {
   const start = await ctx.control.next('start');
   totalClocks = start.stepsPerEpoch * job.spec.training.epochs;
   state = new ShardState(shard, decaySegments(model), model.optimizer.spec, model.kernels, model.parameters().subarray(shard.start, shard.end), start.stepsPerEpoch);
-  pending = Array.from({ length: t.groups }, () => ({ clock: -1, pieces: 0, gradient: new Float32Array(shard.end - shard.start) }));
+  pending = Array.from({ length: t.groups }, () => ({ clock: -1, pieces: 0, whole: false, gradient: new Float32Array(shard.end - shard.start) }));
+  ctx.control.on('group-change', onGroupChange);
+  ctx.control.on('clocks-request', (_m, f) => void ctx.control.reply(f, { type: 'clocks', pushed: clocks.all }));
   started();
   const reporter = setInterval(report, REPORT_EVERY_MS);
   try {
@@ -99,28 +101,54 @@ async function serve(ctx: ContainerContext): Promise<void> {
   function onPush(conn: WireConnection, f: Frame, m: PushMessage): void {
     const piece = expected.get(m.member);
     if (!piece || piece.start !== m.start || piece.end !== m.end) throw new HornError(`push of [${m.start}, ${m.end}) from group ${m.group} member ${m.member} does not match this shard's piece`, 'internal');
-    if (m.group < 0 || m.group >= t.groups || m.clock !== clocks.pushedBy(m.group) + 1) throw new HornError(`group ${m.group} pushed clock ${m.clock}; expected clock ${clocks.pushedBy(m.group) + 1}`, 'internal');
+    if (m.group < 0 || m.group >= t.groups || m.clock > clocks.pushedBy(m.group) + 1) throw new HornError(`group ${m.group} pushed clock ${m.clock}; expected clock ${clocks.pushedBy(m.group) + 1}`, 'internal');
     const body = f.body ?? new Uint8Array(0);
     stats.bytesIn += body.byteLength;
     const p = pending[m.group]!;
-    if (p.clock !== m.clock) Object.assign(p, { clock: m.clock, pieces: 0 });
+    const read: HeldRead = { group: m.group, t: m.clock + 1, range: { start: m.start, end: m.end }, connection: conn, frame: f, since: performance.now(), final: false };
+    // A push of a clock this shard already applied (or, under bsp, already holds whole) is a
+    // replay after a group recovered: it is answered, never applied twice.
+    if (m.clock <= clocks.pushedBy(m.group) || (p.clock === m.clock && p.whole)) {
+      f.release?.();
+      replays++;
+      held.push(read);
+      serveHeld();
+      return;
+    }
+    if (p.clock !== m.clock) Object.assign(p, { clock: m.clock, pieces: 0, whole: false });
     codec.decodeInto(body, p.gradient.subarray(m.start - shard.start, m.end - shard.start));
     f.release?.();
-    held.push({ group: m.group, t: m.clock + 1, range: { start: m.start, end: m.end }, connection: conn, frame: f, since: performance.now(), final: false });
+    held.push(read);
     if (++p.pieces < expected.size) return;
+    p.whole = true;
     const g = state!.gradient;
     if (rule.mode !== 'bsp') {
       g.set(p.gradient);
       state!.apply(m.clock);
       clocks.markPushed(m.group, m.clock);
-    } else if (++complete === t.groups) {
+    } else if (pending.every((q) => q.whole && q.clock === m.clock)) {
       // One update per clock: the groups' mean gradients averaged, summed in group order.
       g.fill(0);
       for (const q of pending) for (let i = 0; i < g.length; i++) g[i]! += q.gradient[i]!;
       for (let i = 0; i < g.length; i++) g[i]! /= t.groups;
-      complete = 0;
       state!.apply(m.clock);
       for (let h = 0; h < t.groups; h++) clocks.markPushed(h, m.clock);
+    }
+    serveHeld();
+  }
+
+  /** A group leaves the rule while a member is replaced, or comes back at the clock it is given. */
+  function onGroupChange(m: GroupChangeMessage): void {
+    if (m.change === 'suspend') {
+      clocks.suspend(m.group);
+      // Its half-pushed update (some members' pieces) will be pushed again by the rebuilt group.
+      const p = pending[m.group]!;
+      if (!p.whole) Object.assign(p, { clock: -1, pieces: 0 });
+      for (let i = held.length - 1; i >= 0; i--) if (held[i]!.group === m.group) held.splice(i, 1);
+      ctx.log(`group ${m.group} suspended while a member is replaced (at clock ${clocks.pushedBy(m.group) + 1})`);
+    } else {
+      clocks.resume(m.group, m.clock ?? 0);
+      ctx.log(`group ${m.group} back at clock ${m.clock}`);
     }
     serveHeld();
   }
@@ -133,6 +161,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
 
   function ready(r: HeldRead): boolean {
     if (r.final) return clocks.minPushed >= totalClocks - 1;
+    if (clocks.isSuspended(r.group)) return false;
     // A group's own push must be applied (read-my-writes), then the rule decides.
     return clocks.pushedBy(r.group) >= r.t - 1 && clocks.canServe(r.t);
   }

@@ -13,7 +13,8 @@ import { Rng, RngStream } from '../engine/rng';
 import type { WebHdfsClient } from '../hadoop/webhdfs/client';
 import type { StagedJob } from '../protocol';
 import type { AssignMessage, StartMessage } from '../protocol/messages';
-import { trainDistributed } from '../training/distributed';
+import { trainDistributed, type DistributedSummary, type DistributedWorkerState } from '../training/distributed';
+import { decodeState, encodeState } from '../training/state';
 import { splitHoldout } from '../training/holdout';
 import { warmStart } from '../training/warm-start';
 import { concatBatches } from '../training/run';
@@ -21,14 +22,17 @@ import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { codecFor } from '../wire/tensors';
 import { hello, readStorageFile, runContainer, type ContainerContext } from './context';
+import { AsyncQueue } from '../common/queue';
 import { GroupExchange } from './exchange';
-import { connectPeer, WireRingLink } from './peers';
+import { connectPeer, PeerLostError, WireRingLink } from './peers';
 import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
 /** Test hook: `INDEX:MS`, worker INDEX sleeps MS ms before every step (a straggler). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
-/** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK. */
+/** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK (its first attempt only). */
 export const FAIL_AT_ENV = 'HORN_TEST_FAIL_AT';
+/** Test hook: `INDEX`, worker INDEX fails on every start, right after its hello. */
+export const FAIL_START_ENV = 'HORN_TEST_FAIL_START';
 
 /** The value of an `INDEX:VALUE` test hook for this worker, if it names it. */
 function hookFor(env: NodeJS.ProcessEnv, name: string, index: number): number | undefined {
@@ -45,11 +49,12 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   const c = job.spec.cluster;
   const t = topology(c.workers, c.groups, c.parameterServers.count);
   const limits = { connectMs: c.timeouts.connectSeconds * 1000, silenceMs: c.timeouts.silenceSeconds * 1000 };
-  const ring = t.groupSize > 1 ? await ringListener(ctx, t, limits.connectMs) : undefined;
+  const ring = t.groupSize > 1 ? await ringListener(ctx, t) : undefined;
   await ctx.control.send(hello(ctx, ring?.port ?? 0));
   ctx.log(`group ${groupOf(t, ctx.index)} rank ${rankInGroup(t, ctx.index)}; node ${process.version} at ${process.execPath}`);
 
   const assign = await ctx.control.next('assign');
+  if (env[FAIL_START_ENV] !== undefined && Number(env[FAIL_START_ENV]) === ctx.index) throw new HornError(`test hook ${FAIL_START_ENV}: worker ${ctx.index} fails on every start`, 'internal');
   ctx.control.tell({ type: 'progress', phase: 'reading' });
   const readStarted = performance.now();
   const split = ctx.hdfs ? hdfsSplitSource(ctx.hdfs, ctx.host, job.namenodeRpcAddress, ctx.log) : localSplitSource();
@@ -77,50 +82,93 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   ctx.log(`kernels: ${kernels}`);
   await ctx.control.send({ type: 'ready', records: data.batch.count, bytesLocal: data.bytesLocal, bytesRemote: data.bytesRemote, readSeconds, kernels });
 
-  const start = await ctx.control.next('start');
+  const first = await ctx.control.nextWithBody('start');
   // Different dropout masks on every worker; the same initial weights everywhere (the model's seed).
   model.setRandomState(new Rng((job.spec.model.seed + 7919 * (ctx.index + 1)) >>> 0, RngStream.dropout).getState());
-  const exchange = await joinGroup(ctx, t, model, start, ring, limits);
+  // A worker that replaces a lost one joins at its group's clock, without servers with a member's whole state.
+  if (first.body) model.importState(decodeState(first.body, 'the coordinator').model!);
+  let start = first.message;
+  let exchange = await joinGroup(ctx, t, model, start, ring, limits);
   const slowMs = hookFor(env, SLOW_STEP_ENV, ctx.index) ?? 0;
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
-  ctx.control.tell({ type: 'progress', phase: 'training', clock: 0 });
-  const summary = await trainDistributed({
-    model,
-    data: train,
-    batchSize: job.spec.training.batchSize,
-    epochs: job.spec.training.epochs,
-    stepsPerEpoch: start.stepsPerEpoch,
-    seed: (job.spec.model.seed + 104729 * (ctx.index + 1)) >>> 0,
-    exchange,
-    beforeStep: async (clock) => {
-      if (clock === failAt) throw new HornError(`test hook ${FAIL_AT_ENV}: worker ${ctx.index} fails at clock ${clock}`, 'internal');
-      if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
-    },
-    onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: exchange.staleness }),
-    onEpochEnd: async (e) => {
-      let measured = {};
-      if (validation && validation.count > 0 && (e.epoch % v.everyEpochs === 0 || e.epoch === job.spec.training.epochs)) {
-        const t0 = performance.now();
-        const r = model.evaluateBatch(validation);
-        measured = { validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 };
-      }
-      ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds, ...measured });
-    },
+  let lastState: (() => DistributedWorkerState) | undefined;
+  let resume: DistributedWorkerState | undefined;
+  let startClock = start.clock ?? 0;
+  let pausedBy: string | undefined;
+  ctx.control.on('pause', (m) => {
+    pausedBy = m.reason;
+    ctx.log(`pausing: ${m.reason}`);
+    exchange.close();
   });
-  const ringBytes = ring?.link?.bytesSent ?? 0;
+  // Without servers a replacement takes a surviving member's state (all members hold the same).
+  ctx.control.on('state-request', (_m, f) => void ctx.control.reply(f, { type: 'state', clock: lastState?.().clock ?? startClock }, encodeState({ model: model.exportState() })));
+  const totals = { samples: 0, seconds: 0, compute: 0, communication: 0, waiting: 0, bytes: 0 };
+  let summary: DistributedSummary;
+  ctx.control.tell({ type: 'progress', phase: 'training', clock: startClock });
+  for (;;) {
+    const ex = exchange;
+    try {
+      summary = await trainDistributed({
+        model,
+        data: train,
+        batchSize: job.spec.training.batchSize,
+        epochs: job.spec.training.epochs,
+        stepsPerEpoch: start.stepsPerEpoch,
+        seed: (job.spec.model.seed + 104729 * (ctx.index + 1) + 31 * ctx.attempt) >>> 0,
+        exchange: ex,
+        resume,
+        startClock,
+        afterStep: (_clock, state) => {
+          lastState = state;
+        },
+        beforeStep: async (clock) => {
+          if (clock === failAt && ctx.attempt === 0) throw new HornError(`test hook ${FAIL_AT_ENV}: worker ${ctx.index} fails at clock ${clock}`, 'internal');
+          if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
+        },
+        onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: ex.staleness }),
+        onEpochEnd: async (e) => {
+          let measured = {};
+          if (validation && validation.count > 0 && (e.epoch % v.everyEpochs === 0 || e.epoch === job.spec.training.epochs)) {
+            const t0 = performance.now();
+            const r = model.evaluateBatch(validation);
+            measured = { validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 };
+          }
+          ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds, ...measured });
+        },
+      });
+      addSession(totals, summary, ex, ring?.link);
+      break;
+    } catch (err) {
+      // A lost group member (or a pause from the coordinator) is recoverable: wait for the group to be rebuilt.
+      if (!(err instanceof PeerLostError) && pausedBy === undefined) throw err;
+      ex.close();
+      const next = lastState?.().clock ?? startClock;
+      ctx.log(`stopped at clock ${next}: ${pausedBy ?? (err as Error).message}; waiting for the group to be rebuilt`);
+      await ctx.control.send({ type: 'paused', clock: next });
+      const again = await ctx.control.nextWithBody('start');
+      pausedBy = undefined;
+      if (again.body) model.importState(decodeState(again.body, 'the coordinator').model!);
+      start = again.message;
+      startClock = start.clock ?? next;
+      resume = lastState ? { ...lastState(), clock: startClock } : undefined;
+      exchange = await joinGroup(ctx, t, model, start, ring, limits);
+      ctx.log(`rejoined at clock ${startClock}`);
+    }
+  }
+  const steps = summary.clocks - (first.message.clock ?? 0);
   await ctx.control.send({
     type: 'trained',
     clock: summary.clocks,
-    samples: summary.samples,
-    seconds: summary.seconds,
-    samplesPerSecond: summary.samplesPerSecond,
+    samples: totals.samples,
+    seconds: totals.seconds,
+    samplesPerSecond: totals.samples / Math.max(1e-9, totals.seconds),
     loss: summary.loss,
     accuracy: summary.accuracy,
-    shares: summary.shares,
+    shares: { compute: totals.compute / Math.max(1e-9, totals.seconds), communication: totals.communication / Math.max(1e-9, totals.seconds), waiting: totals.waiting / Math.max(1e-9, totals.seconds) },
     staleness: exchange.staleness,
-    wireBytesPerStep: (exchange.bytesSent + ringBytes) / Math.max(1, summary.clocks),
+    wireBytesPerStep: totals.bytes / Math.max(1, steps),
   });
-  ctx.log(`trained ${summary.clocks} steps in ${summary.seconds.toFixed(1)} s (${Math.round(summary.samplesPerSecond)} samples/s; compute ${(summary.shares.compute * 100).toFixed(0)}%, communication ${(summary.shares.communication * 100).toFixed(0)}%, waiting ${(summary.shares.waiting * 100).toFixed(0)}%)`);
+  ctx.log(`trained ${summary.clocks} steps in ${totals.seconds.toFixed(1)} s (${Math.round(totals.samples / Math.max(1e-9, totals.seconds))} samples/s; compute ${((100 * totals.compute) / Math.max(1e-9, totals.seconds)).toFixed(0)}%, communication ${((100 * totals.communication) / Math.max(1e-9, totals.seconds)).toFixed(0)}%, waiting ${((100 * totals.waiting) / Math.max(1e-9, totals.seconds)).toFixed(0)}%)`);
 
   await ctx.control.next('evaluate');
   await exchange.finalize(model.parameters());
@@ -140,31 +188,50 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   await ctx.control.next('finish');
 }
 
+/** Adds one training session (between recoveries) to the worker's totals. */
+function addSession(totals: { samples: number; seconds: number; compute: number; communication: number; waiting: number; bytes: number }, s: DistributedSummary, ex: GroupExchange, link: WireRingLink | undefined): void {
+  totals.samples += s.samples;
+  totals.seconds += s.seconds;
+  totals.compute += s.shares.compute * s.seconds;
+  totals.communication += s.shares.communication * s.seconds;
+  totals.waiting += s.shares.waiting * s.seconds;
+  totals.bytes += ex.bytesSent + (link?.bytesSent ?? 0);
+}
+
 interface RingEnd {
   readonly server: WireServer;
   readonly port: number;
-  /** The connection the left neighbour opens to us. */
-  readonly left: Promise<WireConnection>;
+  /** Connections the left neighbour opens to us: one per (re)building of the group. */
+  readonly lefts: AsyncQueue<WireConnection>;
+  readonly leftName: string;
   link?: WireRingLink;
 }
 
 /** The data-plane listener a ring member opens before its hello, for its left neighbour. */
-async function ringListener(ctx: ContainerContext, t: Topology, connectMs: number): Promise<RingEnd> {
+async function ringListener(ctx: ContainerContext, t: Topology): Promise<RingEnd> {
   const expected = String(leftNeighbour(t, ctx.index));
-  let resolveLeft!: (c: WireConnection) => void;
-  const left = new Promise<WireConnection>((resolve, reject) => {
-    resolveLeft = resolve;
-    setTimeout(() => reject(new HornError(`worker ${expected} (the left neighbour of worker ${ctx.index}) did not connect within ${connectMs / 1000} s`, 'timeout')), connectMs).unref();
-  });
+  const lefts = new AsyncQueue<WireConnection>();
   const server = new WireServer(ctx.secret, (conn) => {
-    if (conn.peer.role === 'worker' && conn.peer.id === expected) resolveLeft(conn);
+    if (conn.peer.role === 'worker' && conn.peer.id === expected) lefts.push(conn);
     else conn.close(new Error(`unexpected peer ${conn.peer.role} ${conn.peer.id}`));
   });
   const port = (await server.listen('0.0.0.0')).port;
-  return { server, port, left };
+  return { server, port, lefts, leftName: `worker ${expected}` };
 }
 
-async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start: StartMessage, ring: RingEnd | undefined, limits: { silenceMs: number }): Promise<GroupExchange> {
+/** The left neighbour's newest live connection, waiting at most `ms`. */
+async function nextLeft(ring: RingEnd, ms: number): Promise<WireConnection> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = await Promise.race([
+      ring.lefts.take(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new HornError(`${ring.leftName} (the left neighbour) did not connect within ${ms / 1000} s`, 'timeout')), Math.max(0, deadline - Date.now())).unref()),
+    ]);
+    if (!left.isClosed) return left;
+  }
+}
+
+async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start: StartMessage, ring: RingEnd | undefined, limits: { silenceMs: number; connectMs: number }): Promise<GroupExchange> {
   const job = ctx.job;
   const self = { role: 'worker', id: String(ctx.index) };
   const rank = rankInGroup(t, ctx.index);
@@ -172,7 +239,7 @@ async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start
   if (ring) {
     const right = rightNeighbour(t, ctx.index);
     const rightConn = await connectPeer(start.workers[right]!, ctx.secret, self);
-    ring.link = new WireRingLink(rightConn, `worker ${right}`, await ring.left, `worker ${leftNeighbour(t, ctx.index)}`);
+    ring.link = new WireRingLink(rightConn, `worker ${right}`, await nextLeft(ring, limits.connectMs), ring.leftName);
   }
   let servers: { shards: Range[]; connections: WireConnection[] } | undefined;
   if (t.servers > 0) {

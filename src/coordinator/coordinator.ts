@@ -16,8 +16,12 @@ import type { Frame } from '../wire/frames';
 
 /** How the containers of a job are started; the coordinator is told what happens to them. */
 export interface Launcher {
-  /** Starts (or asks for) the container of this slot. */
-  launch(role: ContainerRole, index: number, attempt: number): void;
+  /** Starts (or asks for) the container of this slot; a replacement avoids the hosts named. */
+  launch(role: ContainerRole, index: number, attempt: number, avoid?: readonly string[]): void;
+  /** Stops this slot's container if it still runs (one that went silent or lost its connection). */
+  stop(role: ContainerRole, index: number): void;
+  /** Keeps the job's containers off a host where they failed too often. */
+  blacklist(host: string): void;
   /** Stops every container still running; resolves when they are gone or the launcher gave up. */
   stopAll(): Promise<void>;
 }
@@ -78,6 +82,17 @@ interface Slot {
   lostPeer?: string;
   /** Its failure, held back while the lost peer's exit may still arrive. */
   heldFailure?: string;
+  /** When the current attempt was asked for. */
+  askedAt: number;
+  /** A surviving member of a group being rebuilt: where it stopped. */
+  paused?: number;
+}
+
+/** A group rebuilding itself after losing members. */
+interface Recovery {
+  readonly since: number;
+  /** Members being replaced. */
+  readonly replacing: Set<number>;
 }
 
 type Stage = 'gathering' | 'training' | 'evaluating' | 'saving' | 'finishing' | 'done';
@@ -101,6 +116,10 @@ export class Coordinator {
   private launcher: Launcher | undefined;
   /** Workers' epoch reports, until every worker has reported the epoch. */
   private readonly epochs = new Map<number, EpochMessage[]>();
+  /** Every container failure of the run, in order (the recovered ones too), for the diagnostics. */
+  private readonly failures: string[] = [];
+  private readonly hostFailures = new Map<string, number>();
+  private readonly recoveries = new Map<number, Recovery>();
 
   constructor(
     private readonly job: StagedJob,
@@ -112,7 +131,7 @@ export class Coordinator {
   ) {
     const c = job.spec.cluster;
     this.topology = topology(c.workers, c.groups, c.parameterServers.count);
-    this.slots = status.doc.containers.map((view) => ({ role: view.role, index: view.index, view, attempt: 0, lastHeard: Date.now() }));
+    this.slots = status.doc.containers.map((view) => ({ role: view.role, index: view.index, view, attempt: 0, lastHeard: Date.now(), askedAt: Date.now() }));
     this.outcome = new Promise<Outcome>((r) => (this.resolveOutcome = r));
     this.wire = new WireServer(secret, (conn) => this.onConnection(conn), (reason) => this.log(`refused a connection: ${reason}`));
   }
@@ -127,33 +146,41 @@ export class Coordinator {
     this.launcher = launcher;
     this.startedAt = Date.now();
     this.status.setPhase('allocating');
-    for (const s of this.slots) launcher.launch(s.role, s.index, s.attempt);
+    for (const s of this.slots) {
+      s.askedAt = Date.now();
+      launcher.launch(s.role, s.index, s.attempt);
+    }
     this.timer = setInterval(() => this.watch(), 1_000);
   }
 
   // ------------------------------------------------------------ launcher reports
 
-  allocated(role: ContainerRole, index: number, info: { containerId: string; host: string; locality?: Locality }): void {
+  allocated(role: ContainerRole, index: number, attempt: number, info: { containerId: string; host: string; locality?: Locality }): void {
     const s = this.slot(role, index);
+    if (attempt !== s.attempt) return;
     Object.assign(s.view, { containerId: info.containerId, host: info.host, state: 'allocated' as const, ...(info.locality ? { locality: info.locality } : {}) });
     s.allocatedAt = Date.now();
     this.status.setPhase('launching');
     this.log(`allocated ${role} ${index}: ${info.containerId} on ${info.host}${info.locality ? ` (${info.locality})` : ''}`);
   }
 
-  launched(role: ContainerRole, index: number): void {
+  launched(role: ContainerRole, index: number, attempt: number): void {
     const s = this.slot(role, index);
+    if (attempt !== s.attempt) return;
     s.view.state = 'launched';
     s.launchedAt = Date.now();
   }
 
   /** The launcher could not start this slot's container. */
-  launchFailed(role: ContainerRole, index: number, reason: string): void {
-    this.fail(`${role} ${index}${this.where(this.slot(role, index))} could not be launched: ${reason}`);
+  launchFailed(role: ContainerRole, index: number, attempt: number, reason: string): void {
+    const s = this.slot(role, index);
+    if (attempt !== s.attempt) return;
+    this.lose(s, `${role} ${index}${this.where(s)} could not be launched: ${reason}`);
   }
 
-  exited(role: ContainerRole, index: number, exit: ContainerExit): void {
+  exited(role: ContainerRole, index: number, attempt: number, exit: ContainerExit): void {
     const s = this.slot(role, index);
+    if (attempt !== s.attempt) return; // a replaced container ending late
     s.exited = exit;
     if (this.stage === 'done') return;
     if (this.stage === 'finishing' && exit.exitStatus === 0) {
@@ -180,7 +207,7 @@ export class Coordinator {
       peer.failingSince ??= Date.now();
       return;
     }
-    this.fail(describeFailure(failure));
+    this.lose(s, describeFailure(failure));
   }
 
   // ------------------------------------------------------------ containers
@@ -236,8 +263,17 @@ export class Coordinator {
         slot.ready = m;
         Object.assign(slot.view, { records: m.records, bytesLocal: m.bytesLocal, bytesRemote: m.bytesRemote, kernels: m.kernels });
         this.log(`worker ${slot.index} read ${m.records} records in ${m.readSeconds.toFixed(1)} s (${m.bytesLocal} bytes node-local, ${m.bytesRemote} remote); kernels ${m.kernels}`);
-        this.maybeStart();
+        if (this.stage === 'gathering') this.maybeStart();
+        else void this.tryRejoin(groupOf(this.topology, slot.index));
         return;
+      case 'paused':
+        slot.paused = m.clock;
+        this.log(`worker ${slot.index} paused at clock ${m.clock}`);
+        void this.tryRejoin(groupOf(this.topology, slot.index));
+        return;
+      case 'state':
+      case 'clocks':
+        return; // replies to requests arrive through request()
       case 'progress':
         if (slot.role === 'worker') {
           slot.view.state = 'running';
@@ -288,6 +324,97 @@ export class Coordinator {
         }
         return;
     }
+  }
+
+  /**
+   * A container is lost. A worker during training is replaced, within cluster.maxRestarts, while
+   * its group pauses and the other groups go on; anything else fails the job with every failure so far.
+   */
+  private lose(s: Slot, description: string): void {
+    if (this.stage === 'done') return;
+    this.failures.push(description.split('\n')[0]!);
+    const host = s.view.host;
+    if (host) {
+      const n = (this.hostFailures.get(host) ?? 0) + 1;
+      this.hostFailures.set(host, n);
+      if (n === this.job.spec.cluster.nodeFailuresBeforeBlacklist) {
+        this.log(`blacklisting ${host}: ${n} containers of this job failed there`);
+        this.launcher?.blacklist(host);
+      }
+    }
+    const limit = this.job.spec.cluster.maxRestarts[s.role];
+    const restarts = s.view.restarts ?? 0;
+    if (this.stage !== 'training' && this.stage !== 'gathering') return this.fail(this.withEarlierFailures(description));
+    if (s.role !== 'worker' && this.stage === 'training') return this.fail(this.withEarlierFailures(`${description}\n(a lost parameter server ends the job: its shard's state is gone)`));
+    if (restarts >= limit) return this.fail(this.withEarlierFailures(`${description}\n(${s.role} ${s.index} failed ${restarts + 1} times; cluster.maxRestarts.${s.role} is ${limit})`));
+    const g = groupOf(this.topology, s.index);
+    this.log(`${description.split('\n')[0]}; replacing ${s.role} ${s.index} (restart ${restarts + 1} of ${limit})${this.stage === 'training' && s.role === 'worker' ? `; group ${g} pauses${this.topology.groups > 1 && this.job.spec.training.consistency !== 'bsp' ? ', the other groups go on' : ''}` : ''}`);
+    this.launcher?.stop(s.role, s.index);
+    const old = { conn: s.conn, host };
+    Object.assign(s, { attempt: s.attempt + 1, conn: undefined, hello: undefined, ready: undefined, trained: undefined, evaluation: undefined, exited: undefined, error: undefined, failingSince: undefined, lostPeer: undefined, heldFailure: undefined, allocatedAt: undefined, launchedAt: undefined, paused: undefined, askedAt: Date.now() });
+    Object.assign(s.view, { attempt: s.attempt, restarts: restarts + 1, state: 'requested' as const, diagnostics: description.split('\n')[0] });
+    old.conn?.close();
+    if (this.stage === 'training' && s.role === 'worker') {
+      const r = this.recoveries.get(g);
+      if (r) r.replacing.add(s.index);
+      else {
+        this.recoveries.set(g, { since: Date.now(), replacing: new Set([s.index]) });
+        for (const server of this.servers()) this.send(server, { type: 'group-change', group: g, change: 'suspend' });
+        for (const w of this.groupMembers(g)) if (w !== s && w.conn) this.send(w, { type: 'pause', reason: `worker ${s.index} of group ${g} is being replaced` });
+      }
+    }
+    this.launcher?.launch(s.role, s.index, s.attempt, old.host ? [old.host] : []);
+  }
+
+  /** Rebuilds a group once its survivors have paused and its replacements have read their splits. */
+  private async tryRejoin(g: number): Promise<void> {
+    const r = this.recoveries.get(g);
+    if (!r || this.stage !== 'training') return;
+    const members = this.groupMembers(g);
+    if (!members.every((w) => (r.replacing.has(w.index) ? w.ready : w.paused !== undefined || !w.conn))) return;
+    this.recoveries.delete(g);
+    const survivors = members.filter((w) => !r.replacing.has(w.index) && w.paused !== undefined);
+    let clock: number;
+    let body: Uint8Array | undefined;
+    try {
+      if (this.topology.servers > 0) {
+        const views = await Promise.all(this.servers().map(async (sv) => readMessage(await sv.conn!.request(asHeader({ type: 'clocks-request' }), undefined, 30_000), ['clocks'], `server ${sv.index}`).pushed));
+        const own = Math.min(...views.map((p) => p[g]!)) + 1;
+        const others = views.flatMap((p) => p.filter((_, h) => h !== g && !this.recoveries.has(h)));
+        // Under ssp and asp the rebuilt group joins the slowest other group (its missed steps are not redone); under bsp the others waited.
+        clock = this.job.spec.training.consistency === 'bsp' || others.length === 0 ? own : Math.max(own, Math.min(...others) + 1);
+        for (const sv of this.servers()) this.send(sv, { type: 'group-change', group: g, change: 'resume', clock });
+      } else if (survivors.length) {
+        const donor = survivors.reduce((a, b) => (b.paused! < a.paused! ? b : a));
+        const reply = await donor.conn!.request(asHeader({ type: 'state-request' }), undefined, 60_000);
+        clock = readMessage(reply, ['state'], `worker ${donor.index}`).clock;
+        body = reply.body ? new Uint8Array(reply.body) : undefined;
+      } else clock = 0; // no survivor and no servers: the group starts over
+    } catch (err) {
+      this.fail(this.withEarlierFailures(`could not rebuild group ${g}: ${describeError(err)}`));
+      return;
+    }
+    const address = (s: Slot) => ({ host: s.hello!.host, port: s.hello!.port });
+    const start: CoordinatorMessage = { type: 'start', workers: this.workers().map((w) => (w.hello ? address(w) : { host: '', port: 0 })), servers: this.servers().map(address), stepsPerEpoch: this.stepsPerEpoch, clock };
+    for (const w of members) {
+      w.paused = undefined;
+      try {
+        void w.conn?.send(asHeader(start), body);
+      } catch {
+        // gone again: its loss starts another recovery
+      }
+    }
+    this.log(`group ${g} rebuilt after ${((Date.now() - r.since) / 1000).toFixed(1)} s; it goes on from clock ${clock}`);
+  }
+
+  private groupMembers(g: number): Slot[] {
+    return this.workers().filter((w) => groupOf(this.topology, w.index) === g);
+  }
+
+  /** A failure's description, followed by the failures recovered from before it. */
+  private withEarlierFailures(description: string): string {
+    const earlier = this.failures.slice(0, -1);
+    return earlier.length ? `${description}\nearlier failures (recovered):\n${earlier.map((f) => `  - ${f}`).join('\n')}` : description;
   }
 
   /** When every worker has ended epoch e: the job's epoch point (means over workers, validation summed). */
@@ -351,27 +478,33 @@ export class Coordinator {
     const overdue = this.slots.filter((s) => s.failingSince !== undefined && now - s.failingSince > this.limits.exitGraceMs && (!s.exited || s.heldFailure));
     const cause = overdue.find((s) => !s.exited && !s.lostPeer) ?? overdue.find((s) => !s.exited) ?? overdue[0];
     if (cause) {
-      this.fail(cause.heldFailure ?? `${cause.role} ${cause.index}${this.where(cause)} failed: ${cause.error ?? 'it stopped answering'}`);
+      this.lose(cause, cause.heldFailure ?? `${cause.role} ${cause.index}${this.where(cause)} failed: ${cause.error ?? 'it stopped answering'}`);
       return;
     }
     if (this.stage === 'finishing') {
       if (now - this.finishedAt > this.limits.connectMs) this.succeed();
       return;
     }
-    const unallocated = this.slots.filter((s) => !s.allocatedAt);
-    if (unallocated.length && now - this.startedAt > this.limits.allocationMs) {
+    const unallocated = this.slots.filter((s) => !s.allocatedAt && now - s.askedAt > this.limits.allocationMs);
+    if (unallocated.length) {
       this.fail(`no container was allocated within ${this.limits.allocationMs / 1000} s for ${names(unallocated)}; the containers that were allocated are released`);
       return;
     }
     const silentStart = this.slots.filter((s) => !s.hello && s.launchedAt !== undefined && now - s.launchedAt > this.limits.connectMs);
     if (silentStart.length) {
-      this.fail(`${silentStart.map((s) => `${s.role} ${s.index}${this.where(s)}`).join(', ')} did not connect to the ApplicationMaster within ${this.limits.connectMs / 1000} s`);
+      this.lose(silentStart[0]!, `${silentStart.map((s) => `${s.role} ${s.index}${this.where(s)}`).join(', ')} did not connect to the ApplicationMaster within ${this.limits.connectMs / 1000} s`);
       return;
     }
     const silent = this.slots.find((s) => s.hello && !s.exited && now - s.lastHeard > this.limits.silenceMs);
     if (silent) {
-      this.fail(`${silent.role} ${silent.index}${this.where(silent)} reported nothing for ${this.limits.silenceMs / 1000} s`);
+      this.lose(silent, `${silent.role} ${silent.index}${this.where(silent)} reported nothing for ${this.limits.silenceMs / 1000} s`);
       return;
+    }
+    for (const [g, r] of this.recoveries) {
+      if (now - r.since > this.limits.allocationMs + this.limits.connectMs) {
+        this.fail(this.withEarlierFailures(`group ${g} was not rebuilt within ${(this.limits.allocationMs + this.limits.connectMs) / 1000} s (waiting for worker${r.replacing.size > 1 ? 's' : ''} ${[...r.replacing].join(', ')})`));
+        return;
+      }
     }
     if (this.stage === 'training') this.inspectStall(now);
   }

@@ -54,6 +54,7 @@ class ProcessLauncher implements Launcher {
   }
 
   launch(role: ContainerRole, index: number, attempt: number): void {
+    this.stop(role, index);
     const name = `${role}-${index}${attempt ? `-${attempt}` : ''}`;
     const logs = join(this.dir, 'logs', name);
     mkdirSync(logs, { recursive: true });
@@ -85,15 +86,27 @@ class ProcessLauncher implements Launcher {
     const append = (file: string) => (chunk: Buffer) => writeFileSync(file, chunk, { flag: 'a' });
     child.stdout!.on('data', append(out));
     child.stderr!.on('data', append(err));
-    this.children.set(name, child);
-    this.coordinator.allocated(role, index, { containerId: `local-${name}`, host: 'localhost', ...(role === 'worker' ? { locality: 'node-local' as const } : {}) });
-    this.coordinator.launched(role, index);
+    this.children.set(`${role}-${index}`, child);
+    this.coordinator.allocated(role, index, attempt, { containerId: `local-${name}`, host: 'localhost', ...(role === 'worker' ? { locality: 'node-local' as const } : {}) });
+    this.coordinator.launched(role, index, attempt);
     child.on('exit', (code, signal) => {
-      this.children.delete(name);
+      if (this.children.get(`${role}-${index}`) === child) this.children.delete(`${role}-${index}`);
       const exitStatus = code ?? 128 + (signal ? signalNumber(signal) : 0);
-      this.coordinator.exited(role, index, { exitStatus, ...(exitStatus !== 0 ? { stderrTail: tailLines(readFileSync(err, 'utf8'), 20) } : {}) });
+      this.coordinator.exited(role, index, attempt, { exitStatus, ...(exitStatus !== 0 ? { stderrTail: tailLines(readFileSync(err, 'utf8'), 20) } : {}) });
     });
-    child.on('error', (e) => this.coordinator.launchFailed(role, index, e.message));
+    child.on('error', (e) => this.coordinator.launchFailed(role, index, attempt, e.message));
+  }
+
+  stop(role: ContainerRole, index: number): void {
+    const child = this.children.get(`${role}-${index}`);
+    if (child) {
+      this.children.delete(`${role}-${index}`);
+      child.kill('SIGKILL');
+    }
+  }
+
+  blacklist(): void {
+    // one machine: nowhere else to go
   }
 
   async stopAll(): Promise<void> {

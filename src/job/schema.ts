@@ -183,6 +183,10 @@ const cluster = obj(
     ),
     /** How long a worker's ask stays on its split's hosts before YARN may place it elsewhere. */
     localityWaitSeconds: required(int({ min: 0 })),
+    /** How many times one worker (one server) may be replaced after it failed before the job fails. */
+    maxRestarts: required(obj({ worker: required(int({ min: 0 })), server: required(int({ min: 0 })) })),
+    /** Nodes where containers of the job failed this many times are blacklisted for the job. */
+    nodeFailuresBeforeBlacklist: required(int({ min: 1 })),
     am: required(resources),
     worker: required(resources),
     workers: required(int({ min: 1 })),

@@ -126,7 +126,27 @@ export interface ErrorMessage {
   readonly lostPeer?: string;
 }
 
-export type ContainerMessage = HelloMessage | ReadyMessage | ProgressMessage | ServerProgressMessage | EpochMessage | TrainedMessage | EvaluationMessage | SavedMessage | ErrorMessage;
+/** A worker stopped training because its group lost a member (after a pause, or seeing the loss itself). */
+export interface PausedMessage {
+  readonly type: 'paused';
+  /** The clock it would have run next. */
+  readonly clock: number;
+}
+
+/** A worker's whole training state (frame body: encodeState), asked of a donor when a member is replaced without servers. */
+export interface StateMessage {
+  readonly type: 'state';
+  readonly clock: number;
+}
+
+/** A server's view of the group clocks (the reply to a clocks request). */
+export interface ClocksMessage {
+  readonly type: 'clocks';
+  /** Last clock each group has fully pushed. */
+  readonly pushed: number[];
+}
+
+export type ContainerMessage = PausedMessage | StateMessage | ClocksMessage | HelloMessage | ReadyMessage | ProgressMessage | ServerProgressMessage | EpochMessage | TrainedMessage | EvaluationMessage | SavedMessage | ErrorMessage;
 
 // ---------------------------------------------------------------- coordinator → container
 
@@ -140,12 +160,42 @@ export interface AssignMessage {
   readonly testRanges: readonly AssignedRange[];
 }
 
-/** Everyone is there: the address book, and the steps per epoch from the largest split. */
+/**
+ * Everyone is there: the address book, and the steps per epoch from the largest split. Sent again
+ * (with `clock`) to the members of a group that replaced a member: they rebuild their ring and go
+ * on from that clock; without servers the frame body holds the whole state to take (encodeState).
+ */
 export interface StartMessage {
   readonly type: 'start';
   readonly workers: readonly PeerAddress[];
   readonly servers: readonly PeerAddress[];
   readonly stepsPerEpoch: number;
+  /** The clock to continue from (absent: 0, the first start). */
+  readonly clock?: number;
+}
+
+/** Stop stepping: a member of the group is lost (close the data plane, say `paused`, wait for `start`). */
+export interface PauseMessage {
+  readonly type: 'pause';
+  readonly reason: string;
+}
+
+/** To a group member without servers: send your whole training state. */
+export interface StateRequestMessage {
+  readonly type: 'state-request';
+}
+
+/** To a server: the group leaves (suspend) or comes back to (resume, at `clock`) the consistency rule. */
+export interface GroupChangeMessage {
+  readonly type: 'group-change';
+  readonly group: number;
+  readonly change: 'suspend' | 'resume';
+  readonly clock?: number;
+}
+
+/** To a server: report your group clocks (reply: clocks). */
+export interface ClocksRequestMessage {
+  readonly type: 'clocks-request';
 }
 
 export interface EvaluateMessage {
@@ -167,7 +217,7 @@ export interface AbortMessage {
   readonly reason: string;
 }
 
-export type CoordinatorMessage = AssignMessage | StartMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
+export type CoordinatorMessage = AssignMessage | StartMessage | PauseMessage | StateRequestMessage | GroupChangeMessage | ClocksRequestMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
 
 // ---------------------------------------------------------------- data plane
 
@@ -229,8 +279,15 @@ const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, Fiel
   evaluation: { count: 'number', lossSum: 'number', confusion: 'array', checksum: 'string' },
   saved: { model: 'string' },
   error: { message: 'string', lostPeer: 'string?' },
+  paused: { clock: 'number' },
+  state: { clock: 'number' },
+  clocks: { pushed: 'array' },
   assign: { group: 'number', rank: 'number', ranges: 'array', testRanges: 'array' },
-  start: { workers: 'array', servers: 'array', stepsPerEpoch: 'number' },
+  start: { workers: 'array', servers: 'array', stepsPerEpoch: 'number', clock: 'number?' },
+  pause: { reason: 'string' },
+  'state-request': {},
+  'group-change': { group: 'number', change: 'string', clock: 'number?' },
+  'clocks-request': {},
   evaluate: {},
   save: { testAccuracy: 'number?', testLoss: 'number?' },
   finish: {},
@@ -274,6 +331,6 @@ export function asHeader(m: AnyMessage): Message {
   return m as unknown as Message;
 }
 
-export const CONTAINER_MESSAGES = ['hello', 'ready', 'progress', 'server-progress', 'epoch', 'trained', 'evaluation', 'saved', 'error'] as const;
-export const COORDINATOR_MESSAGES = ['assign', 'start', 'evaluate', 'save', 'finish', 'abort'] as const;
+export const CONTAINER_MESSAGES = ['hello', 'ready', 'progress', 'server-progress', 'epoch', 'trained', 'evaluation', 'saved', 'error', 'paused', 'state', 'clocks'] as const;
+export const COORDINATOR_MESSAGES = ['assign', 'start', 'pause', 'state-request', 'group-change', 'clocks-request', 'evaluate', 'save', 'finish', 'abort'] as const;
 

@@ -98,6 +98,8 @@ export interface DistributedRun {
    * parameters and optimizer state of the same clock.
    */
   readonly resume?: DistributedWorkerState;
+  /** Without a resume state: the clock to start from (a worker that replaced a lost one joins its group there). */
+  readonly startClock?: number;
   readonly now?: () => number;
 }
 
@@ -124,7 +126,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
     return { compute: computeMs / total, communication: exchange.communicationMs / total, waiting: exchange.waitingMs / total };
   };
   await exchange.initialize(model.parameters());
-  const firstClock = resume?.clock ?? 0;
+  const firstClock = resume?.clock ?? run.startClock ?? 0;
   let totalSamples = 0;
   let lastReport = -Infinity;
   let samples = 0;
@@ -142,12 +144,13 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
   for (let epoch = Math.floor(firstClock / K); epoch < epochs; epoch++) {
     model.optimizer.epoch = epoch; // the learning rate reported; the update's own rate follows its clock
     const epochStart = now();
-    const resumed = resume && epoch * K < firstClock;
+    const within = epoch * K < firstClock;
+    const resumed = resume && within;
     samples = resumed ? resume.samples : 0;
     lossSum = resumed ? resume.lossSum : 0;
     correct = resumed ? resume.correct : 0;
     const sessionStart = samples;
-    for (let s = resumed ? firstClock - epoch * K : 0; s < K; s++) {
+    for (let s = within ? firstClock - epoch * K : 0; s < K; s++) {
       const clock = epoch * K + s;
       await run.beforeStep?.(clock);
       order.next(b, indices);

@@ -102,6 +102,10 @@ export class WireConnection extends EventEmitter {
     });
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   reply(to: Frame, header: Message, body?: Uint8Array): Promise<void> {
     return this.send({ ...header, replyTo: to.header.id }, body);
   }

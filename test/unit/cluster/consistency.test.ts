@@ -78,3 +78,27 @@ describe('clock rules across groups', () => {
     expect(() => new GroupClocks(2, { mode: 'ssp' })).toThrow(/staleness/);
   });
 });
+
+describe('a group that recovers', () => {
+  test('under ssp it leaves the rule, so the others go on; it comes back at the clock it is given', () => {
+    const c = new GroupClocks(2, { mode: 'ssp', staleness: 1 });
+    for (let k = 0; k < 3; k++) c.markPushed(0, k);
+    expect(c.canServe(3)).toBe(false); // group 1 has pushed nothing: a read for clock 3 needs clock 1
+    c.suspend(1);
+    expect(c.canServe(3)).toBe(true); // group 0 reads for its next clock without waiting
+    expect(c.blocking(3)).toEqual([]);
+    c.resume(1, 3);
+    expect(c.pushedBy(1)).toBe(2);
+    expect(c.canServe(4)).toBe(true);
+    expect(c.canServe(5)).toBe(false); // back in the rule
+    c.resume(1, 1); // never backwards
+    expect(c.pushedBy(1)).toBe(2);
+  });
+
+  test('under bsp it stays in the rule: the others wait', () => {
+    const c = new GroupClocks(2, { mode: 'bsp' });
+    c.suspend(1);
+    expect(c.isSuspended(1)).toBe(false);
+    expect(c.canServe(1)).toBe(false);
+  });
+});

@@ -91,27 +91,80 @@ test('all-reduce (no servers) and bsp: members bit-identical, one update per clo
   expect(outcome.result!.testAccuracy).toBeGreaterThan(0.8);
 });
 
-test('a worker that fails ends the job at once, naming it, its exit status and its stderr; every other process is stopped', async () => {
+test('a worker that fails mid-training is replaced: its group pauses and goes on, the job succeeds with the failure on record', async () => {
   const data = writeData(2000, 2);
-  const j = job('fail', `${model(data)}training: { epochs: 50, batchSize: 16 }\ncluster:\n  workers: 2\n  parameterServers: { count: 1, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  const j = job('replace', `${model(data)}training: { epochs: 6, batchSize: 16 }\ncluster:\n  workers: 2\n  parameterServers: { count: 1, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`);
   process.env.HORN_TEST_FAIL_AT = '1:30';
-  const started = Date.now();
-  let pids: () => Map<string, number> = () => new Map();
+  const lines: string[] = [];
   try {
-    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined }, (p) => (pids = p));
-    expect(outcome.succeeded).toBe(false);
-    expect(outcome.diagnostics).toMatch(/^worker 1 \(container local-worker-1 on localhost\) failed with exit status 1 \(exit code 1\): test hook HORN_TEST_FAIL_AT: worker 1 fails at clock 30/);
-    expect(outcome.diagnostics).toMatch(/last lines of stderr:/);
-    expect(Date.now() - started).toBeLessThan(60_000);
-    expect(pids().size).toBe(0);
+    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: (m) => lines.push(m) });
+    expect(outcome.diagnostics).toMatch(/^trained replace/);
+    expect(outcome.succeeded).toBe(true);
+    const replaced = lines.find((l) => l.includes('replacing worker 1'));
+    expect(replaced).toMatch(/^worker 1 \(container local-worker-1 on localhost\) failed with exit status 1 \(exit code 1\).*; replacing worker 1 \(restart 1 of 2\); group 0 pauses$/);
+    expect(lines.some((l) => /^group 0 rebuilt after [\d.]+ s; it goes on from clock \d+/.test(l))).toBe(true);
+    const w1 = outcome.result!.containers!.find((c) => c.role === 'worker' && c.index === 1)!;
+    expect(w1).toMatchObject({ attempt: 1, restarts: 1, state: 'finished' });
+    const workers = outcome.result!.containers!.filter((c) => c.role === 'worker');
+    expect(workers[0]!.checksum).toBe(workers[1]!.checksum);
+    expect(outcome.result!.testAccuracy).toBeGreaterThan(0.8);
   } finally {
     delete process.env.HORN_TEST_FAIL_AT;
   }
 });
 
-test('a worker killed with SIGKILL is named as the cause, not the neighbours that lost it', async () => {
+test('without servers, a replaced member takes a survivor\'s whole state and the group stays bit-identical', async () => {
+  const data = writeData(3000, 3);
+  const j = job('donor', `${model(data)}training: { epochs: 4, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  process.env.HORN_TEST_FAIL_AT = '2:40';
+  try {
+    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined });
+    expect(outcome.succeeded).toBe(true);
+    const workers = outcome.result!.containers!.filter((c) => c.role === 'worker');
+    expect(workers[2]!.restarts).toBe(1);
+    expect(new Set(workers.map((w) => w.checksum)).size).toBe(1);
+  } finally {
+    delete process.env.HORN_TEST_FAIL_AT;
+  }
+});
+
+test('under ssp, a group rebuilding itself does not stop the other group', async () => {
+  const data = writeData(4000, 2);
+  const j = job('ssp-replace', `${model(data)}training: { epochs: 6, batchSize: 16, consistency: ssp, staleness: 1 }\ncluster:\n  workers: 4\n  groups: 2\n  parameterServers: { count: 1, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  process.env.HORN_TEST_FAIL_AT = '3:20';
+  const lines: string[] = [];
+  try {
+    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: (m) => lines.push(m) });
+    expect(outcome.succeeded).toBe(true);
+    expect(lines.find((l) => l.includes('replacing worker 3'))).toMatch(/group 1 pauses, the other groups go on$/);
+    expect(outcome.result!.testAccuracy).toBeGreaterThan(0.8);
+  } finally {
+    delete process.env.HORN_TEST_FAIL_AT;
+  }
+});
+
+test('a worker that fails on every start: the job fails after the last allowed restart, listing every attempt; nothing is left running', async () => {
   const data = writeData(2000, 2);
-  const j = job('killed', `${model(data)}training: { epochs: 200, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n`);
+  const j = job('always', `${model(data)}training: { epochs: 2, batchSize: 16 }\ncluster:\n  workers: 2\n  worker: { memoryMb: 256, vcores: 1 }\n  maxRestarts: { worker: 2, server: 1 }\n`);
+  process.env.HORN_TEST_FAIL_START = '1';
+  let pids: () => Map<string, number> = () => new Map();
+  const started = Date.now();
+  try {
+    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined }, (p) => (pids = p));
+    expect(outcome.succeeded).toBe(false);
+    expect(outcome.diagnostics).toMatch(/^worker 1 \(container local-worker-1-2 on localhost\) failed with exit status 1 \(exit code 1\): test hook HORN_TEST_FAIL_START/);
+    expect(outcome.diagnostics).toMatch(/\(worker 1 failed 3 times; cluster.maxRestarts.worker is 2\)/);
+    expect(outcome.diagnostics.match(/^ {2}- worker 1 \(container local-worker-1(-1)? on localhost\) failed/gm)?.length).toBe(2);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(pids().size).toBe(0);
+  } finally {
+    delete process.env.HORN_TEST_FAIL_START;
+  }
+});
+
+test('without restarts, a worker killed with SIGKILL fails the job, named as the cause, not the neighbours that lost it', async () => {
+  const data = writeData(2000, 2);
+  const j = job('killed', `${model(data)}training: { epochs: 200, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n  maxRestarts: { worker: 0, server: 0 }\n`);
   let pids: () => Map<string, number> = () => new Map();
   const run = runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined }, (p) => (pids = p));
   await new Promise((r) => setTimeout(r, 4_000));
