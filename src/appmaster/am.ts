@@ -15,6 +15,8 @@ import { AMRMClient, NMClient, type LocalResource, type URLRecord } from '../had
 import { ENV, parseCachedResources, readStagedJob, requireEnv, RESOURCE, SECRET_ALIAS, testHooks, type StagedJob } from '../protocol';
 import { hdfsLister } from '../storage/hdfs';
 import { writeLatestHdfs } from '../storage/latest';
+import { jobHash, latestCheckpoint } from '../storage/checkpoints';
+import { hdfsStorage } from '../storage/files';
 import { writeHistoryFiles } from './history-files';
 import { startStatusServer } from './http';
 import { YarnLauncher } from './yarn-launcher';
@@ -65,7 +67,12 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   try {
     const plan = await planJob(job, { lister: hdfsLister(hdfs), blocks: (p) => hdfs.getBlockReplicas(p) });
     log(`planned ${plural(t.workers, 'split')} of ${plan.bytes} bytes in ${plural(plan.files, 'file')}: ${plan.splits.map((s) => `worker ${s.index} ${s.bytes} bytes on ${s.host ?? 'any host'}`).join('; ')}`);
-    coordinator = new Coordinator(job, secret, status, plan.workers, limitsOf(job), log);
+    const storage = hdfsStorage(hdfs);
+    // A later attempt (the previous ApplicationMaster died; YARN ended its containers) resumes from the newest complete checkpoint.
+    const attempt = amAttempt(env.CONTAINER_ID);
+    const resumeFrom = attempt > 1 && job.checkpointRoot ? await latestCheckpoint(storage, job.checkpointRoot, jobHash(job.spec), (w) => log(w)) : undefined;
+    if (attempt > 1) log(`ApplicationMaster attempt ${attempt}: ${resumeFrom ? `resuming from the checkpoint at clock ${resumeFrom.clock} (epoch ${resumeFrom.epoch})` : 'no complete checkpoint; training starts over'}`);
+    coordinator = new Coordinator(job, secret, status, plan.workers, limitsOf(job), log, { storage, resumeFrom });
     const wirePort = await coordinator.listen();
     await amrm.register({ host, rpcPort: wirePort, trackingUrl });
     log(`registered ${job.applicationId}; tracking URL ${trackingUrl}; wire ${host}:${wirePort}; ${plural(t.workers, 'worker')} in ${plural(t.groups, 'group')}, ${plural(t.servers, 'parameter server')}, ${training.consistency}; node ${process.version} at ${process.execPath}`);
@@ -146,6 +153,12 @@ async function containerResources(hdfs: WebHdfsClient, job: StagedJob, stagingDi
   out[RESOURCE.job] = await localResource(`${stagingDir}/${RESOURCE.job}`, 'APPLICATION');
   for (const staged of Object.values(job.userFiles)) out[staged] = await localResource(`${stagingDir}/${staged}`, 'APPLICATION');
   return out;
+}
+
+/** The attempt number in a container id (container_[e<epoch>_]<cluster>_<app>_<attempt>_<container>). */
+export function amAttempt(containerId: string | undefined): number {
+  const m = /_(\d+)_\d+$/.exec(containerId ?? '');
+  return m ? Number(m[1]) : 1;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

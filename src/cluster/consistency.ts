@@ -56,6 +56,12 @@ export class GroupClocks {
     if (this.rule.mode !== 'bsp') this.suspended.add(group);
   }
 
+  /** Sets a group's last pushed clock outright (a rollback to a checkpoint), and back into the rule. */
+  reset(group: number, lastPushed: number): void {
+    this.suspended.delete(group);
+    this.pushed[group] = lastPushed;
+  }
+
   /** A recovered group comes back, its next push being the update of `nextClock` (never earlier than it has pushed). */
   resume(group: number, nextClock: number): void {
     this.suspended.delete(group);

@@ -1,7 +1,6 @@
 // What every horn container starts from: its role and index, the staged job, the application
 // secret (from the YARN credentials), where its data lives (HDFS or, in local mode, this machine's
 // files), and its control link to the coordinator (the ApplicationMaster or the local launcher).
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createLogger } from '../common/log';
 import { parseHostPort } from '../common/address';
@@ -12,6 +11,8 @@ import { Credentials } from '../hadoop/security';
 import { WebHdfsClient } from '../hadoop/webhdfs/client';
 import { ENV, readStagedJob, requireEnv, SECRET_ALIAS, type ContainerRole, type StagedJob } from '../protocol';
 import { asHeader, COORDINATOR_MESSAGES, PROTOCOL_VERSION, readMessage, type ContainerMessage, type CoordinatorMessage } from '../protocol/messages';
+import { checkpointDir, fileEntry, fileName } from '../storage/checkpoints';
+import { hdfsStorage, localStorage, type StorageFiles } from '../storage/files';
 import { hdfsFiles, hdfsLister } from '../storage/hdfs';
 import { connectWire, type WireConnection } from '../wire/channel';
 import type { Frame } from '../wire/frames';
@@ -29,13 +30,15 @@ export interface ContainerContext {
   readonly hdfs?: WebHdfsClient;
   readonly source: ByteSource;
   readonly lister: FileLister;
+  /** Whole files of the job's storage (checkpoints). */
+  readonly storage: StorageFiles;
   readonly control: ControlLink;
   log(message: string): void;
 }
 
 /** Messages a container answers whenever they come, beside its main sequence (assign, start, …). */
-type Interjection = Extract<CoordinatorMessage, { type: 'pause' | 'state-request' | 'group-change' | 'clocks-request' }>;
-const INTERJECTIONS: ReadonlySet<string> = new Set(['pause', 'state-request', 'group-change', 'clocks-request']);
+type Interjection = Extract<CoordinatorMessage, { type: 'pause' | 'state-request' | 'group-change' | 'clocks-request' | 'restore' }>;
+const INTERJECTIONS: ReadonlySet<string> = new Set(['pause', 'state-request', 'group-change', 'clocks-request', 'restore']);
 
 /** The container's connection to its coordinator, with typed messages both ways. */
 export class ControlLink {
@@ -129,12 +132,28 @@ export async function containerContext(role: ContainerRole, env: NodeJS.ProcessE
   }
   const am = parseHostPort(requireEnv(env, ENV.amWire, role), ENV.amWire);
   const connection = await connectWire(am.host, am.port, secret, { role, id: String(index) });
-  return { role, index, attempt, job, secret, host, hdfs, source, lister, control: new ControlLink(connection), log };
+  return { role, index, attempt, job, secret, host, hdfs, source, lister, storage: hdfs ? hdfsStorage(hdfs) : localStorage, control: new ControlLink(connection), log };
 }
 
 /** A whole file of the job's storage (HDFS, or this machine in local mode). */
-export async function readStorageFile(ctx: Pick<ContainerContext, 'hdfs'>, path: string): Promise<Uint8Array> {
-  return ctx.hdfs ? ctx.hdfs.readFile(path) : readFile(path);
+export async function readStorageFile(ctx: Pick<ContainerContext, 'storage'>, path: string): Promise<Uint8Array> {
+  return ctx.storage.readFile(path);
+}
+
+/** Writes this container's file of the checkpoint at `clock` and tells the coordinator. */
+export async function writeCheckpointFile(ctx: ContainerContext, clock: number, bytes: Uint8Array): Promise<void> {
+  const root = ctx.job.checkpointRoot;
+  if (!root) return;
+  const name = fileName(ctx.role, ctx.index);
+  const started = performance.now();
+  await ctx.storage.writeAtomically(`${checkpointDir(root, clock)}/${name}`, bytes);
+  ctx.log(`checkpoint at clock ${clock}: wrote ${name} (${bytes.byteLength} bytes) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  ctx.control.tell({ type: 'checkpointed', clock, ...fileEntry(name, bytes) });
+}
+
+/** This container's file of the checkpoint at `clock`. */
+export function readCheckpointFile(ctx: ContainerContext, clock: number, role: ContainerRole = ctx.role, index = ctx.index): Promise<Uint8Array> {
+  return ctx.storage.readFile(`${checkpointDir(ctx.job.checkpointRoot!, clock)}/${fileName(role, index)}`);
 }
 
 /** The hello every container sends first. */

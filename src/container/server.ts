@@ -13,7 +13,8 @@ import { warmStart } from '../training/warm-start';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { BufferPool, type Frame } from '../wire/frames';
 import { codecFor } from '../wire/tensors';
-import { hello, readStorageFile, runContainer, type ContainerContext } from './context';
+import { hello, readCheckpointFile, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
+import { decodeState, encodeState } from '../training/state';
 
 const REPORT_EVERY_MS = 1_000;
 /** A read held back longer than this is named in the server's reports (the stall inspector). */
@@ -84,8 +85,22 @@ async function serve(ctx: ContainerContext): Promise<void> {
 
   const start = await ctx.control.next('start');
   totalClocks = start.stepsPerEpoch * job.spec.training.epochs;
-  state = new ShardState(shard, decaySegments(model), model.optimizer.spec, model.kernels, model.parameters().subarray(shard.start, shard.end), start.stepsPerEpoch);
+  const initial = model.parameters().slice(shard.start, shard.end);
+  const fresh = () => new ShardState(shard, decaySegments(model), model.optimizer.spec, model.kernels, initial, start.stepsPerEpoch);
+  state = fresh();
   pending = Array.from({ length: t.groups }, () => ({ clock: -1, pieces: 0, whole: false, gradient: new Float32Array(shard.end - shard.start) }));
+  // Checkpoints at every multiple of this many clocks (0: none).
+  const interval = job.checkpointRoot ? start.stepsPerEpoch * job.spec.training.checkpoint.everyEpochs : 0;
+  let nextCheckpoint = interval > 0 ? interval : Infinity;
+  /** Pushes of clocks at or after the next checkpoint, held until the shard has been snapshotted there. */
+  let deferred: Array<{ conn: WireConnection; f: Frame; m: PushMessage }> = [];
+  if (start.restore !== undefined) await restoreTo(start.restore);
+  ctx.control.on('restore', (m, f) =>
+    void restoreTo(m.clock).then(
+      () => ctx.control.reply(f, { type: 'clocks', pushed: clocks.all }),
+      (err: unknown) => ctx.log(`restore failed: ${(err as Error).message}`),
+    ),
+  );
   ctx.control.on('group-change', onGroupChange);
   ctx.control.on('clocks-request', (_m, f) => void ctx.control.reply(f, { type: 'clocks', pushed: clocks.all }));
   started();
@@ -98,7 +113,37 @@ async function serve(ctx: ContainerContext): Promise<void> {
     await wire.close();
   }
 
+  /** Rolls the shard back to the checkpoint at `clock` (0: the initial weights, nothing applied). */
+  async function restoreTo(clock: number): Promise<void> {
+    const next = clock > 0 ? await readCheckpointFile(ctx, clock) : undefined;
+    state!.free();
+    state = fresh();
+    if (next) state.importState(decodeState(next, `the checkpoint at clock ${clock}`).shard!);
+    for (let g = 0; g < t.groups; g++) clocks.reset(g, clock - 1);
+    for (const p of pending) Object.assign(p, { clock: -1, pieces: 0, whole: false });
+    held.length = 0;
+    deferred = [];
+    nextCheckpoint = interval > 0 ? clock + interval : Infinity;
+    ctx.log(clock > 0 ? `restored the shard from the checkpoint at clock ${clock}` : 'restored the initial weights (no checkpoint yet)');
+  }
+
+  /** At a checkpoint clock: snapshot the shard (a copy), let the held pushes in, write the copy. */
+  function maybeCheckpoint(): void {
+    if (clocks.minPushed < nextCheckpoint - 1 || nextCheckpoint >= totalClocks) return;
+    const clock = nextCheckpoint;
+    const bytes = encodeState({ shard: state!.exportState(), tags: { role: 'server', index: ctx.index, clock } });
+    nextCheckpoint += interval;
+    const waiting = deferred;
+    deferred = [];
+    for (const d of waiting) onPush(d.conn, d.f, d.m);
+    void writeCheckpointFile(ctx, clock, bytes).catch((err: unknown) => ctx.log(`could not write the checkpoint at clock ${clock}: ${(err as Error).message}`));
+  }
+
   function onPush(conn: WireConnection, f: Frame, m: PushMessage): void {
+    if (m.clock >= nextCheckpoint && clocks.minPushed < nextCheckpoint - 1) {
+      deferred.push({ conn, f, m });
+      return;
+    }
     const piece = expected.get(m.member);
     if (!piece || piece.start !== m.start || piece.end !== m.end) throw new HornError(`push of [${m.start}, ${m.end}) from group ${m.group} member ${m.member} does not match this shard's piece`, 'internal');
     if (m.group < 0 || m.group >= t.groups || m.clock > clocks.pushedBy(m.group) + 1) throw new HornError(`group ${m.group} pushed clock ${m.clock}; expected clock ${clocks.pushedBy(m.group) + 1}`, 'internal');
@@ -126,6 +171,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
       g.set(p.gradient);
       state!.apply(m.clock);
       clocks.markPushed(m.group, m.clock);
+      maybeCheckpoint();
     } else if (pending.every((q) => q.whole && q.clock === m.clock)) {
       // One update per clock: the groups' mean gradients averaged, summed in group order.
       g.fill(0);
@@ -133,6 +179,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
       for (let i = 0; i < g.length; i++) g[i]! /= t.groups;
       state!.apply(m.clock);
       for (let h = 0; h < t.groups; h++) clocks.markPushed(h, m.clock);
+      maybeCheckpoint();
     }
     serveHeld();
   }

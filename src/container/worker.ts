@@ -21,7 +21,7 @@ import { concatBatches } from '../training/run';
 import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { codecFor } from '../wire/tensors';
-import { hello, readStorageFile, runContainer, type ContainerContext } from './context';
+import { hello, readCheckpointFile, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
 import { AsyncQueue } from '../common/queue';
 import { GroupExchange } from './exchange';
 import { connectPeer, PeerLostError, WireRingLink } from './peers';
@@ -88,12 +88,15 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   // A worker that replaces a lost one joins at its group's clock, without servers with a member's whole state.
   if (first.body) model.importState(decodeState(first.body, 'the coordinator').model!);
   let start = first.message;
+  let restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
   let exchange = await joinGroup(ctx, t, model, start, ring, limits);
   const slowMs = hookFor(env, SLOW_STEP_ENV, ctx.index) ?? 0;
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   let lastState: (() => DistributedWorkerState) | undefined;
-  let resume: DistributedWorkerState | undefined;
+  let resume: DistributedWorkerState | undefined = restored;
   let startClock = start.clock ?? 0;
+  const total = job.spec.training.epochs * start.stepsPerEpoch;
+  const interval = job.checkpointRoot ? start.stepsPerEpoch * job.spec.training.checkpoint.everyEpochs : 0;
   let pausedBy: string | undefined;
   ctx.control.on('pause', (m) => {
     pausedBy = m.reason;
@@ -118,8 +121,14 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
         exchange: ex,
         resume,
         startClock,
-        afterStep: (_clock, state) => {
+        afterStep: (clock, state) => {
           lastState = state;
+          const next = clock + 1;
+          if (interval > 0 && next % interval === 0 && next < total) {
+            // Every member keeps its own data position; without servers worker 0 also the whole model.
+            const bytes = encodeState({ worker: state(), ...(t.servers === 0 && ctx.index === 0 ? { model: model.exportState() } : {}), tags: { role: 'worker', index: ctx.index, clock: next } });
+            void writeCheckpointFile(ctx, next, bytes).catch((err: unknown) => ctx.log(`could not write the checkpoint at clock ${next}: ${(err as Error).message}`));
+          }
         },
         beforeStep: async (clock) => {
           if (clock === failAt && ctx.attempt === 0) throw new HornError(`test hook ${FAIL_AT_ENV}: worker ${ctx.index} fails at clock ${clock}`, 'internal');
@@ -150,7 +159,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
       if (again.body) model.importState(decodeState(again.body, 'the coordinator').model!);
       start = again.message;
       startClock = start.clock ?? next;
-      resume = lastState ? { ...lastState(), clock: startClock } : undefined;
+      restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
+      resume = restored ?? (lastState ? { ...lastState(), clock: startClock } : undefined);
       exchange = await joinGroup(ctx, t, model, start, ring, limits);
       ctx.log(`rejoined at clock ${startClock}`);
     }
@@ -186,6 +196,18 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
     await ctx.control.send({ type: 'saved', model: path });
   }
   await ctx.control.next('finish');
+}
+
+/** This worker's loop state (and, without servers, the model) from the checkpoint at `clock`; undefined at clock 0 (start over). */
+async function restoreFrom(ctx: ContainerContext, t: Topology, model: Model, clock: number): Promise<DistributedWorkerState | undefined> {
+  if (clock === 0) return undefined;
+  const own = decodeState(await readCheckpointFile(ctx, clock), `worker ${ctx.index}'s checkpoint at clock ${clock}`);
+  if (t.servers === 0) {
+    const whole = ctx.index === 0 ? own : decodeState(await readCheckpointFile(ctx, clock, 'worker', 0), `worker 0's checkpoint at clock ${clock}`);
+    model.importState(whole.model!);
+  }
+  ctx.log(`restored from the checkpoint at clock ${clock}`);
+  return own.worker;
 }
 
 /** Adds one training session (between recoveries) to the worker's totals. */

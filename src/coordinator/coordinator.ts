@@ -8,10 +8,12 @@ import { describeError, HornError } from '../common/errors';
 import { allGroups, groupOf, topology, type Topology } from '../cluster/topology';
 import type { JobStatus } from './status';
 import { describeFailure, type ContainerFailure } from './diagnostics';
-import { CONTAINER_MESSAGES, asHeader, PROTOCOL_VERSION, readMessage, type AssignedRange, type ContainerMessage, type CoordinatorMessage, type EpochMessage, type EvaluationMessage, type HelloMessage, type ReadyMessage, type TrainedMessage } from '../protocol/messages';
+import { CONTAINER_MESSAGES, asHeader, PROTOCOL_VERSION, readMessage, type AssignedRange, type CheckpointedMessage, type ContainerMessage, type CoordinatorMessage, type EpochMessage, type EvaluationMessage, type HelloMessage, type ReadyMessage, type TrainedMessage } from '../protocol/messages';
 import { resultLine, type ContainerRole, type ContainerView, type JobResult, type Locality, type StagedJob, type StalenessStats } from '../protocol';
 import { stepsPerEpoch } from '../cluster/schedule';
 import { WireServer, type WireConnection } from '../wire/channel';
+import { jobHash, MANIFEST_VERSION, pruneCheckpoints, writeManifest, type CheckpointFile, type CheckpointManifest } from '../storage/checkpoints';
+import type { StorageFiles } from '../storage/files';
 import type { Frame } from '../wire/frames';
 
 /** How the containers of a job are started; the coordinator is told what happens to them. */
@@ -120,6 +122,12 @@ export class Coordinator {
   private readonly failures: string[] = [];
   private readonly hostFailures = new Map<string, number>();
   private readonly recoveries = new Map<number, Recovery>();
+  /** Files reported for checkpoints not yet complete, by clock. */
+  private readonly checkpointFiles = new Map<number, CheckpointFile[]>();
+  /** The newest complete checkpoint's clock (0: none). */
+  private lastCheckpoint = 0;
+  /** A lost server being replaced: everyone rolls back to `clock`. */
+  private rollback: { readonly clock: number; readonly since: number } | undefined;
 
   constructor(
     private readonly job: StagedJob,
@@ -128,6 +136,8 @@ export class Coordinator {
     private readonly plans: readonly WorkerPlan[],
     private readonly limits: CoordinatorLimits,
     private readonly log: (message: string) => void,
+    /** Where checkpoints are written; and, for a restarted ApplicationMaster, the checkpoint to resume from. */
+    private readonly checkpoints?: { readonly storage: StorageFiles; readonly resumeFrom?: CheckpointManifest },
   ) {
     const c = job.spec.cluster;
     this.topology = topology(c.workers, c.groups, c.parameterServers.count);
@@ -247,6 +257,7 @@ export class Coordinator {
     slot.lastHeard = Date.now();
     slot.view.state = 'connected';
     slot.view.host ??= m.host;
+    if (m.role === 'server' && this.stage === 'training' && this.rollback) void this.continueRollback();
     if (m.role === 'worker') {
       const plan = this.plans[m.index]!;
       this.send(slot, { type: 'assign', group: groupOf(this.topology, m.index), rank: m.index % this.topology.groupSize, ranges: plan.ranges, testRanges: plan.testRanges });
@@ -270,6 +281,9 @@ export class Coordinator {
         slot.paused = m.clock;
         this.log(`worker ${slot.index} paused at clock ${m.clock}`);
         void this.tryRejoin(groupOf(this.topology, slot.index));
+        return;
+      case 'checkpointed':
+        void this.onCheckpointed(m);
         return;
       case 'state':
       case 'clocks':
@@ -333,6 +347,7 @@ export class Coordinator {
   private lose(s: Slot, description: string): void {
     if (this.stage === 'done') return;
     this.failures.push(description.split('\n')[0]!);
+    this.status.doc.failures = [...this.failures];
     const host = s.view.host;
     if (host) {
       const n = (this.hostFailures.get(host) ?? 0) + 1;
@@ -345,7 +360,6 @@ export class Coordinator {
     const limit = this.job.spec.cluster.maxRestarts[s.role];
     const restarts = s.view.restarts ?? 0;
     if (this.stage !== 'training' && this.stage !== 'gathering') return this.fail(this.withEarlierFailures(description));
-    if (s.role !== 'worker' && this.stage === 'training') return this.fail(this.withEarlierFailures(`${description}\n(a lost parameter server ends the job: its shard's state is gone)`));
     if (restarts >= limit) return this.fail(this.withEarlierFailures(`${description}\n(${s.role} ${s.index} failed ${restarts + 1} times; cluster.maxRestarts.${s.role} is ${limit})`));
     const g = groupOf(this.topology, s.index);
     this.log(`${description.split('\n')[0]}; replacing ${s.role} ${s.index} (restart ${restarts + 1} of ${limit})${this.stage === 'training' && s.role === 'worker' ? `; group ${g} pauses${this.topology.groups > 1 && this.job.spec.training.consistency !== 'bsp' ? ', the other groups go on' : ''}` : ''}`);
@@ -354,7 +368,10 @@ export class Coordinator {
     Object.assign(s, { attempt: s.attempt + 1, conn: undefined, hello: undefined, ready: undefined, trained: undefined, evaluation: undefined, exited: undefined, error: undefined, failingSince: undefined, lostPeer: undefined, heldFailure: undefined, allocatedAt: undefined, launchedAt: undefined, paused: undefined, askedAt: Date.now() });
     Object.assign(s.view, { attempt: s.attempt, restarts: restarts + 1, state: 'requested' as const, diagnostics: description.split('\n')[0] });
     old.conn?.close();
-    if (this.stage === 'training' && s.role === 'worker') {
+    if (this.stage === 'training' && s.role === 'server') this.startRollback(s);
+    if (this.stage === 'training' && s.role === 'worker' && this.rollback) {
+      // Lost while the job rolls back: its replacement restores with the others.
+    } else if (this.stage === 'training' && s.role === 'worker') {
       const r = this.recoveries.get(g);
       if (r) r.replacing.add(s.index);
       else {
@@ -364,6 +381,71 @@ export class Coordinator {
       }
     }
     this.launcher?.launch(s.role, s.index, s.attempt, old.host ? [old.host] : []);
+  }
+
+  /**
+   * A lost server's shard is gone: every shard and every worker goes back to the newest complete
+   * checkpoint (the updates since are lost and redone; without a checkpoint, back to the start).
+   */
+  private startRollback(server: Slot): void {
+    const clock = this.lastCheckpoint;
+    this.rollback = { clock, since: Date.now() };
+    this.recoveries.clear();
+    this.log(`server ${server.index} is lost: rolling every shard and worker back to ${clock > 0 ? `the checkpoint at clock ${clock}` : 'the start (no checkpoint yet)'}`);
+    for (const w of this.workers()) if (w.conn) this.send(w, { type: 'pause', reason: `server ${server.index} is being replaced; rolling back to clock ${clock}` });
+    this.status.doc.rollbacks = [...(this.status.doc.rollbacks ?? []), { at: Date.now(), clock, reason: `server ${server.index} lost` }];
+  }
+
+  /** Once the replacement servers are up: the surviving servers restore, then the workers start again from the checkpoint. */
+  private async continueRollback(): Promise<void> {
+    const r = this.rollback;
+    if (!r || !this.servers().every((sv) => sv.hello)) return;
+    this.rollback = undefined;
+    const address = (x: Slot) => ({ host: x.hello!.host, port: x.hello!.port });
+    const start: CoordinatorMessage = { type: 'start', workers: this.workers().map((w) => (w.hello ? address(w) : { host: '', port: 0 })), servers: this.servers().map(address), stepsPerEpoch: this.stepsPerEpoch, clock: r.clock, restore: r.clock };
+    try {
+      await Promise.all(
+        this.servers().map(async (sv) => {
+          if (sv.attempt > 0 && sv.view.state !== 'running') return void this.send(sv, start); // a replacement restores as it starts
+          await sv.conn!.request(asHeader({ type: 'restore', clock: r.clock }), undefined, 120_000);
+        }),
+      );
+      await waitUntil(() => this.workers().every((w) => w.paused !== undefined || w.ready !== undefined), this.limits.connectMs + this.limits.allocationMs);
+    } catch (err) {
+      this.fail(this.withEarlierFailures(`could not roll back to clock ${r.clock}: ${describeError(err)}`));
+      return;
+    }
+    for (const w of this.workers()) {
+      w.paused = undefined;
+      this.send(w, start);
+    }
+    this.log(`rolled back to clock ${r.clock} in ${((Date.now() - r.since) / 1000).toFixed(1)} s; training goes on`);
+  }
+
+  /** Collects the files of a checkpoint; when every container's is there, writes the manifest last. */
+  private async onCheckpointed(m: CheckpointedMessage): Promise<void> {
+    const files = [...(this.checkpointFiles.get(m.clock) ?? []).filter((f) => f.name !== m.name), { name: m.name, bytes: m.bytes, crc32: m.crc32 }];
+    this.checkpointFiles.set(m.clock, files);
+    if (files.length < this.slots.length || !this.checkpoints || !this.job.checkpointRoot) return;
+    this.checkpointFiles.delete(m.clock);
+    const manifest: CheckpointManifest = {
+      version: MANIFEST_VERSION,
+      applicationId: this.job.applicationId,
+      clock: m.clock,
+      epoch: this.stepsPerEpoch ? m.clock / this.stepsPerEpoch : 0,
+      jobHash: jobHash(this.job.spec),
+      createdAt: new Date().toISOString(),
+      files: files.sort((a, b) => a.name.localeCompare(b.name)),
+    };
+    try {
+      await writeManifest(this.checkpoints.storage, this.job.checkpointRoot, manifest);
+      this.lastCheckpoint = Math.max(this.lastCheckpoint, m.clock);
+      const removed = await pruneCheckpoints(this.checkpoints.storage, this.job.checkpointRoot, this.job.spec.training.checkpoint.keep, m.clock);
+      this.status.doc.checkpoint = { clock: m.clock, epoch: manifest.epoch, at: Date.now(), files: files.length, bytes: files.reduce((t, f) => t + f.bytes, 0) };
+      this.log(`checkpoint at clock ${m.clock} (epoch ${manifest.epoch}) complete: ${files.length} files, ${files.reduce((t, f) => t + f.bytes, 0)} bytes${removed.length ? `; removed the ones at clock ${removed.join(', ')}` : ''}`);
+    } catch (err) {
+      this.log(`could not write the manifest of the checkpoint at clock ${m.clock}: ${describeError(err)}`);
+    }
   }
 
   /** Rebuilds a group once its survivors have paused and its replacements have read their splits. */
@@ -443,7 +525,12 @@ export class Coordinator {
     this.stepsPerEpoch = stepsPerEpoch(workers.map((w) => w.ready!.records), this.job.spec.training.batchSize);
     this.status.setClocks(this.stepsPerEpoch * this.job.spec.training.epochs);
     const address = (s: Slot) => ({ host: s.hello!.host, port: s.hello!.port });
-    const start: CoordinatorMessage = { type: 'start', workers: workers.map(address), servers: this.servers().map(address), stepsPerEpoch: this.stepsPerEpoch };
+    const resume = this.checkpoints?.resumeFrom;
+    const start: CoordinatorMessage = { type: 'start', workers: workers.map(address), servers: this.servers().map(address), stepsPerEpoch: this.stepsPerEpoch, ...(resume ? { clock: resume.clock, restore: resume.clock } : {}) };
+    if (resume) {
+      this.lastCheckpoint = resume.clock;
+      this.log(`resuming from the checkpoint at clock ${resume.clock} (epoch ${resume.epoch}) written ${resume.createdAt}`);
+    }
     this.stage = 'training';
     this.trainingStartedAt = Date.now();
     this.status.setPhase('training');
@@ -580,6 +667,9 @@ export class Coordinator {
       wireBytesPerStep: trained.length ? trained.reduce((t, w) => t + w.trained!.wireBytesPerStep, 0) / trained.length : undefined,
       staleness: reads ? { max: Math.max(...staleness.map((s) => s.max)), mean: staleness.reduce((t, s) => t + s.mean * s.reads, 0) / reads, reads } : undefined,
       containers: this.slots.map((s) => ({ ...s.view })),
+      ...(this.failures.length ? { failures: [...this.failures] } : {}),
+      ...(this.status.doc.checkpoint ? { checkpoint: this.status.doc.checkpoint } : {}),
+      ...(this.status.doc.rollbacks ? { rollbacks: this.status.doc.rollbacks } : {}),
     };
   }
 
@@ -613,6 +703,14 @@ export class Coordinator {
 
   get groups(): number[][] {
     return allGroups(this.topology);
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new HornError(`timed out after ${timeoutMs / 1000} s`, 'timeout');
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

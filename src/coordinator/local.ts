@@ -14,6 +14,8 @@ import { ENV, RESOURCE, SECRET_ALIAS, testHooks, type ContainerRole, type Staged
 import { Coordinator, type CoordinatorLimits, type Launcher, type Outcome } from './coordinator';
 import { tailLines } from './diagnostics';
 import { planJob } from './plan';
+import { localStorage } from '../storage/files';
+import type { CheckpointManifest } from '../storage/checkpoints';
 import { JobStatus } from './status';
 
 export interface LocalJobOptions {
@@ -30,6 +32,8 @@ export interface LocalJobOptions {
   readonly environment?: (role: ContainerRole, index: number) => Record<string, string>;
   /** Keep the working directory (logs) even on success. */
   readonly keep?: boolean;
+  /** Resume from this checkpoint (as a restarted ApplicationMaster does). */
+  readonly resumeFrom?: CheckpointManifest;
 }
 
 export interface LocalJobOutcome extends Outcome {
@@ -156,7 +160,7 @@ export async function runLocalJob(options: LocalJobOptions, onLaunched?: (pids: 
     wire: training.wire,
   });
   const plan = await planJob(job, { lister: localLister });
-  const coordinator = new Coordinator(job, secret, status, plan.workers, options.limits, options.log);
+  const coordinator = new Coordinator(job, secret, status, plan.workers, options.limits, options.log, { storage: localStorage, resumeFrom: options.resumeFrom });
   const port = await coordinator.listen('127.0.0.1');
   const launcher = new ProcessLauncher(dir, options, `127.0.0.1:${port}`, tokenFile);
   launcher.attach(coordinator);

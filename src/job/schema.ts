@@ -149,6 +149,12 @@ const training = obj(
     /** ssp: how many clocks a group may run ahead of the slowest group. */
     staleness: requiredWhen(int({ min: 0 }), (t) => t['consistency'] === 'ssp', 'to consistency ssp'),
     wire: required(oneOf(WIRE)),
+    /**
+     * Consistent checkpoints every this many epochs (0: none), the newest `keep` kept, under
+     * /user/<you>/.horn/checkpoints/<job name>/<appId>/: a lost server rolls the job back to the last
+     * one, and a restarted ApplicationMaster resumes from it.
+     */
+    checkpoint: required(obj({ everyEpochs: required(int({ min: 0 })), keep: required(int({ min: 1 })) })),
     /** Start from this horn model (its architecture must match model), e.g. yesterday's: HDFS for submit, local for train --local. */
     initFrom: optional(path),
     /**

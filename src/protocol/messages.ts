@@ -139,6 +139,15 @@ export interface StateMessage {
   readonly clock: number;
 }
 
+/** A container wrote its file of the checkpoint at `clock`. */
+export interface CheckpointedMessage {
+  readonly type: 'checkpointed';
+  readonly clock: number;
+  readonly name: string;
+  readonly bytes: number;
+  readonly crc32: string;
+}
+
 /** A server's view of the group clocks (the reply to a clocks request). */
 export interface ClocksMessage {
   readonly type: 'clocks';
@@ -146,7 +155,7 @@ export interface ClocksMessage {
   readonly pushed: number[];
 }
 
-export type ContainerMessage = PausedMessage | StateMessage | ClocksMessage | HelloMessage | ReadyMessage | ProgressMessage | ServerProgressMessage | EpochMessage | TrainedMessage | EvaluationMessage | SavedMessage | ErrorMessage;
+export type ContainerMessage = CheckpointedMessage | PausedMessage | StateMessage | ClocksMessage | HelloMessage | ReadyMessage | ProgressMessage | ServerProgressMessage | EpochMessage | TrainedMessage | EvaluationMessage | SavedMessage | ErrorMessage;
 
 // ---------------------------------------------------------------- coordinator → container
 
@@ -172,6 +181,14 @@ export interface StartMessage {
   readonly stepsPerEpoch: number;
   /** The clock to continue from (absent: 0, the first start). */
   readonly clock?: number;
+  /** Restore from the checkpoint at this clock first (a restarted AM, a rollback). */
+  readonly restore?: number;
+}
+
+/** To a running server: roll back to the checkpoint at `clock` (0 without one: the initial weights). */
+export interface RestoreMessage {
+  readonly type: 'restore';
+  readonly clock: number;
 }
 
 /** Stop stepping: a member of the group is lost (close the data plane, say `paused`, wait for `start`). */
@@ -217,7 +234,7 @@ export interface AbortMessage {
   readonly reason: string;
 }
 
-export type CoordinatorMessage = AssignMessage | StartMessage | PauseMessage | StateRequestMessage | GroupChangeMessage | ClocksRequestMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
+export type CoordinatorMessage = RestoreMessage | AssignMessage | StartMessage | PauseMessage | StateRequestMessage | GroupChangeMessage | ClocksRequestMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
 
 // ---------------------------------------------------------------- data plane
 
@@ -280,10 +297,12 @@ const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, Fiel
   saved: { model: 'string' },
   error: { message: 'string', lostPeer: 'string?' },
   paused: { clock: 'number' },
+  checkpointed: { clock: 'number', name: 'string', bytes: 'number', crc32: 'string' },
+  restore: { clock: 'number' },
   state: { clock: 'number' },
   clocks: { pushed: 'array' },
   assign: { group: 'number', rank: 'number', ranges: 'array', testRanges: 'array' },
-  start: { workers: 'array', servers: 'array', stepsPerEpoch: 'number', clock: 'number?' },
+  start: { workers: 'array', servers: 'array', stepsPerEpoch: 'number', clock: 'number?', restore: 'number?' },
   pause: { reason: 'string' },
   'state-request': {},
   'group-change': { group: 'number', change: 'string', clock: 'number?' },
@@ -331,6 +350,6 @@ export function asHeader(m: AnyMessage): Message {
   return m as unknown as Message;
 }
 
-export const CONTAINER_MESSAGES = ['hello', 'ready', 'progress', 'server-progress', 'epoch', 'trained', 'evaluation', 'saved', 'error', 'paused', 'state', 'clocks'] as const;
-export const COORDINATOR_MESSAGES = ['assign', 'start', 'pause', 'state-request', 'group-change', 'clocks-request', 'evaluate', 'save', 'finish', 'abort'] as const;
+export const CONTAINER_MESSAGES = ['hello', 'ready', 'progress', 'server-progress', 'epoch', 'trained', 'evaluation', 'saved', 'error', 'paused', 'state', 'clocks', 'checkpointed'] as const;
+export const COORDINATOR_MESSAGES = ['assign', 'start', 'restore', 'pause', 'state-request', 'group-change', 'clocks-request', 'evaluate', 'save', 'finish', 'abort'] as const;
 

@@ -22,6 +22,11 @@ export interface JobResult {
   readonly wireBytesPerStep?: number;
   readonly staleness?: StalenessStats;
   readonly containers?: readonly ContainerView[];
+  /** Containers lost during the run (replaced, or the one that ended it), in order. */
+  readonly failures?: readonly string[];
+  /** The newest complete checkpoint. */
+  readonly checkpoint?: { readonly clock: number; readonly epoch: number; readonly at: number; readonly files: number; readonly bytes: number };
+  readonly rollbacks?: ReadonlyArray<{ readonly at: number; readonly clock: number; readonly reason: string }>;
 }
 
 export const RESULT_MARKER = 'horn-result: ';

@@ -28,6 +28,8 @@ export interface StagedJob {
   readonly namenodeRpcAddress?: string;
   /** Absolute path (HDFS or local) of a model to start from (training.initFrom, --init-from). */
   readonly initFrom?: string;
+  /** Directory (HDFS or local) of this application's checkpoints. */
+  readonly checkpointRoot?: string;
   /** Absolute path of the pointer to the newest model, replaced after a successful run (output.latest). */
   readonly latest?: string;
   /** NodeManager hosts that were running at submission, where containers can be placed. */

@@ -142,6 +142,12 @@ export interface StatusDocument {
   containers: ContainerView[];
   /** A wait that lasts longer than expected: who is waited for, at which clock. */
   waitingFor?: string;
+  /** The newest complete checkpoint. */
+  checkpoint?: { clock: number; epoch: number; at: number; files: number; bytes: number };
+  /** Rollbacks to a checkpoint (a lost parameter server), in order. */
+  rollbacks?: Array<{ at: number; clock: number; reason: string }>;
+  /** Containers lost and replaced (and the one that ended the job), in order. */
+  failures?: string[];
   testAccuracy?: number;
   model?: string;
   diagnostics?: string;

@@ -82,6 +82,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
     nodes,
     ...(initFrom ? { initFrom } : {}),
     ...(spec.output.latest ? { latest: resolveHdfsPath(ctx.user, spec.output.latest) } : {}),
+    ...(spec.training.checkpoint.everyEpochs > 0 ? { checkpointRoot: `/user/${ctx.user}/.horn/checkpoints/${spec.name}/${applicationId}` } : {}),
   };
   try {
     const { stagingDir, resources, cached } = await stageApplication(ctx.hdfs, {

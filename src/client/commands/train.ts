@@ -2,7 +2,8 @@
 // same engine and training code that YARN workers run.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { HornError } from '../../common/errors';
 import { localFiles, localLister } from '../../data';
@@ -112,6 +113,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
       userFiles: Object.fromEntries(userFiles.map((f) => [f.jobName, f.stagedName])),
       submittedAt: Date.now(),
       ...(initSource ? { initFrom: initSource } : {}),
+      ...(spec.training.checkpoint.everyEpochs > 0 ? { checkpointRoot: join(process.env.HOME ?? tmpdir(), '.horn', 'checkpoints', spec.name, localRunId(now)) } : {}),
     };
     const outcome = await runLocalJob({
       job,

@@ -1,4 +1,6 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { checkpointClocks, checkpointDir, fileEntry, jobHash, latestCheckpoint, MANIFEST } from '../../../src/storage/checkpoints';
+import { localStorage } from '../../../src/storage/files';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { limitsOf } from '../../../src/coordinator/coordinator';
@@ -177,3 +179,82 @@ test('without restarts, a worker killed with SIGKILL fails the job, named as the
   expect(outcome.diagnostics).toMatch(/^worker 1 \(container local-worker-1 on localhost\) failed with exit status 137 \(killed by signal 9\)/);
   expect(Date.now() - killedAt).toBeLessThan(10_000);
 });
+
+describe('checkpoints', () => {
+  const root = join(dir, 'checkpoints');
+  const withRoot = (j: StagedJob, name: string): StagedJob => ({ ...j, checkpointRoot: join(root, name) });
+
+  test('every epoch, consistent across shards and workers, manifest last; the newest `keep` kept', async () => {
+    const data = writeData(2000, 2);
+    const j = withRoot(job('ckpt', `${model(data)}training: { epochs: 4, batchSize: 16, consistency: ssp, staleness: 1, checkpoint: { everyEpochs: 1, keep: 2 } }\ncluster:\n  workers: 4\n  groups: 2\n  parameterServers: { count: 2, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`), 'ckpt');
+    const outcome = await runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined });
+    expect(outcome.succeeded).toBe(true);
+    const K = outcome.result!.containers!.find((c) => c.role === 'worker')!.clock! / 4;
+    expect(await checkpointClocks(localStorage, j.checkpointRoot!)).toEqual([3 * K, 2 * K]);
+    const latest = await latestCheckpoint(localStorage, j.checkpointRoot!, jobHash(j.spec), () => undefined);
+    expect(latest).toMatchObject({ clock: 3 * K, epoch: 3 });
+    expect(latest!.files.map((f) => f.name)).toEqual(['server-0', 'server-1', 'worker-0', 'worker-1', 'worker-2', 'worker-3']);
+    expect(outcome.result!.checkpoint).toMatchObject({ clock: 3 * K, files: 6 });
+  });
+
+  test('a corrupt or truncated checkpoint is skipped for the one before, with a warning; one without its manifest does not exist', async () => {
+    const r = join(root, 'ckpt');
+    const [newest, older] = await checkpointClocks(localStorage, r);
+    const file = join(checkpointDir(r, newest!), 'server-1');
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    const warnings: string[] = [];
+    const hash = (await latestCheckpoint(localStorage, r, 'x', () => undefined)) === undefined ? undefined : 'unexpected';
+    expect(hash).toBeUndefined(); // another job's hash matches nothing
+    const picked = await latestCheckpoint(localStorage, r, JSON.parse(readFileSync(join(checkpointDir(r, older!), MANIFEST), 'utf8')).jobHash, (w) => warnings.push(w));
+    expect(picked!.clock).toBe(older);
+    expect(warnings).toEqual([`skipping the checkpoint at clock ${newest}: server-1 has CRC-32 ${fileEntry('server-1', bytes).crc32}, the manifest says ${JSON.parse(readFileSync(join(checkpointDir(r, newest!), MANIFEST), 'utf8')).files.find((f: { name: string }) => f.name === 'server-1').crc32}`]);
+    writeFileSync(join(checkpointDir(r, older!), 'worker-2'), readFileSync(join(checkpointDir(r, older!), 'worker-2')).subarray(0, 100));
+    rmSync(join(checkpointDir(r, newest!), MANIFEST));
+    const none: string[] = [];
+    expect(await latestCheckpoint(localStorage, r, picked!.jobHash, (w) => none.push(w))).toBeUndefined();
+    expect(none[0]).toMatch(/no valid manifest/);
+    expect(none[1]).toMatch(/worker-2 has 100 bytes, the manifest says \d+/);
+  });
+
+  test('a lost parameter server rolls every shard and worker back to the last checkpoint; the job succeeds', async () => {
+    const data = writeData(2000, 2);
+    const j = withRoot(job('rollback', `${model(data)}training: { epochs: 8, batchSize: 16, checkpoint: { everyEpochs: 1, keep: 2 } }\ncluster:\n  workers: 2\n  parameterServers: { count: 2, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`), 'rollback');
+    let pids: () => Map<string, number> = () => new Map();
+    const lines: string[] = [];
+    const run = runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: (m) => lines.push(m) }, (p) => (pids = p));
+    await waitForLine(lines, /^checkpoint at clock \d+ \(epoch 2\) complete/, 60_000);
+    process.kill(pids().get('server-1')!, 'SIGKILL');
+    const outcome = await run;
+    expect(outcome.diagnostics).toMatch(/^trained rollback/);
+    const rolled = lines.find((l) => l.startsWith('server 1 is lost'));
+    expect(rolled).toMatch(/^server 1 is lost: rolling every shard and worker back to the checkpoint at clock \d+$/);
+    expect(lines.some((l) => /^rolled back to clock \d+ in [\d.]+ s; training goes on$/.test(l))).toBe(true);
+    expect(outcome.result!.rollbacks).toHaveLength(1);
+    expect(outcome.result!.testAccuracy).toBeGreaterThan(0.8);
+  });
+
+  test('a restarted coordinator resumes from the newest complete checkpoint and finishes the run', async () => {
+    const data = writeData(2000, 2);
+    const spec = `${model(data)}training: { epochs: 3, batchSize: 16, checkpoint: { everyEpochs: 1, keep: 2 } }\ncluster:\n  workers: 2\n  parameterServers: { count: 1, memoryMb: 256 }\n  worker: { memoryMb: 256, vcores: 1 }\n`;
+    const first = withRoot(job('resume', spec), 'resume');
+    expect((await runLocalJob({ job: first, files: [], runtimeBundle: bundle, limits: limitsOf(first), log: () => undefined })).succeeded).toBe(true);
+    const latest = await latestCheckpoint(localStorage, first.checkpointRoot!, jobHash(first.spec), () => undefined);
+    const lines: string[] = [];
+    const again = await runLocalJob({ job: { ...first, outputModel: `${first.outputModel}.2` }, files: [], runtimeBundle: bundle, limits: limitsOf(first), log: (m) => lines.push(m), resumeFrom: latest });
+    expect(again.succeeded).toBe(true);
+    expect(lines.some((l) => l.startsWith(`resuming from the checkpoint at clock ${latest!.clock} (epoch 2)`))).toBe(true);
+    // It trained only the last epoch.
+    const w = again.result!.containers!.find((c) => c.role === 'worker')!;
+    expect(w.clock).toBe((latest!.clock * 3) / 2);
+  });
+});
+
+async function waitForLine(lines: string[], pattern: RegExp, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!lines.some((l) => pattern.test(l))) {
+    if (Date.now() > deadline) throw new Error(`no log line matched ${pattern} within ${ms} ms; lines:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
