@@ -232,6 +232,8 @@ export class Coordinator {
           slot = this.onHello(conn, m);
           return;
         }
+        // A replaced container's last words (its connection may outlive its exit) are not the new one's.
+        if (slot.conn !== conn) return;
         slot.lastHeard = Date.now();
         this.onMessage(slot, m);
       } catch (err) {
