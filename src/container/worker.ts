@@ -108,6 +108,12 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   const totals = { samples: 0, seconds: 0, compute: 0, communication: 0, waiting: 0, bytes: 0 };
   let summary: DistributedSummary;
   ctx.control.tell({ type: 'progress', phase: 'training', clock: startClock });
+  if (job.initFrom && validation && validation.count > 0 && startClock === 0 && !resume) {
+    // A warm start's curve begins where the model it starts from is: epoch 0, before any step.
+    const t0 = performance.now();
+    const r = model.evaluateBatch(validation);
+    ctx.control.tell({ type: 'epoch', epoch: 0, loss: 0, accuracy: 0, samples: 0, seconds: 0, validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 });
+  }
   for (;;) {
     const ex = exchange;
     try {
