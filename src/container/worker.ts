@@ -112,7 +112,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
     // A warm start's curve begins where the model it starts from is: epoch 0, before any step.
     const t0 = performance.now();
     const r = model.evaluateBatch(validation);
-    ctx.control.tell({ type: 'epoch', epoch: 0, loss: 0, accuracy: 0, samples: 0, seconds: 0, validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 });
+    ctx.control.tell({ type: 'epoch', epoch: 0, loss: r.loss, accuracy: r.accuracy, samples: 0, seconds: 0, validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 });
   }
   for (;;) {
     const ex = exchange;
