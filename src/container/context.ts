@@ -37,8 +37,8 @@ export interface ContainerContext {
 }
 
 /** Messages a container answers whenever they come, beside its main sequence (assign, start, …). */
-type Interjection = Extract<CoordinatorMessage, { type: 'pause' | 'state-request' | 'group-change' | 'clocks-request' | 'restore' }>;
-const INTERJECTIONS: ReadonlySet<string> = new Set(['pause', 'state-request', 'group-change', 'clocks-request', 'restore']);
+type Interjection = Extract<CoordinatorMessage, { type: 'pause' | 'state-request' | 'group-change' | 'clocks-request' | 'restore' | 'rebalance' }>;
+const INTERJECTIONS: ReadonlySet<string> = new Set(['pause', 'state-request', 'group-change', 'clocks-request', 'restore', 'rebalance']);
 
 /** The container's connection to its coordinator, with typed messages both ways. */
 export class ControlLink {

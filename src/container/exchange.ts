@@ -72,11 +72,19 @@ export class GroupExchange {
     await this.gather(params, -1);
   }
 
-  /** `grads` (summed gradient of this member's batch mean) in, the group's new weights out in `params`. */
-  async step(clock: number, grads: Float32Array, params: Float32Array): Promise<void> {
+  /** Time blocked on others in the last step. */
+  lastWaitMs = 0;
+
+  /**
+   * `grads` (the mean gradient of this member's batch) in, the group's new weights out in `params`.
+   * `weight` is this member's share of the group's samples (absent: 1/m each), so the group's
+   * gradient is the mean over all its samples even when members' batches differ.
+   */
+  async step(clock: number, grads: Float32Array, params: Float32Array, weight?: number): Promise<void> {
     const m = this.o.groupSize;
     const started = performance.now();
     const waitBefore = this.ringTimings.waitingMs;
+    if (weight !== undefined && m > 1 && Math.abs(weight * m - 1) > 1e-12) this.o.kernels.scale(grads, weight * m, grads.length);
     if (m > 1) await reduceScatter(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.accumulator);
     const own = grads.subarray(this.owned.start, this.owned.end);
     if (m > 1) this.o.kernels.scale(own, 1 / m, own.length);
@@ -90,6 +98,7 @@ export class GroupExchange {
     }
     const total = performance.now() - started;
     const ringWait = this.ringTimings.waitingMs - waitBefore;
+    this.lastWaitMs = ringWait + held;
     this.waitingMs += ringWait + held;
     this.communicationMs += Math.max(0, total - ringWait - held);
   }

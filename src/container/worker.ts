@@ -27,7 +27,7 @@ import { GroupExchange } from './exchange';
 import { connectPeer, PeerLostError, WireRingLink } from './peers';
 import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
-/** Test hook: `INDEX:MS`, worker INDEX sleeps MS ms before every step (a straggler). */
+/** Test hook: `INDEX:FACTOR`, worker INDEX is FACTOR times slower than its compute (a straggler: it sleeps the difference). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
 /** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK (its first attempt only). */
 export const FAIL_AT_ENV = 'HORN_TEST_FAIL_AT';
@@ -90,7 +90,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   let start = first.message;
   let restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
   let exchange = await joinGroup(ctx, t, model, start, ring, limits);
-  const slowMs = hookFor(env, SLOW_STEP_ENV, ctx.index) ?? 0;
+  const slowFactor = hookFor(env, SLOW_STEP_ENV, ctx.index);
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   let lastState: (() => DistributedWorkerState) | undefined;
   let resume: DistributedWorkerState | undefined = restored;
@@ -105,6 +105,22 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   });
   // Without servers a replacement takes a surviving member's state (all members hold the same).
   ctx.control.on('state-request', (_m, f) => void ctx.control.reply(f, { type: 'state', clock: lastState?.().clock ?? startClock }, encodeState({ model: model.exportState() })));
+  // Batches the group shares out by speed (rebalance), from the clock the coordinator names.
+  const rank = rankInGroup(t, ctx.index);
+  let balance: { fromClock: number; sizes: number[] } | undefined;
+  let pendingBalance: { fromClock: number; sizes: number[] } | undefined;
+  ctx.control.on('rebalance', (m) => {
+    pendingBalance = { fromClock: m.fromClock, sizes: m.sizes };
+    ctx.log(`group batches from clock ${m.fromClock}: ${m.sizes.join(', ')} (this worker ${m.sizes[rank]})`);
+  });
+  const batchAt = (clock: number): { size: number; weight?: number } => {
+    if (pendingBalance && clock >= pendingBalance.fromClock) {
+      balance = pendingBalance;
+      pendingBalance = undefined;
+    }
+    if (!balance) return { size: job.spec.training.batchSize };
+    return { size: balance.sizes[rank]!, weight: balance.sizes[rank]! / balance.sizes.reduce((a, b) => a + b, 0) };
+  };
   const totals = { samples: 0, seconds: 0, compute: 0, communication: 0, waiting: 0, bytes: 0 };
   let summary: DistributedSummary;
   ctx.control.tell({ type: 'progress', phase: 'training', clock: startClock });
@@ -127,6 +143,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
         exchange: ex,
         resume,
         startClock,
+        slowFactor,
+        batchAt,
         afterStep: (clock, state) => {
           lastState = state;
           const next = clock + 1;
@@ -138,9 +156,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
         },
         beforeStep: async (clock) => {
           if (clock === failAt && ctx.attempt === 0) throw new HornError(`test hook ${FAIL_AT_ENV}: worker ${ctx.index} fails at clock ${clock}`, 'internal');
-          if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
         },
-        onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: ex.staleness }),
+        onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: ex.staleness, busyMsPerSample: p.busyMsPerSample }),
         onEpochEnd: async (e) => {
           let measured = {};
           if (validation && validation.count > 0 && (e.epoch % v.everyEpochs === 0 || e.epoch === job.spec.training.epochs)) {
@@ -162,6 +179,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
       await ctx.control.send({ type: 'paused', clock: next });
       const again = await ctx.control.nextWithBody('start');
       pausedBy = undefined;
+      balance = pendingBalance = undefined; // a rebuilt group starts even
       if (again.body) model.importState(decodeState(again.body, 'the coordinator').model!);
       start = again.message;
       startClock = start.clock ?? next;

@@ -61,6 +61,8 @@ export interface ProgressMessage {
   readonly fraction?: number;
   readonly shares?: TimeShares;
   readonly staleness?: StalenessStats;
+  /** Own time per sample over recent steps (compute, not waiting for others): the straggler signal. */
+  readonly busyMsPerSample?: number;
 }
 
 export interface ServerProgressMessage {
@@ -197,6 +199,13 @@ export interface PauseMessage {
   readonly reason: string;
 }
 
+/** To the members of a group: from `fromClock` on, member r steps on sizes[r] samples (a straggler gets fewer). */
+export interface RebalanceMessage {
+  readonly type: 'rebalance';
+  readonly fromClock: number;
+  readonly sizes: number[];
+}
+
 /** To a group member without servers: send your whole training state. */
 export interface StateRequestMessage {
   readonly type: 'state-request';
@@ -234,7 +243,7 @@ export interface AbortMessage {
   readonly reason: string;
 }
 
-export type CoordinatorMessage = RestoreMessage | AssignMessage | StartMessage | PauseMessage | StateRequestMessage | GroupChangeMessage | ClocksRequestMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
+export type CoordinatorMessage = RebalanceMessage | RestoreMessage | AssignMessage | StartMessage | PauseMessage | StateRequestMessage | GroupChangeMessage | ClocksRequestMessage | EvaluateMessage | SaveMessage | FinishMessage | AbortMessage;
 
 // ---------------------------------------------------------------- data plane
 
@@ -289,7 +298,8 @@ type FieldKind = 'number' | 'string' | 'object' | 'array' | 'number?' | 'string?
 const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, FieldKind>> } = {
   hello: { protocol: 'number', role: 'string', index: 'number', attempt: 'number', host: 'string', port: 'number' },
   ready: { records: 'number', bytesLocal: 'number', bytesRemote: 'number', readSeconds: 'number', kernels: 'string' },
-  progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?' },
+  progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?', busyMsPerSample: 'number?' },
+  rebalance: { fromClock: 'number', sizes: 'array' },
   'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
   epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationCount: 'number?', validationLoss: 'number?', validationAccuracy: 'number?', validationSeconds: 'number?' },
   trained: { clock: 'number', samples: 'number', seconds: 'number', samplesPerSecond: 'number', loss: 'number', accuracy: 'number', shares: 'object', staleness: 'object?', wireBytesPerStep: 'number' },
@@ -351,5 +361,5 @@ export function asHeader(m: AnyMessage): Message {
 }
 
 export const CONTAINER_MESSAGES = ['hello', 'ready', 'progress', 'server-progress', 'epoch', 'trained', 'evaluation', 'saved', 'error', 'paused', 'state', 'clocks', 'checkpointed'] as const;
-export const COORDINATOR_MESSAGES = ['assign', 'start', 'restore', 'pause', 'state-request', 'group-change', 'clocks-request', 'evaluate', 'save', 'finish', 'abort'] as const;
+export const COORDINATOR_MESSAGES = ['assign', 'start', 'rebalance', 'restore', 'pause', 'state-request', 'group-change', 'clocks-request', 'evaluate', 'save', 'finish', 'abort'] as const;
 

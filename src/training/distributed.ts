@@ -14,7 +14,10 @@ import type { TimeShares } from '../protocol/status';
 /** The group's side of a step (src/container/exchange.ts). */
 export interface StepExchange {
   initialize(params: Float32Array): Promise<void>;
-  step(clock: number, grads: Float32Array, params: Float32Array): Promise<void>;
+  /** `weight`: this member's share of the group's samples this step (absent: an equal share). */
+  step(clock: number, grads: Float32Array, params: Float32Array, weight?: number): Promise<void>;
+  /** Time this member spent blocked on others in its last step. */
+  readonly lastWaitMs?: number;
   finalize(params: Float32Array): Promise<void>;
   readonly waitingMs: number;
   readonly communicationMs: number;
@@ -32,6 +35,8 @@ export interface DistributedProgress {
   readonly samplesPerSecond: number;
   readonly learningRate: number;
   readonly shares: TimeShares;
+  /** Own time per sample, smoothed over recent steps (not waiting for others). */
+  readonly busyMsPerSample: number;
 }
 
 export interface DistributedEpoch {
@@ -100,6 +105,13 @@ export interface DistributedRun {
   readonly resume?: DistributedWorkerState;
   /** Without a resume state: the clock to start from (a worker that replaced a lost one joins its group there). */
   readonly startClock?: number;
+  /**
+   * This worker's batch at a clock and its share of the group's samples (a group rebalancing
+   * around a straggler); default `batchSize` and an equal share. At most twice `batchSize`.
+   */
+  readonly batchAt?: (clock: number) => { readonly size: number; readonly weight?: number };
+  /** Test hook: the worker is this many times slower than its compute (it sleeps the difference after each gradient). */
+  readonly slowFactor?: number;
   readonly now?: () => number;
 }
 
@@ -115,9 +127,12 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
     rng.setState(resume.shuffle, 'worker.shuffle');
     model.setRandomState(resume.dropout);
   }
-  const indices = new Int32Array(b);
-  const x = new Float32Array(b * inputs);
-  const y = new Float32Array(b * outputs);
+  const most = run.batchAt ? 2 * b : b;
+  const indices = new Int32Array(most);
+  const x = new Float32Array(most * inputs);
+  const y = new Float32Array(most * outputs);
+  /** Own time per sample (compute and any test slowdown, not waiting for others), smoothed: what the coordinator balances batches by. */
+  let busyMsPerSample = 0;
   const history: DistributedEpoch[] = [];
   let computeMs = 0;
   const started = now();
@@ -153,16 +168,23 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
     for (let s = within ? firstClock - epoch * K : 0; s < K; s++) {
       const clock = epoch * K + s;
       await run.beforeStep?.(clock);
-      order.next(b, indices);
-      for (let i = 0; i < b; i++) {
+      const stepStart = now();
+      const batch = run.batchAt?.(clock) ?? { size: b };
+      const n = Math.max(1, Math.min(most, batch.size));
+      order.next(n, indices);
+      for (let i = 0; i < n; i++) {
         const r = indices[i]!;
         x.set(data.x.subarray(r * inputs, (r + 1) * inputs), i * inputs);
         y.set(data.y.subarray(r * outputs, (r + 1) * outputs), i * outputs);
       }
       const t0 = now();
-      const result = model.computeGradients(x, y, b);
-      computeMs += now() - t0;
-      await exchange.step(clock, model.gradients(), model.parameters());
+      const result = model.computeGradients(x, y, n);
+      const gradientMs = now() - t0;
+      computeMs += gradientMs;
+      if (run.slowFactor && run.slowFactor > 1) await new Promise((r) => setTimeout(r, (run.slowFactor! - 1) * gradientMs));
+      await exchange.step(clock, model.gradients(), model.parameters(), batch.weight);
+      const ownMs = now() - stepStart - (exchange.lastWaitMs ?? 0);
+      busyMsPerSample = busyMsPerSample === 0 ? ownMs / n : 0.8 * busyMsPerSample + (0.2 * ownMs) / n;
       samples += result.count;
       lossSum += result.loss * result.count;
       correct += result.correct;
@@ -180,6 +202,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
           samplesPerSecond: (totalSamples + samples - sessionStart) / Math.max(1e-9, (t - started) / 1000),
           learningRate: model.optimizer.learningRate,
           shares: shares(),
+          busyMsPerSample,
         });
       }
       if (run.afterStep && s < K - 1) await run.afterStep(clock, exportState);

@@ -17,17 +17,17 @@ const bundle = join(root, 'dist', 'horn-runtime.js');
 const dir = mkdtempSync(join(tmpdir(), 'horn-local-mode-'));
 jest.setTimeout(120_000);
 
-/** Two noisy Gaussian classes in 8 features, as CSV part files. */
-function writeData(records: number, parts: number): string {
+/** Two noisy Gaussian classes in `features` features, as CSV part files. */
+function writeData(records: number, parts: number, features = 8): string {
   let seed = 3;
   const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const data = join(dir, `data-${records}-${parts}`);
+  const data = join(dir, `data-${records}-${parts}-${features}`);
   require('node:fs').mkdirSync(data, { recursive: true });
   for (let p = 0; p < parts; p++) {
     const lines: string[] = [];
     for (let i = 0; i < records / parts; i++) {
       const label = (i + p) % 2;
-      lines.push([label, ...Array.from({ length: 8 }, () => (label + 2 * rand() - 0.5).toFixed(4))].join(','));
+      lines.push([label, ...Array.from({ length: features }, () => (label + 2 * rand() - 0.5).toFixed(4))].join(','));
     }
     writeFileSync(join(data, `part-${String(p).padStart(5, '0')}`), `${lines.join('\n')}\n`);
   }
@@ -258,3 +258,27 @@ async function waitForLine(lines: string[], pattern: RegExp, ms: number): Promis
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test('a member 3× slower than its group gets a smaller batch: the group steps within 1.2× of its fault-free pace', async () => {
+  const data = writeData(8000, 2, 96);
+  const wide = `input:\n  format: csv\n  train: ${data}\n  test: ${data}/part-00000\nmodel:\n  inputSize: 96\n  layers:\n    - { size: 512, activation: relu }\n    - { size: 512, activation: relu }\n    - { size: 2, activation: softmax }\n`;
+  const spec = `${wide}training: { epochs: 5, batchSize: 64 }\ncluster:\n  workers: 2\n  worker: { memoryMb: 512, vcores: 1 }\n`;
+  const fair = job('even', spec);
+  const even = await runLocalJob({ job: fair, files: [], runtimeBundle: bundle, limits: limitsOf(fair), log: () => undefined });
+  const slowJob = job('straggler', spec);
+  process.env.HORN_TEST_SLOW_STEP = '1:3';
+  const lines: string[] = [];
+  try {
+    const slow = await runLocalJob({ job: slowJob, files: [], runtimeBundle: bundle, limits: limitsOf(slowJob), log: (m) => lines.push(m) });
+    expect(slow.succeeded).toBe(true);
+    const perStep = (o: typeof even) => o.result!.seconds! / o.result!.containers!.find((c) => c.role === 'worker')!.clock!;
+    const ratio = perStep(slow) / perStep(even);
+    const balanced = lines.find((l) => l.includes('their batches are'));
+    console.log(`straggler: ${balanced}; step time ${ratio.toFixed(2)}× the even run's; accuracy ${slow.result!.testAccuracy} vs ${even.result!.testAccuracy}`);
+    expect(balanced).toMatch(/^group 0: members take .* per sample; from clock \d+ their batches are 7\d, \d\d?$/);
+    expect(ratio).toBeLessThanOrEqual(1.35); // the rebalancing starts a few seconds in
+    expect(Math.abs(slow.result!.testAccuracy! - even.result!.testAccuracy!)).toBeLessThanOrEqual(0.02);
+  } finally {
+    delete process.env.HORN_TEST_SLOW_STEP;
+  }
+});
