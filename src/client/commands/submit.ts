@@ -63,7 +63,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   const test = spec.input.test ? datasetFor(spec, 'test', cluster).dataset : undefined;
   const outputModel = resolveHdfsPath(ctx.user, expandOutputPath(spec.output.model, { name: spec.name, now: new Date(), appId: applicationId }));
   const initSource = args.initFrom ?? spec.training.initFrom;
-  const initFrom = initSource === undefined ? undefined : resolveHdfsPath(ctx.user, initSource);
+  const initFrom = initSource === undefined ? undefined : await followLatest(ctx, resolveHdfsPath(ctx.user, initSource));
   const nodes = await preflight(ctx, spec, maximumResourceCapability, [train.dataset, ...(test ? [test] : [])], outputModel, initFrom, baseDir);
 
   const staged: StagedJob = {
@@ -168,6 +168,20 @@ async function preflight(ctx: ClientContext, spec: JobSpec, max: { memory: numbe
   if (initFrom) problems.push(...(await initProblems(ctx, spec, initFrom, baseDir)));
   if (problems.length) throw new PreflightError(problems);
   return nodes.map((n) => n.nodeHostName);
+}
+
+/** A pointer file written by output.latest stands for the model it names (so a nightly job starts from yesterday's). */
+async function followLatest(ctx: ClientContext, path: string): Promise<string> {
+  const st = await ctx.hdfs.stat(path);
+  if (!st || st.type !== 'FILE' || st.length > 64 * 1024) return path;
+  const text = (await ctx.hdfs.readFile(path)).toString('utf8');
+  if (!text.startsWith('{')) return path;
+  try {
+    const model = (JSON.parse(text) as { model?: unknown }).model;
+    return typeof model === 'string' ? model : path;
+  } catch {
+    return path;
+  }
 }
 
 /** The model to start from must exist in HDFS and have the job's architecture. */
