@@ -53,6 +53,12 @@ export interface RpcAuthenticatedEvent {
   readonly qop: string;
 }
 export const RPC_AUTHENTICATED_CHANNEL = 'horn:ipc:authenticated';
+
+const QOP_NAMES: Record<string, string> = { auth: 'authentication', 'auth-int': 'integrity', 'auth-conf': 'privacy' };
+/** One log line for an authenticated connection. */
+export function describeRpcAuthentication(e: RpcAuthenticatedEvent): string {
+  return `RPC to ${e.server} authenticated with ${e.tokenKind ?? 'SIMPLE'}; SASL qop ${e.qop} (${QOP_NAMES[e.qop] ?? e.qop})`;
+}
 const authenticatedChannel = channel(RPC_AUTHENTICATED_CHANNEL);
 
 export interface RpcConnectionOptions {
