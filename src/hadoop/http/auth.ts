@@ -185,8 +185,11 @@ export class SpnegoNegotiator {
         .split(/\r?\n/)
         .filter((l) => /gss|kerberos|credential|ticket|SSL certificate|curl: \(/i.test(l) && !/authorization:/i.test(l))
         .map((l) => l.replace(/^[*<>]\s*/, '').trim())
+        .filter((l, i, all) => all.indexOf(l) === i)
         .join('; ');
       const statuses = [...r.stdout.matchAll(/^HTTP\/[\d.]+\s+(\d{3})/gim)].map((m) => Number(m[1]));
+      // curl's exit status 60: the peer's certificate is not trusted.
+      if (r.code === 60) throw new CertificateError(new URL(url).origin, 'SELF_SIGNED_CERT_IN_CHAIN', diagnostics || 'curl exit status 60', this.options.caFile);
       if (r.code !== 0 && statuses.length === 0) throw new HornError(`SPNEGO request to ${url} failed: ${diagnostics || `curl exit status ${r.code}`}`, 'cluster', { url });
       result = { status: statuses[statuses.length - 1] ?? 0, headers: r.stdout, diagnostics };
     } catch (err) {

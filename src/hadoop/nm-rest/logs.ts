@@ -113,7 +113,15 @@ export class NodeManagerLogs {
         validateStatus: () => true,
       });
       // The NM answers 404, or 500/503 wrapping a NotFoundException, for containers and apps it does not have.
-      if (response.status >= 400) return undefined;
+      if (response.status >= 400) {
+        // A secure NM opens log files through SecureIOUtils, which needs Hadoop's native library (libhadoop).
+        const text = responseType === 'arraybuffer' ? Buffer.from(response.data as ArrayBuffer).toString('utf8') : JSON.stringify(response.data ?? '');
+        if (/Secure IO is not possible without native code/.test(text) && !this.warned.has(`native ${nodeHttpAddress}`)) {
+          this.warned.add(`native ${nodeHttpAddress}`);
+          this.warn(`NodeManager ${nodeHttpAddress} cannot serve log files: under Kerberos it needs Hadoop's native library (libhadoop) for SecureIOUtils, which it lacks`);
+        }
+        return undefined;
+      }
       return response.data;
     } catch (err) {
       if (err instanceof KerberosLoginError) throw err;
