@@ -51,7 +51,7 @@ export class HdfsOperationError extends HornError {
 
 /** What to do about a delegation token that expired or was cancelled, when the message says so. */
 function tokenHint(message: string): string {
-  if (!/token .*(is expired|can't be found in cache)/i.test(message)) return '';
+  if (!/token\b.*\b(is expired|has expired|can't be found in cache)/i.test(message)) return '';
   return ' (the HDFS delegation token expired: a token lives at most dfs.namenode.delegation.token.max-lifetime, 7 days by default, and is renewed only until then; for longer jobs run `horn renew APP_ID` more often than dfs.namenode.delegation.token.renew-interval)';
 }
 
