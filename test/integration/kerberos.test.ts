@@ -231,7 +231,7 @@ describe('jobs on the Kerberized cluster', () => {
     const status = await horn(['status', small, '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ id: small, finalStatus: 'SUCCEEDED' });
-    const list = await horn(['list', '--json', '--all-users']);
+    const list = await horn(['list', '--json', '--all']);
     expect(list.stdout).toContain(distributed);
     const model = /model: (\S+)/.exec(distributedRun.stdout)![1]!;
     const evaluated = await horn(['eval', model, `${T10K.images}`, '--json']);
