@@ -11,6 +11,9 @@ import { allGroups, topology } from '../cluster/topology';
 import { NodeManagerLogs } from '../hadoop/nm-rest/logs';
 import { Credentials } from '../hadoop/security';
 import { WebHdfsClient } from '../hadoop/webhdfs/client';
+import { containerWebHdfs, DelegationTokens, watchRenewedTokens } from '../hadoop/webhdfs/delegation';
+import { describeRpcAuthentication, RPC_AUTHENTICATED_CHANNEL, type RpcAuthenticatedEvent } from '../hadoop/ipc';
+import { subscribe } from 'node:diagnostics_channel';
 import { AMRMClient, NMClient, type LocalResource, type URLRecord } from '../hadoop/yarn';
 import { ENV, parseCachedResources, readStagedJob, requireEnv, RESOURCE, SECRET_ALIAS, testHooks, type StagedJob } from '../protocol';
 import { hdfsLister } from '../storage/hdfs';
@@ -30,11 +33,15 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const stagingDir = requireEnv(env, ENV.stagingDir, 'ApplicationMaster');
   const cached = parseCachedResources(env[ENV.cachedResources]);
   const host = requireEnv(env, 'NM_HOST', 'ApplicationMaster');
-  const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
+  const credentials = await Credentials.fromContainerEnvironment(env);
+  const secret = credentials.getSecret(SECRET_ALIAS);
   if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
   const logger = createLogger({ role: 'am', containerId: env.CONTAINER_ID, applicationId: job.applicationId, host }, { env });
   const log = (msg: string): void => logger.info(msg);
-  const hdfs = new WebHdfsClient({ namenodeUrls: namenodes, user });
+  const tokens = new DelegationTokens(credentials);
+  const hdfs = containerWebHdfs(namenodes, user, tokens);
+  const renewals = watchRenewedTokens(hdfs, tokens, stagingDir, log);
+  subscribe(RPC_AUTHENTICATED_CHANNEL, (e) => log(describeRpcAuthentication(e as RpcAuthenticatedEvent)));
   const nmLogs = new NodeManagerLogs(user, 5_000, log);
   const c = job.spec.cluster;
   const t = topology(c.workers, c.groups, c.parameterServers.count);
@@ -52,7 +59,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const web = await startStatusServer(() => status.snapshot());
   const trackingUrl = `http://${host}:${web.port}`;
   const amrm = await AMRMClient.fromContainerEnvironment(env);
-  const nm = new NMClient({ nmTokens: amrm.nmTokens });
+  const nm = new NMClient({ nmTokens: amrm.nmTokens, acceptQops: amrm.acceptQops });
 
   let coordinator: Coordinator | undefined;
   let outcome: Outcome | undefined;
@@ -82,7 +89,8 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
       nm,
       nmLogs,
       resources: await containerResources(hdfs, job, stagingDir, cached),
-      environment: { [ENV.user]: user, [ENV.namenodes]: namenodes.join(','), [ENV.amWire]: `${host}:${wirePort}`, ...(env[ENV.logLevel] ? { [ENV.logLevel]: env[ENV.logLevel]! } : {}), ...testHooks(env) },
+      tokens,
+      environment: { [ENV.user]: user, [ENV.namenodes]: namenodes.join(','), [ENV.stagingDir]: stagingDir, [ENV.amWire]: `${host}:${wirePort}`, ...(env[ENV.logLevel] ? { [ENV.logLevel]: env[ENV.logLevel]! } : {}), ...testHooks(env) },
       secret,
       splits: plan.splits,
       localityWaitMs: c.localityWaitSeconds * 1000,
@@ -135,6 +143,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
     log(`finishing: ${finalStatus}: ${outcome.diagnostics}`);
     await amrm.finish({ finalStatus, diagnostics: outcome.diagnostics, trackingUrl }).catch((err: unknown) => log(`unregister failed: ${describeError(err)}`));
   } finally {
+    renewals.stop();
     await Promise.allSettled([nm.close(), amrm.close(), new Promise((r) => web.server.close(r))]);
   }
   return outcome.succeeded ? 0 : 1;

@@ -9,6 +9,7 @@ import type { ContainerExit, Coordinator, Launcher } from '../coordinator/coordi
 import { tailLines } from '../coordinator/diagnostics';
 import type { NodeManagerLogs } from '../hadoop/nm-rest/logs';
 import { Credentials } from '../hadoop/security';
+import type { DelegationTokens } from '../hadoop/webhdfs/delegation';
 import { formatContainerId, type AMRMClient, type AllocateResult, type Container, type ContainerStatus, type LocalResource, type NMClient } from '../hadoop/yarn';
 import { containerCommand, ENV, SECRET_ALIAS, type ContainerRole, type Locality, type StagedJob } from '../protocol';
 
@@ -37,6 +38,8 @@ export interface YarnLauncherOptions {
   /** The environment every container gets (role and index are added per slot). */
   readonly environment: Readonly<Record<string, string>>;
   readonly secret: Uint8Array;
+  /** The application's delegation tokens (Kerberos), passed on to every container. */
+  readonly tokens?: DelegationTokens;
   readonly splits: readonly Split[];
   readonly localityWaitMs: number;
   readonly log: (message: string) => void;
@@ -141,7 +144,7 @@ export class YarnLauncher implements Launcher {
         localResources: this.o.resources,
         environment: { ...this.o.environment, [ENV.role]: slot.role, [ENV.index]: String(slot.index), [ENV.attempt]: String(slot.attempt) },
         commands: [containerCommand(slot.role, r.memoryMb, this.o.job.spec.cluster.runtime)],
-        credentials: new Credentials().addSecret(SECRET_ALIAS, this.o.secret),
+        credentials: (this.o.tokens?.credentials() ?? new Credentials()).addSecret(SECRET_ALIAS, this.o.secret),
       });
       slot.running = true;
       this.coordinator.launched(slot.role, slot.index, attempt);

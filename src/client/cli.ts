@@ -7,6 +7,7 @@ import { didYouMean } from '../job/schema-kit';
 import { evalCommand } from './commands/eval';
 import { exportCommand } from './commands/export';
 import { killCommand } from './commands/kill';
+import { renewCommand } from './commands/renew';
 import { listCommand } from './commands/list';
 import { logsCommand } from './commands/logs';
 import { predictCommand } from './commands/predict';
@@ -32,6 +33,7 @@ export const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
   statusCommand,
   listCommand,
   killCommand,
+  renewCommand,
   logsCommand,
   reportCommand,
   validateCommand,
@@ -41,8 +43,8 @@ export const COMMANDS: ReadonlyArray<CommandModule<object, never>> = [
   predictCommand,
 ] as unknown as ReadonlyArray<CommandModule<object, never>>;
 
-/** Options every command takes (yargs adds them). */
-const GLOBAL_OPTIONS = ['help', 'h', 'version'];
+/** Options every command takes (yargs adds the first three; the others are horn's security options). */
+const GLOBAL_OPTIONS = ['help', 'h', 'version', 'keytab', 'principal', 'ca-file', 'caFile'];
 
 function commandName(c: CommandModule<object, never>): string {
   return String(c.command).split(' ')[0]!;
@@ -98,7 +100,7 @@ export function unknownNameProblem(argv: readonly string[], commands: ReadonlyAr
     const guess = didYouMean(typed, [...byName.keys()]);
     return `unknown command ${typed} (${guess ? `did you mean ${guess}?` : `commands: ${[...byName.keys()].join(', ')}`}); see horn --help`;
   }
-  const known = command ? declaredOptions(command) : new Set(GLOBAL_OPTIONS);
+  const known = new Set([...(command ? declaredOptions(command) : []), ...GLOBAL_OPTIONS]);
   const unknown = tokens.filter((t) => isOptionToken(t) && !isKnown(optionNames(t), known)).map((t) => t.split('=')[0]!);
   if (unknown.length === 0) return undefined;
   const where = command ? `horn ${typed}` : 'horn';
@@ -129,6 +131,16 @@ export function buildParser(argv: readonly string[]): Argv<object> {
     .usage('$0 <command> [options]\n\nDistributed neural-network training as a native Hadoop YARN application.')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'name a command')
+    .option('keytab', { type: 'string', global: true, describe: 'Kerberos: log in with this keytab (with --principal) instead of the ticket cache; also HORN_KEYTAB' })
+    .option('principal', { type: 'string', global: true, describe: 'Kerberos: the principal for --keytab, e.g. alice@EXAMPLE.COM; also HORN_PRINCIPAL' })
+    .option('ca-file', { type: 'string', global: true, describe: 'PEM file of the CA that signed the cluster\'s HTTPS certificates; also HORN_CA_FILE' })
+    // The cluster layer reads them from the environment, where every command (and nothing else) finds them.
+    .middleware((a) => {
+      for (const [option, variable] of [['keytab', 'HORN_KEYTAB'], ['principal', 'HORN_PRINCIPAL'], ['ca-file', 'HORN_CA_FILE']] as const) {
+        const v = a[option];
+        if (typeof v === 'string' && v !== '') process.env[variable] = v;
+      }
+    })
     .recommendCommands()
     .strict()
     .help()

@@ -8,7 +8,8 @@ import { HornError, describeError } from '../common/errors';
 import { AsyncQueue } from '../common/queue';
 import { localFiles, localLister, type ByteSource, type FileLister } from '../data';
 import { Credentials } from '../hadoop/security';
-import { WebHdfsClient } from '../hadoop/webhdfs/client';
+import type { WebHdfsClient } from '../hadoop/webhdfs/client';
+import { containerWebHdfs, DelegationTokens, watchRenewedTokens } from '../hadoop/webhdfs/delegation';
 import { ENV, readStagedJob, requireEnv, SECRET_ALIAS, type ContainerRole, type StagedJob } from '../protocol';
 import { asHeader, COORDINATOR_MESSAGES, PROTOCOL_VERSION, readMessage, type ContainerMessage, type CoordinatorMessage } from '../protocol/messages';
 import { checkpointDir, fileEntry, fileName } from '../storage/checkpoints';
@@ -117,16 +118,19 @@ export async function containerContext(role: ContainerRole, env: NodeJS.ProcessE
   const job = readStagedJob();
   const index = Number(requireEnv(env, ENV.index, role));
   const attempt = Number(env[ENV.attempt] ?? '0');
-  const secret = (await Credentials.fromContainerEnvironment(env)).getSecret(SECRET_ALIAS);
+  const credentials = await Credentials.fromContainerEnvironment(env);
+  const secret = credentials.getSecret(SECRET_ALIAS);
   if (!secret) throw new HornError(`no ${SECRET_ALIAS} secret in the container credentials`, 'internal');
   const host = env.NM_HOST ?? (job.storage === 'local' ? '127.0.0.1' : hostname());
   const logger = createLogger({ role, index, containerId: env.CONTAINER_ID, applicationId: job.applicationId, host }, { env });
   const log = (msg: string): void => logger.info(attempt ? { attempt } : {}, msg);
   let hdfs: WebHdfsClient | undefined;
+  const tokens = new DelegationTokens(credentials);
   let source: ByteSource = localFiles;
   let lister: FileLister = localLister;
   if (job.storage === 'hdfs') {
-    hdfs = new WebHdfsClient({ namenodeUrls: requireEnv(env, ENV.namenodes, role).split(','), user: requireEnv(env, ENV.user, role) });
+    hdfs = containerWebHdfs(requireEnv(env, ENV.namenodes, role).split(','), requireEnv(env, ENV.user, role), tokens);
+    if (env[ENV.stagingDir]) watchRenewedTokens(hdfs, tokens, env[ENV.stagingDir]!, log);
     source = hdfsFiles(hdfs);
     lister = hdfsLister(hdfs);
   }

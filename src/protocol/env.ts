@@ -1,7 +1,7 @@
 // What the client tells the ApplicationMaster, and the ApplicationMaster its containers, when it
 // launches them: environment names, local resource names and the container command. Secrets never
 // travel here: the application secret is in the YARN credentials only.
-import { RM_SCHEDULER_ADDRESS_ENV } from '../hadoop/yarn/amrm-client';
+import { RM_SCHEDULER_ADDRESS_ENV, RPC_PROTECTION_ENV } from '../hadoop/yarn/amrm-client';
 import { HornError } from '../common/errors';
 
 /** The programs of a horn application, as `node horn-runtime.js <role>` starts them. */
@@ -32,6 +32,8 @@ export const ENV = {
   attempt: 'HORN_ATTEMPT',
   /** Log level for pino (info by default). */
   logLevel: 'HORN_LOG_LEVEL',
+  /** The edge node's hadoop.rpc.protection: the AM's SASL qop preference (RPC_PROTECTION_ENV of the yarn layer). */
+  rpcProtection: RPC_PROTECTION_ENV,
 } as const;
 
 /** Local resource (link) names in every horn container's working directory. */

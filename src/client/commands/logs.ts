@@ -181,7 +181,7 @@ export async function runLogs(args: LogsArgs, out: (s: string | Buffer) => void 
   }
   if (args.follow && args.json) throw new HornError('--follow and --json cannot be combined', 'input');
   const ctx = await createClientContext();
-  const nm = new NodeManagerLogs(ctx.user);
+  const nm = new NodeManagerLogs(ctx.user, undefined, undefined, { negotiator: ctx.security.negotiator, httpsAgent: ctx.security.httpsAgent });
   const files = args.file.length > 0 ? args.file : DEFAULT_LOG_FILES;
   const offsets = new Map<string, number>();
   let app = await ctx.rm.getApplication(applicationId);

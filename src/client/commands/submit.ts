@@ -18,6 +18,7 @@ import { followApplication } from '../submit/follow';
 import { capacityProblems, PreflightError, queueProblems, resourceProblems } from '../submit/preflight';
 import { removeStaging, stageApplication } from '../submit/staging';
 import { buildSubmission } from '../submit/submission';
+import { secureSubmission } from '../submit/tokens';
 import { readUserFiles, withStagedNeurons } from '../submit/user-files';
 import { ModelFormatError } from '../../engine';
 import { modelSpecFromJob } from '../../training/job-spec';
@@ -113,6 +114,7 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
         schedulerAddresses: ctx.endpoints.rmSchedulerAddresses,
         secret: randomBytes(32),
         testHooks: testHooks(process.env),
+        ...(await secureSubmission(ctx)),
       }),
     );
   } catch (err) {

@@ -17,6 +17,10 @@ export interface SubmissionInputs {
   readonly secret: Uint8Array;
   /** HORN_TEST_* variables for the containers (tests only). */
   readonly testHooks?: Readonly<Record<string, string>>;
+  /** Fresh delegation tokens for this application (Kerberos): alias → URL string. */
+  readonly tokens?: Readonly<Record<string, string>>;
+  /** The edge node's hadoop.rpc.protection, which the ApplicationMaster follows in choosing its SASL qop. */
+  readonly rpcProtection?: string;
 }
 
 export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
@@ -40,9 +44,10 @@ export function buildSubmission(i: SubmissionInputs): ApplicationSubmission {
         [ENV.scheduler]: i.schedulerAddresses.join(','),
         [ENV.stagingDir]: i.stagingDir,
         [ENV.cachedResources]: formatCachedResources(i.cached),
+        ...(i.rpcProtection ? { [ENV.rpcProtection]: i.rpcProtection } : {}),
         ...i.testHooks,
       },
-      credentials: { secrets: { [SECRET_ALIAS]: base64Url(i.secret) } },
+      credentials: { ...(i.tokens ? { tokens: i.tokens } : {}), secrets: { [SECRET_ALIAS]: base64Url(i.secret) } },
     },
   };
 }

@@ -1,6 +1,8 @@
 import axios, { AxiosError, type AxiosRequestConfig, type AxiosResponse, type Method } from 'axios';
+import type { Agent as HttpsAgent } from 'node:https';
 import { HornError } from '../../common/errors';
 import { sleep } from '../../common/sleep';
+import { certificateError, cookieUser, type HttpAuth } from './auth';
 
 /**
  * A Hadoop HTTP service (WebHDFS, ResourceManager REST) reached through one or more base URLs:
@@ -13,8 +15,17 @@ export interface EndpointOptions {
   readonly service: string;
   /** Base URLs such as http://master.test:8088, tried in order. */
   readonly baseUrls: readonly string[];
-  /** The simple-auth user, sent as user.name. */
+  /** Who horn acts as: sent as user.name under simple authentication. */
   readonly user: string;
+  /** How requests authenticate; simple (user.name) by default. */
+  readonly auth?: HttpAuth;
+  /** A harmless GET under each base URL for the SPNEGO handshake, e.g. /ws/v1/cluster/info. */
+  readonly authProbePath?: string;
+  /** Where a delegation token goes: WebHDFS's delegation= parameter or the RM's X-Hadoop-Delegation-Token header. */
+  readonly tokenIn?: 'param' | 'header';
+  /** For https:// URLs with a private CA (--ca-file). */
+  readonly httpsAgent?: HttpsAgent;
+  readonly caFile?: string;
   /** Idle timeout of one request in ms. */
   readonly timeoutMs?: number;
   /** Full rounds over all URLs before giving up on a transient failure. */
@@ -79,6 +90,33 @@ export class HadoopEndpoint {
     return this.options.user;
   }
 
+  /** The authentication in use (simple unless configured). */
+  get auth(): HttpAuth {
+    return this.options.auth ?? { kind: 'simple', user: this.options.user };
+  }
+
+  /**
+   * Query parameters and headers that authenticate a request to `baseUrl` (also what a request
+   * to a DataNode redirected from it needs, where the NameNode did not put a token in the URL).
+   */
+  async credentials(baseUrl: string, renew = false): Promise<{ params: Record<string, string>; headers: Record<string, string> }> {
+    const auth = this.auth;
+    if (auth.kind === 'simple') return { params: { 'user.name': auth.user }, headers: {} };
+    if (auth.kind === 'token') {
+      return this.options.tokenIn === 'header' ? { params: {}, headers: { 'X-Hadoop-Delegation-Token': auth.token() } } : { params: { delegation: auth.token() }, headers: {} };
+    }
+    const cookie = await auth.negotiator.cookie(baseUrl, this.options.authProbePath ?? '/', renew);
+    return { params: {}, headers: { Cookie: `hadoop.auth=${cookie}` } };
+  }
+
+  /** The short user name the service knows this client by (from its SPNEGO cookie), or the configured user. */
+  async authenticatedUser(): Promise<string> {
+    const auth = this.auth;
+    if (auth.kind !== 'spnego') return this.options.user;
+    const cookie = await auth.negotiator.cookie(this.baseUrl, this.options.authProbePath ?? '/');
+    return cookieUser(cookie) ?? this.options.user;
+  }
+
   /** The base URL that answered last. */
   get baseUrl(): string {
     return this.options.baseUrls[this.active];
@@ -107,13 +145,21 @@ export class HadoopEndpoint {
   private async attempt<T>(
     baseUrl: string,
     req: EndpointRequest,
+    renewed = false,
   ): Promise<{ kind: 'response'; response: AxiosResponse<T> } | { kind: 'next'; cause: string } | { kind: 'error'; error: Error }> {
+    let auth: { params: Record<string, string>; headers: Record<string, string> };
+    try {
+      auth = await this.credentials(baseUrl);
+    } catch (err) {
+      return { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
+    }
     const config: AxiosRequestConfig = {
       method: req.method,
       url: baseUrl + req.path,
-      params: { ...req.params, 'user.name': this.options.user },
+      params: { ...req.params, ...auth.params },
       data: req.data,
-      headers: req.headers,
+      headers: { ...req.headers, ...auth.headers },
+      httpsAgent: this.options.httpsAgent,
       responseType: req.responseType ?? 'json',
       timeout: this.timeoutMs,
       maxRedirects: req.maxRedirects ?? 0,
@@ -128,11 +174,22 @@ export class HadoopEndpoint {
       response = await axios.request<T>(config);
     } catch (err) {
       const code = err instanceof AxiosError ? err.code : undefined;
+      const tls = certificateError(err, baseUrl, this.options.caFile);
+      if (tls) return { kind: 'error', error: tls };
       if (code === 'ENOTFOUND') return { kind: 'next', cause: `host not found (${new URL(baseUrl).hostname})` };
       if (code && TRANSIENT_CODES.has(code)) return { kind: 'next', cause: `${code} from ${baseUrl}` };
       return { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
     }
     if (response.status < 400) return { kind: 'response', response };
+    // A hadoop.auth cookie that expired (or a service restarted with a new secret): negotiate again, once.
+    if (response.status === 401 && this.auth.kind === 'spnego' && !renewed) {
+      try {
+        await this.credentials(baseUrl, true);
+      } catch (err) {
+        return { kind: 'error', error: err instanceof Error ? err : new Error(String(err)) };
+      }
+      return this.attempt<T>(baseUrl, req, true);
+    }
     const remote = await remoteException(response);
     // An HA standby names itself; the active one is elsewhere.
     if (response.status === 503 || /StandbyException|standby/i.test(remote.className ?? '') || /This is standby RM/i.test(remote.message)) {

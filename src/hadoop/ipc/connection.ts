@@ -3,6 +3,7 @@
 // call; the next call reconnects with exponential backoff. SASL itself is delegated to a
 // ConnectionAuthenticator so this layer only moves bytes.
 import { randomBytes } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { Socket, connect as netConnect } from 'node:net';
 import {
   ConnectionClosedError,
@@ -15,6 +16,7 @@ import {
   ServerUnreachableError,
 } from './errors';
 import { DEFAULT_MAX_FRAME_LENGTH, encodeFrame, FrameDecoder, splitDelimited } from './framing';
+import { unwrapIncoming, wrapOutgoing, type WireSecurityLayer } from './wrap';
 import { sleep } from '../../common/sleep';
 import {
   CallId,
@@ -32,12 +34,32 @@ import {
  */
 export type SaslExchange = (saslMessage: Uint8Array) => Promise<Uint8Array>;
 
-/** Runs the SASL conversation over an exchange. Implemented by the sasl layer (TokenAuthenticator). */
+/**
+ * Runs the SASL conversation over an exchange. Implemented by the sasl layer (TokenAuthenticator).
+ * Resolves with the negotiated security layer when the server asked for integrity or privacy.
+ */
 export interface ConnectionAuthenticator {
   /** Token kind used in error messages, e.g. `YARN_AM_RM_TOKEN`. */
   readonly tokenKind: string | undefined;
-  authenticate(exchange: SaslExchange, server: string): Promise<void>;
+  authenticate(exchange: SaslExchange, server: string): Promise<WireSecurityLayer | undefined | void>;
 }
+
+/** What a connection negotiated, for whoever listens on the `horn:ipc:authenticated` diagnostics channel. */
+export interface RpcAuthenticatedEvent {
+  readonly server: string;
+  readonly protocol: string;
+  readonly tokenKind: string | undefined;
+  /** SASL qop: "auth" (no security layer), "auth-int" (integrity) or "auth-conf" (privacy). */
+  readonly qop: string;
+}
+export const RPC_AUTHENTICATED_CHANNEL = 'horn:ipc:authenticated';
+
+const QOP_NAMES: Record<string, string> = { auth: 'authentication', 'auth-int': 'integrity', 'auth-conf': 'privacy' };
+/** One log line for an authenticated connection. */
+export function describeRpcAuthentication(e: RpcAuthenticatedEvent): string {
+  return `RPC to ${e.server} authenticated with ${e.tokenKind ?? 'SIMPLE'}; SASL qop ${e.qop} (${QOP_NAMES[e.qop] ?? e.qop})`;
+}
+const authenticatedChannel = channel(RPC_AUTHENTICATED_CHANNEL);
 
 export interface RpcConnectionOptions {
   host: string;
@@ -81,6 +103,10 @@ interface Live {
   /** Set once the connection context has been sent; calls may flow. */
   ready: boolean;
   failed?: Error;
+  /** The SASL security layer (integrity or privacy), once negotiated: every byte after SASL goes through it. */
+  security?: WireSecurityLayer;
+  /** Frames inside the unwrapped stream, which need not align with the WRAP messages. */
+  unwrapped?: FrameDecoder;
 }
 
 
@@ -139,7 +165,7 @@ export class RpcConnection {
         }, timeoutMs);
       }
       this.pending.set(callId, entry);
-      live.socket.write(frame);
+      this.send(live, frame);
     });
   }
 
@@ -249,7 +275,14 @@ export class RpcConnection {
           live.socket.write(encodeFrame([encodeRequestHeader(CallId.SASL, new Uint8Array(0), -1), saslMessage]));
         });
       try {
-        await authenticator.authenticate(exchange, this.server);
+        const security = await authenticator.authenticate(exchange, this.server);
+        if (security) {
+          live.security = security;
+          live.unwrapped = new FrameDecoder(this.options.maxResponseLength ?? DEFAULT_MAX_FRAME_LENGTH);
+        }
+        if (authenticatedChannel.hasSubscribers) {
+          authenticatedChannel.publish({ server: this.server, protocol: this.options.protocol, tokenKind: authenticator.tokenKind, qop: security?.qop ?? 'auth' } satisfies RpcAuthenticatedEvent);
+        }
       } catch (e) {
         if (e instanceof RpcAuthenticationError) throw e;
         // The server refused the token (or dropped the connection) during SASL, whatever the mechanism.
@@ -261,12 +294,22 @@ export class RpcConnection {
     }
     // With token auth the token names the user; any userInfo content would be a doAs and is refused.
     const userInfo = authenticator ? {} : { effectiveUser: this.options.user ?? process.env.USER ?? 'horn' };
-    live.socket.write(
+    this.send(
+      live,
       encodeFrame([
         encodeRequestHeader(CallId.CONNECTION_CONTEXT, this.clientId, -1),
         connectionContextCodec.encode({ userInfo, protocol: this.options.protocol }),
       ]),
     );
+  }
+
+  /** Writes whole frames: as they are, or through the negotiated security layer. */
+  private send(live: Live, frame: Buffer): void {
+    if (!live.security) {
+      live.socket.write(frame);
+      return;
+    }
+    for (const packet of wrapOutgoing(live.security, frame)) live.socket.write(packet);
   }
 
   private onData(live: Live, chunk: Buffer): void {
@@ -287,11 +330,19 @@ export class RpcConnection {
     }
   }
 
-  private onFrame(live: Live, frame: Buffer): void {
+  private onFrame(live: Live, frame: Buffer, insideWrap = false): void {
     const messages = splitDelimited(frame);
     if (messages.length === 0) throw new FrameError('empty response frame', 0, frame.length);
     const header = decodeResponseHeader(messages[0]!);
     const body = messages[1] ?? new Uint8Array(0);
+    if (live.security && !insideWrap) {
+      // Under integrity or privacy the server wraps every response; a plain one is refused as the Java client does.
+      if (header.callId !== CallId.SASL || header.status !== 'SUCCESS') {
+        throw new ConnectionError(this.server, `the server sent a response outside the negotiated SASL ${live.security.qop} layer`);
+      }
+      for (const inner of live.unwrapped!.push(unwrapIncoming(live.security, body))) this.onFrame(live, inner, true);
+      return;
+    }
     if (header.status !== 'SUCCESS') {
       this.onErrorResponse(live, header);
       return;

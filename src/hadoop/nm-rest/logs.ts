@@ -2,7 +2,9 @@
 // for an application and their log files, unframed. Used by `horn logs` and by the
 // ApplicationMaster for the stderr of a failed container.
 import axios, { AxiosError } from 'axios';
+import type { Agent as HttpsAgent } from 'node:https';
 import { describeError } from '../../common/errors';
+import { KerberosLoginError, type SpnegoNegotiator } from '../http/auth';
 
 export interface ContainerRef {
   readonly containerId: string;
@@ -66,6 +68,8 @@ export class NodeManagerLogs {
     private readonly user: string,
     private readonly timeoutMs = 5_000,
     private readonly warn: (message: string) => void = (m) => process.stderr.write(`horn: ${m}\n`),
+    /** Under Kerberos: SPNEGO to each NodeManager's web server (and its CA for https). */
+    private readonly security: { readonly negotiator?: SpnegoNegotiator; readonly httpsAgent?: HttpsAgent; readonly https?: boolean } = {},
   ) {}
 
   /** Containers the NM currently tracks for the application (running and recently completed). */
@@ -97,17 +101,30 @@ export class NodeManagerLogs {
 
   private async request<T>(nodeHttpAddress: string, path: string, responseType: 'json' | 'arraybuffer'): Promise<T | undefined> {
     try {
-      const response = await axios.get<T>(`http://${nodeHttpAddress}${path}`, {
-        params: { 'user.name': this.user },
-        headers: { Accept: responseType === 'json' ? 'application/json' : 'text/plain' },
+      const base = `${this.security.https ? 'https' : 'http'}://${nodeHttpAddress}`;
+      const negotiator = this.security.negotiator;
+      const cookie = negotiator ? await negotiator.cookie(base, '/ws/v1/node/info') : undefined;
+      const response = await axios.get<T>(`${base}${path}`, {
+        params: negotiator ? {} : { 'user.name': this.user },
+        httpsAgent: this.security.httpsAgent,
+        headers: { Accept: responseType === 'json' ? 'application/json' : 'text/plain', ...(cookie ? { Cookie: `hadoop.auth=${cookie}` } : {}) },
         responseType,
         timeout: this.timeoutMs,
         validateStatus: () => true,
       });
       // The NM answers 404, or 500/503 wrapping a NotFoundException, for containers and apps it does not have.
-      if (response.status >= 400) return undefined;
+      if (response.status >= 400) {
+        // A secure NM opens log files through SecureIOUtils, which needs Hadoop's native library (libhadoop).
+        const text = responseType === 'arraybuffer' ? Buffer.from(response.data as ArrayBuffer).toString('utf8') : JSON.stringify(response.data ?? '');
+        if (/Secure IO is not possible without native code/.test(text) && !this.warned.has(`native ${nodeHttpAddress}`)) {
+          this.warned.add(`native ${nodeHttpAddress}`);
+          this.warn(`NodeManager ${nodeHttpAddress} cannot serve log files: under Kerberos it needs Hadoop's native library (libhadoop) for SecureIOUtils, which it lacks`);
+        }
+        return undefined;
+      }
       return response.data;
     } catch (err) {
+      if (err instanceof KerberosLoginError) throw err;
       const why = err instanceof AxiosError ? (err.code ?? err.message) : describeError(err);
       if (!this.warned.has(nodeHttpAddress)) {
         this.warned.add(nodeHttpAddress);

@@ -20,7 +20,27 @@ export class ResourceManagerClient {
   private readonly rm: HadoopEndpoint;
 
   constructor(options: Omit<EndpointOptions, 'service' | 'baseUrls'> & { rmUrls: readonly string[] }) {
-    this.rm = new HadoopEndpoint({ ...options, service: 'ResourceManager', baseUrls: options.rmUrls });
+    this.rm = new HadoopEndpoint({ authProbePath: '/ws/v1/cluster/info', tokenIn: 'header', ...options, service: 'ResourceManager', baseUrls: options.rmUrls });
+  }
+
+  get endpoint(): HadoopEndpoint {
+    return this.rm;
+  }
+
+  /**
+   * A new RM delegation token (POST /ws/v1/cluster/delegation-token, which needs Kerberos) as its
+   * URL string. The RM returns it with an empty service; see applicationTokens for why that matters.
+   */
+  async getDelegationToken(renewer: string): Promise<string> {
+    const response = await this.rm.request<{ token?: string }>({
+      method: 'POST',
+      path: '/ws/v1/cluster/delegation-token',
+      data: { renewer },
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      retryable: false,
+    });
+    if (!response.data.token) throw new HornError('the ResourceManager returned no delegation token', 'cluster', { service: 'ResourceManager' });
+    return response.data.token;
   }
 
   /** The web address of the RM that answered last (for UI links). */

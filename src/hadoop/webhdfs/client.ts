@@ -1,6 +1,7 @@
 import axios from 'axios';
 import { Readable } from 'node:stream';
 import { HornError } from '../../common/errors';
+import { certificateError } from '../http/auth';
 import { HadoopEndpoint, readStream, remoteException, ServiceResponseError, type EndpointOptions } from '../http/endpoint';
 
 // HDFS through WebHDFS (REST on the NameNode's HTTP port, data redirected to DataNodes), so that
@@ -44,8 +45,14 @@ export class HdfsNotFoundError extends HornError {
 /** HDFS refused an operation on a path (permissions, exists already, quota…). */
 export class HdfsOperationError extends HornError {
   constructor(readonly op: string, readonly path: string, readonly remoteClass: string | undefined, remoteMessage: string) {
-    super(`HDFS ${op} ${path} failed: ${remoteClass ? `${shortClass(remoteClass)}: ` : ''}${remoteMessage}`, 'cluster', { op, path, remoteClass });
+    super(`HDFS ${op} ${path} failed: ${remoteClass ? `${shortClass(remoteClass)}: ` : ''}${remoteMessage}${tokenHint(remoteMessage)}`, 'cluster', { op, path, remoteClass });
   }
+}
+
+/** What to do about a delegation token that expired or was cancelled, when the message says so. */
+function tokenHint(message: string): string {
+  if (!/token\b.*\b(is expired|has expired|can't be found in cache)/i.test(message)) return '';
+  return ' (the HDFS delegation token expired: a token lives at most dfs.namenode.delegation.token.max-lifetime, 7 days by default, and is renewed only until then; for longer jobs run `horn renew APP_ID` more often than dfs.namenode.delegation.token.renew-interval)';
 }
 
 const PREFIX = '/webhdfs/v1';
@@ -55,11 +62,28 @@ export class WebHdfsClient {
 
   /** `namenodeUrls`: http://host:port of each NameNode (several under HA). */
   constructor(options: Omit<EndpointOptions, 'service' | 'baseUrls'> & { namenodeUrls: readonly string[] }) {
-    this.nn = new HadoopEndpoint({ ...options, service: 'WebHDFS', baseUrls: options.namenodeUrls });
+    this.nn = new HadoopEndpoint({ authProbePath: `${PREFIX}/?op=GETHOMEDIRECTORY`, tokenIn: 'param', ...options, service: 'WebHDFS', baseUrls: options.namenodeUrls });
   }
 
   get user(): string {
     return this.nn.user;
+  }
+
+  /** The endpoint, for what must authenticate the same way (the short user name under Kerberos). */
+  get endpoint(): HadoopEndpoint {
+    return this.nn;
+  }
+
+  /**
+   * A delegation token for HDFS (GETDELEGATIONTOKEN, which needs Kerberos), as its URL string.
+   * `kind` HDFS_DELEGATION_TOKEN makes it the token a DistributedFileSystem would get (service:
+   * the NameNode's RPC address), which the ResourceManager renews over RPC; WebHDFS's default
+   * kind ("WEBHDFS delegation") it would try to renew over HTTP at the RPC port, and fail.
+   */
+  async getDelegationToken(renewer: string, options: { kind?: string; service?: string } = {}): Promise<string> {
+    const body = await this.json<{ Token: { urlString: string } | null }>('GET', '/', 'GETDELEGATIONTOKEN', { renewer, kind: options.kind, service: options.service });
+    if (!body.Token?.urlString) throw new HdfsOperationError('GETDELEGATIONTOKEN', '/', undefined, 'the NameNode issued no token (is security off? tokens exist only under Kerberos)');
+    return body.Token.urlString;
   }
 
   async getFileStatus(path: string): Promise<FileStatus> {
@@ -135,9 +159,10 @@ export class WebHdfsClient {
         timeout: idle ? 0 : this.nn.timeoutMs,
         signal: idle?.signal,
         validateStatus: () => true,
+        httpsAgent: this.nn.options.httpsAgent,
       })
       .catch((err: unknown) => {
-        throw idle?.signal.aborted ? new HdfsOperationError('CREATE', path, undefined, `${idle.reason} for ${this.nn.timeoutMs} ms`) : err;
+        throw idle?.signal.aborted ? new HdfsOperationError('CREATE', path, undefined, `${idle.reason} for ${this.nn.timeoutMs} ms`) : (certificateError(err, location.Location, this.nn.options.caFile) ?? err);
       })
       .finally(() => idle?.stop());
     if (response.status !== 201) {
@@ -171,7 +196,11 @@ export class WebHdfsClient {
   /** A stream of the file's bytes from `offset`, `length` bytes long (to the end when omitted). */
   async open(path: string, range: { offset?: number; length?: number } = {}): Promise<Readable> {
     const location = await this.json<{ Location: string }>('GET', path, 'OPEN', { offset: range.offset, length: range.length, noredirect: true });
-    const response = await axios.get<Readable>(location.Location, { responseType: 'stream', timeout: this.nn.timeoutMs, validateStatus: () => true });
+    const response = await axios
+      .get<Readable>(location.Location, { responseType: 'stream', timeout: this.nn.timeoutMs, validateStatus: () => true, httpsAgent: this.nn.options.httpsAgent })
+      .catch((err: unknown) => {
+        throw certificateError(err, location.Location, this.nn.options.caFile) ?? err;
+      });
     if (response.status !== 200) {
       const text = (await readStream(response.data)).toString('utf8');
       throw new HdfsOperationError('OPEN', path, undefined, `DataNode answered HTTP ${response.status}: ${text.slice(0, 300)}`);
@@ -186,8 +215,14 @@ export class WebHdfsClient {
    */
   async openAtDataNode(httpAddress: string, namenodeRpcAddress: string, path: string, range: { offset?: number; length?: number } = {}): Promise<Readable> {
     if (!path.startsWith('/')) throw new HornError(`HDFS path must be absolute: ${JSON.stringify(path)}`, 'input', { path });
-    const response = await axios.get<Readable>(`http://${httpAddress}${PREFIX}${encodePath(path)}`, {
-      params: { op: 'OPEN', 'user.name': this.user, namenoderpcaddress: namenodeRpcAddress, offset: range.offset, length: range.length },
+    // A DataNode takes user.name or a delegation token, not SPNEGO: under Kerberos without a token, go through the NameNode.
+    if (this.nn.auth.kind === 'spnego') return this.open(path, range);
+    const scheme = new URL(this.nn.baseUrl).protocol === 'https:' ? 'https' : 'http';
+    const auth = await this.nn.credentials(this.nn.baseUrl);
+    const response = await axios.get<Readable>(`${scheme}://${httpAddress}${PREFIX}${encodePath(path)}`, {
+      httpsAgent: this.nn.options.httpsAgent,
+      headers: auth.headers,
+      params: { op: 'OPEN', ...auth.params, namenoderpcaddress: namenodeRpcAddress, offset: range.offset, length: range.length },
       responseType: 'stream',
       timeout: this.nn.timeoutMs,
       validateStatus: () => true,
@@ -201,16 +236,17 @@ export class WebHdfsClient {
 
   /** Block locations with each replica's DataNode HTTP address and rack (GET_BLOCK_LOCATIONS). */
   async getBlockReplicas(path: string): Promise<Array<BlockLocation & { replicas: Array<{ host: string; httpAddress: string; rack: string }> }>> {
-    const body = await this.json<{ LocatedBlocks: { locatedBlocks: Array<{ startOffset: number; block: { numBytes: number }; locations: Array<{ hostName: string; infoPort: number; networkLocation?: string }> }> } }>(
+    const body = await this.json<{ LocatedBlocks: { locatedBlocks: Array<{ startOffset: number; block: { numBytes: number }; locations: Array<{ hostName: string; infoPort: number; infoSecurePort?: number; networkLocation?: string }> }> } }>(
       'GET',
       path,
       'GET_BLOCK_LOCATIONS',
     );
+    const secure = new URL(this.nn.baseUrl).protocol === 'https:';
     return body.LocatedBlocks.locatedBlocks.map((b) => ({
       offset: b.startOffset,
       length: b.block.numBytes,
       hosts: b.locations.map((l) => l.hostName),
-      replicas: b.locations.map((l) => ({ host: l.hostName, httpAddress: `${l.hostName}:${l.infoPort}`, rack: l.networkLocation ?? '/default-rack' })),
+      replicas: b.locations.map((l) => ({ host: l.hostName, httpAddress: `${l.hostName}:${secure ? l.infoSecurePort : l.infoPort}`, rack: l.networkLocation ?? '/default-rack' })),
     }));
   }
 

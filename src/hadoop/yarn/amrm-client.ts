@@ -3,7 +3,7 @@
 // replacement, finish with retry until the RM has stored the final state.
 import { clusterEndpoints, loadHadoopConfiguration } from '../conf';
 import { ConnectionError, RemoteException, RpcConnection, RpcConnectionOptions, RpcTimeoutError, ServerUnreachableError } from '../ipc';
-import { TokenAuthenticator } from '../sasl';
+import { qopsFromProtection, TokenAuthenticator, type Qop } from '../sasl';
 import { Credentials } from '../security/credentials';
 import { Token, TokenKind } from '../security/token';
 import { AskTable, ContainerRequest, MatchResult, TrackedRequest } from './asks';
@@ -39,6 +39,8 @@ export interface AMRMClientOptions {
   /** Further RM scheduler addresses (RM HA), tried in order when the current one is unreachable or standby. */
   failoverAddresses?: ReadonlyArray<{ host: string; port: number }>;
   amrmToken: Token;
+  /** SASL qops to accept, in order of preference; default: the strongest the RM offers. */
+  acceptQops?: readonly Qop[];
   /** Rack of a host as the RM sees it; default /default-rack. */
   rackOf?: (host: string) => string;
   /** Shared with the NM client so it can authenticate to the nodes. */
@@ -97,6 +99,8 @@ export interface HeartbeatOptions {
 
 /** Environment variable horn's submitter sets in the AM container: the scheduler host:port (comma-separated under RM HA). */
 export const RM_SCHEDULER_ADDRESS_ENV = 'HORN_RM_SCHEDULER_ADDRESS';
+/** The submitter's hadoop.rpc.protection (e.g. "privacy,integrity"): the AM's SASL qops in order of preference. */
+export const RPC_PROTECTION_ENV = 'HORN_RPC_PROTECTION';
 
 export { parseHostPort };
 
@@ -131,7 +135,11 @@ export class AMRMClient {
   private heartbeat: { timer?: NodeJS.Timeout; stopped: boolean; running?: Promise<void> } | undefined;
   private trackingUrlUpdate: string | undefined;
 
+  /** The SASL qops this client accepts, in order of preference (undefined: the strongest offered); NM clients follow it. */
+  readonly acceptQops: readonly Qop[] | undefined;
+
   constructor(options: AMRMClientOptions) {
+    this.acceptQops = options.acceptQops;
     this.amrmToken = options.amrmToken;
     this.nmTokens = options.nmTokens ?? new NMTokenCache();
     this.asks = new AskTable(options.rackOf);
@@ -146,7 +154,7 @@ export class AMRMClient {
       host: address.host,
       port: address.port,
       protocol: APPLICATION_MASTER_PROTOCOL,
-      authenticator: new TokenAuthenticator(this.amrmToken),
+      authenticator: new TokenAuthenticator(this.amrmToken, this.acceptQops),
     });
   }
 
@@ -189,7 +197,8 @@ export class AMRMClient {
       .map((a) => parseHostPort(a, RM_SCHEDULER_ADDRESS_ENV));
     if (addresses.length === 0) throw new AMRMClientError(`${RM_SCHEDULER_ADDRESS_ENV} is empty`);
     const [first, ...rest] = addresses;
-    return new AMRMClient({ ...overrides, host: first!.host, port: first!.port, failoverAddresses: overrides.failoverAddresses ?? rest, amrmToken: token });
+    const acceptQops = overrides.acceptQops ?? qopsFromProtection(env[RPC_PROTECTION_ENV]);
+    return new AMRMClient({ ...overrides, host: first!.host, port: first!.port, failoverAddresses: overrides.failoverAddresses ?? rest, amrmToken: token, acceptQops });
   }
 
   /** host:port this client talks to. */
@@ -291,7 +300,7 @@ export class AMRMClient {
     let amrmTokenRenewed = false;
     if (response.amRmToken) {
       this.amrmToken = response.amRmToken;
-      this.connection.setAuthenticator(new TokenAuthenticator(response.amRmToken));
+      this.connection.setAuthenticator(new TokenAuthenticator(response.amRmToken, this.acceptQops));
       amrmTokenRenewed = true;
     }
     const allocated: AllocatedContainer[] = [];

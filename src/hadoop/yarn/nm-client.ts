@@ -1,7 +1,7 @@
 // The ApplicationMaster's client of NodeManagers (ContainerManagementProtocol): one connection per
 // node, authenticated with that node's NMToken; launch, stop and query containers.
 import { RpcConnection, RpcConnectionOptions } from '../ipc';
-import { TokenAuthenticator } from '../sasl';
+import { TokenAuthenticator, type Qop } from '../sasl';
 import { Credentials } from '../security/credentials';
 import type { Token } from '../security/token';
 import { formatContainerId } from './ids';
@@ -49,6 +49,8 @@ export class NoNMTokenError extends NMClientError {
 
 export interface NMClientOptions {
   nmTokens: NMTokenCache;
+  /** SASL qops to accept, in order of preference; default: the strongest the NodeManager offers. */
+  acceptQops?: readonly Qop[];
   connection?: Partial<Omit<RpcConnectionOptions, 'host' | 'port' | 'protocol' | 'authenticator'>>;
 }
 
@@ -131,7 +133,7 @@ export class NMClient {
       host: nodeId.host,
       port: nodeId.port,
       protocol: CONTAINER_MANAGEMENT_PROTOCOL,
-      authenticator: new TokenAuthenticator(token),
+      authenticator: new TokenAuthenticator(token, this.options.acceptQops),
     });
     this.connections.set(key, { connection, token });
     return connection;

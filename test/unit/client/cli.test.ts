@@ -18,7 +18,7 @@ describe('mistyped commands and options: exit 2 with a did-you-mean', () => {
   test.each([
     [['submit', '--detatch', 'job.yaml'], 'horn: submit: unknown option --detatch (did you mean --detach?); see horn submit --help\n'],
     [['submt', 'job.yaml'], 'horn: unknown command submt (did you mean submit?); see horn --help\n'],
-    [['frobnicate'], 'horn: unknown command frobnicate (commands: submit, status, list, kill, logs, report, validate, train, eval, export, predict); see horn --help\n'],
+    [['frobnicate'], 'horn: unknown command frobnicate (commands: submit, status, list, kill, renew, logs, report, validate, train, eval, export, predict); see horn --help\n'],
     [['list', '--alll'], 'horn: list: unknown option --alll (did you mean --all?); see horn list --help\n'],
     [['list', '--no-such-option'], 'horn: list: unknown option --no-such-option; see horn list --help\n'],
     [['eval', '--jsn', 'm', 'd'], 'horn: eval: unknown option --jsn (did you mean --json?); see horn eval --help\n'],

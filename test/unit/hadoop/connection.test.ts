@@ -4,9 +4,11 @@ import {
   RemoteException,
   RpcAuthenticationError,
   RpcConnection,
+  RPC_AUTHENTICATED_CHANNEL,
   RpcTimeoutError,
   ServerUnreachableError,
 } from '../../../src/hadoop/ipc';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { TokenAuthenticator } from '../../../src/hadoop/sasl';
 import { FakeIpcServer, ReceivedCall } from './fake-ipc-server';
 
@@ -152,4 +154,46 @@ test('an unreachable server fails with ServerUnreachableError after the configur
   // Backoff 50 + 100 ms between the attempts.
   expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   await conn.close();
+});
+
+describe.each([['auth-int'], ['auth-conf']] as const)('RpcConnection under SASL %s (Hadoop WRAP framing)', (qop) => {
+  const token = { identifier: Buffer.from('attempt-id-bytes'), password: Buffer.from('right-password'), kind: 'YARN_AM_RM_TOKEN', service: '' };
+  let server: FakeIpcServer;
+
+  beforeEach(async () => {
+    // A small maxbuf: a large call must be cut into several WRAP messages, whose pieces do not align with frames.
+    server = new FakeIpcServer({ tokenPassword: token.password, qops: [qop], maxBuffer: 1024, onCall: (c) => c.reply(Buffer.concat([Buffer.from('re:'), c.body])) });
+    await server.start();
+  });
+  afterEach(() => server.stop());
+
+  test('the connection context and every call go wrapped; wrapped responses are unwrapped, also several in flight', async () => {
+    const events: Array<{ qop: string; server: string }> = [];
+    const listener = (e: unknown) => events.push(e as { qop: string; server: string });
+    subscribe(RPC_AUTHENTICATED_CHANNEL, listener);
+    const conn = new RpcConnection({ host: '127.0.0.1', port: server.port, protocol: PROTOCOL, authenticator: new TokenAuthenticator(token) });
+    try {
+      const big = Buffer.alloc(5000, 7);
+      const replies = await Promise.all([conn.call('a', Buffer.from('one')), conn.call('b', big), conn.call('c', Buffer.from('three'))]);
+      expect(Buffer.from(replies[0]!).toString()).toBe('re:one');
+      expect(Buffer.from(replies[1]!)).toEqual(Buffer.concat([Buffer.from('re:'), big]));
+      expect(Buffer.from(replies[2]!).toString()).toBe('re:three');
+      expect(server.negotiatedQops).toEqual([qop]);
+      expect(server.contexts[0]).toEqual({ userInfo: {}, protocol: PROTOCOL });
+      // context + 2 small calls + a 5000-byte call in pieces of at most 1024 - overhead.
+      expect(server.wrapPackets).toBeGreaterThanOrEqual(1 + 2 + 5);
+      expect(events).toEqual([expect.objectContaining({ qop, server: `127.0.0.1:${server.port}`, tokenKind: 'YARN_AM_RM_TOKEN', protocol: PROTOCOL })]);
+    } finally {
+      unsubscribe(RPC_AUTHENTICATED_CHANNEL, listener);
+      await conn.close();
+    }
+  });
+
+  test('a client that accepts only "auth" is refused with the qop the server demands', async () => {
+    const conn = new RpcConnection({ host: '127.0.0.1', port: server.port, protocol: PROTOCOL, authenticator: new TokenAuthenticator(token, ['auth']) });
+    const error = (await conn.call('a', Buffer.alloc(0)).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(RpcAuthenticationError);
+    expect(error.message).toContain(`server offers SASL qop ${qop}`);
+    await conn.close();
+  });
 });

@@ -52,10 +52,25 @@ describe('DIGEST-MD5 (RFC 2831, md5-sess, qop auth)', () => {
     expect(step.expectedRspauth).toBe('e686612b5f566af9ca60b27344561f13');
   });
 
-  test('a server demanding integrity or privacy gets a clear error naming hadoop.rpc.protection', () => {
-    const challenge = 'realm="default",nonce="abc",qop="auth-int,auth-conf",charset=utf-8,algorithm=md5-sess';
+  test('a server demanding privacy with no cipher horn implements gets a clear error naming hadoop.rpc.protection and the ciphers', () => {
+    const challenge = 'realm="default",nonce="abc",qop="auth-conf",cipher="rc4,des",charset=utf-8,algorithm=md5-sess';
     expect(() => respondToChallenge(challenge, { username: 'u', password: 'p', protocol: '', serverId: 'default' })).toThrow(SaslQopUnsupportedError);
-    expect(() => respondToChallenge(challenge, { username: 'u', password: 'p', protocol: '', serverId: 'default' })).toThrow(/hadoop.rpc.protection/);
+    expect(() => respondToChallenge(challenge, { username: 'u', password: 'p', protocol: '', serverId: 'default' })).toThrow(/auth-conf with ciphers rc4,des.*hadoop.rpc.protection privacy.*3des/);
+  });
+
+  test('with a security layer, A2 carries the 32 zeros and the response names qop and cipher', () => {
+    const base = { username: 'u', password: 'p', protocol: '', serverId: 'default', cnonce: 'c' };
+    const integrity = respondToChallenge('realm="default",nonce="n",qop="auth-int",algorithm=md5-sess', base);
+    const privacy = respondToChallenge('realm="default",nonce="n",qop="auth-conf",cipher="3des,rc4",algorithm=md5-sess', base);
+    const plain = respondToChallenge('realm="default",nonce="n",qop="auth",algorithm=md5-sess', base);
+    expect(integrity.qop).toBe('auth-int');
+    expect(privacy.qop).toBe('auth-conf');
+    expect(privacy.cipher).toBe('3des');
+    expect(parseDigestDirectives(privacy.response).get('cipher')).toBe('3des');
+    expect(parseDigestDirectives(integrity.response).has('cipher')).toBe(false);
+    // Same H(A1) (same user, nonce, cnonce), different A2: different responses.
+    expect(integrity.ha1).toEqual(plain.ha1);
+    expect(parseDigestDirectives(integrity.response).get('response')).not.toBe(parseDigestDirectives(plain.response).get('response'));
   });
 
   test('directive parser handles quoted commas and escapes', () => {
