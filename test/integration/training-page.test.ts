@@ -35,7 +35,7 @@ writeFileSync(
   jobFile,
   mnistJob({ name: 'it-watched', train: T10K, test: T10K, hidden: 256, epochs: EPOCHS, output: 'it-models/{name}/{appId}' })
     .replace('- { size: 256, activation: relu }', '- { size: 256, activation: relu }\n    - { size: 256, activation: relu }')
-    .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 8`)
+    .replace(`epochs: ${EPOCHS}`, `epochs: ${EPOCHS}\n  batchSize: 8\n  optimizer: { type: momentum, learningRate: 0.01, momentum: 0.9 }`)
     .replace('model: "it-models/{name}/{appId}"', 'model: "it-models/{name}/{appId}"\n  tensorboard: true'),
 );
 

@@ -14,6 +14,7 @@ import { createClientContext, type ClientContext } from '../context';
 import { jsonLine, percent, plural } from '../format';
 import { ProgressPrinter } from '../progress';
 import { applicationStatus, publicResult, type ApplicationStatus } from './status';
+import { finalTraining } from '../history';
 import { followApplication } from '../submit/follow';
 import { capacityProblems, PreflightError, queueProblems, resourceProblems } from '../submit/preflight';
 import { removeStaging, stageApplication } from '../submit/staging';
@@ -145,7 +146,9 @@ export async function submitJob(args: SubmitArgs, stderr: NodeJS.WriteStream = p
   if (followed.timedOut) return { status: applicationStatus(followed.app), wait: 'timedOut', seconds: seconds() };
   // The ApplicationMaster removes staging when it ends; a killed or crashed one cannot.
   await removeStaging(ctx.hdfs, ctx.user, applicationId).catch(() => false);
-  return { status: applicationStatus(followed.app), wait: 'ended', seconds: seconds() };
+  // The same document `horn status --json` gives: with the training summary from history.json.
+  const training = await finalTraining(ctx.hdfs, followed.app).catch(() => undefined);
+  return { status: { ...applicationStatus(followed.app), ...(training ? { training } : {}) }, wait: 'ended', seconds: seconds() };
 }
 
 /** Checks the job against the cluster; returns the running NodeManager hosts. */
