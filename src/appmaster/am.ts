@@ -7,7 +7,7 @@ import { createLogger } from '../common/log';
 import { Coordinator, limitsOf, type Outcome } from '../coordinator/coordinator';
 import { planJob } from '../coordinator/plan';
 import { JobStatus } from '../coordinator/status';
-import { allGroups, topology } from '../cluster/topology';
+import { topology } from '../cluster/topology';
 import { NodeManagerLogs } from '../hadoop/nm-rest/logs';
 import { Credentials } from '../hadoop/security';
 import { WebHdfsClient } from '../hadoop/webhdfs/client';
@@ -46,16 +46,7 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   const c = job.spec.cluster;
   const t = topology(c.workers, c.groups, c.parameterServers.count);
   const training = job.spec.training;
-  const status = new JobStatus({
-    applicationId: job.applicationId,
-    name: job.spec.name,
-    epochs: training.epochs,
-    workers: t.workers,
-    groups: allGroups(t),
-    servers: t.servers,
-    consistency: training.consistency === 'ssp' ? { mode: 'ssp', staleness: training.staleness } : { mode: training.consistency },
-    wire: training.wire,
-  });
+  const status = JobStatus.forJob(job);
   const web = await startStatusServer(() => status.snapshot());
   const trackingUrl = `http://${host}:${web.port}`;
   const amrm = await AMRMClient.fromContainerEnvironment(env);

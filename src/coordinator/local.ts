@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allGroups, topology } from '../cluster/topology';
 import { localLister } from '../data';
 import { Credentials } from '../hadoop/security';
 import { ENV, RESOURCE, SECRET_ALIAS, testHooks, type ContainerRole, type StagedJob } from '../protocol';
@@ -146,19 +145,7 @@ export async function runLocalJob(options: LocalJobOptions, onLaunched?: (pids: 
   const tokenFile = join(dir, 'container_tokens');
   writeFileSync(tokenFile, new Credentials().addSecret(SECRET_ALIAS, randomBytes(32)).serialize(), { mode: 0o600 });
   const secret = (await Credentials.readFile(tokenFile)).getSecret(SECRET_ALIAS)!;
-  const c = job.spec.cluster;
-  const t = topology(c.workers, c.groups, c.parameterServers.count);
-  const training = job.spec.training;
-  const status = new JobStatus({
-    applicationId: job.applicationId,
-    name: job.spec.name,
-    epochs: training.epochs,
-    workers: t.workers,
-    groups: allGroups(t),
-    servers: t.servers,
-    consistency: training.consistency === 'ssp' ? { mode: 'ssp', staleness: training.staleness } : { mode: training.consistency },
-    wire: training.wire,
-  });
+  const status = JobStatus.forJob(job);
   const plan = await planJob(job, { lister: localLister });
   const coordinator = new Coordinator(job, secret, status, plan.workers, options.limits, options.log, { storage: localStorage, resumeFrom: options.resumeFrom });
   const port = await coordinator.listen('127.0.0.1');

@@ -4,6 +4,8 @@
 import type { ConsistencyMode, ContainerRole, ContainerView, EpochPoint, GroupView, JobPhase, StatusDocument } from '../protocol';
 import { STATUS_VERSION } from '../protocol';
 import { MetricHistory } from './metrics';
+import { allGroups, topology } from '../cluster/topology';
+import type { StagedJob } from '../protocol';
 
 export interface StatusShape {
   readonly applicationId: string;
@@ -30,6 +32,23 @@ export type ServerReport = Partial<Pick<ContainerView, 'phase' | 'clock' | 'upda
 const PHASE_ORDER: readonly JobPhase[] = ['starting', 'allocating', 'launching', 'reading', 'training', 'evaluating', 'saving', 'succeeded', 'failed', 'killed'];
 
 export class JobStatus {
+  /** The status of a staged job: its workers in groups, its servers, its consistency rule. */
+  static forJob(job: StagedJob): JobStatus {
+    const c = job.spec.cluster;
+    const t = topology(c.workers, c.groups, c.parameterServers.count);
+    const training = job.spec.training;
+    return new JobStatus({
+      applicationId: job.applicationId,
+      name: job.spec.name,
+      epochs: training.epochs,
+      workers: t.workers,
+      groups: allGroups(t),
+      servers: t.servers,
+      consistency: training.consistency === 'ssp' ? { mode: 'ssp', staleness: training.staleness } : { mode: training.consistency },
+      wire: training.wire,
+    });
+  }
+
   readonly doc: StatusDocument;
   /** The curves: a point whenever the global clock moves, one per epoch (bounded, src/coordinator/metrics.ts). */
   readonly history = new MetricHistory();
