@@ -9,6 +9,11 @@ export interface ProgressView {
   readonly loss?: number;
   readonly accuracy?: number;
   readonly samplesPerSecond?: number;
+  /** The newest per-epoch validation accuracy. */
+  readonly validationAccuracy?: number;
+  /** Distributed jobs: workers training, of all. */
+  readonly workersUp?: number;
+  readonly workers?: number;
   /** 0–1 */
   readonly progress?: number;
   readonly link?: string;
@@ -25,7 +30,9 @@ export function formatProgress(v: ProgressView, width = 20): string {
   if (v.epoch !== undefined && v.epochs !== undefined) parts.push(`epoch ${v.epoch}/${v.epochs}`);
   if (v.loss !== undefined) parts.push(`loss ${v.loss.toFixed(4)}`);
   if (v.accuracy !== undefined) parts.push(`acc ${(v.accuracy * 100).toFixed(2)}%`);
+  if (v.validationAccuracy !== undefined) parts.push(`val ${(v.validationAccuracy * 100).toFixed(2)}%`);
   if (v.samplesPerSecond !== undefined) parts.push(`${Math.round(v.samplesPerSecond).toLocaleString('en-US')} samples/s`);
+  if (v.workers !== undefined) parts.push(`${v.workersUp ?? 0}/${v.workers} workers`);
   if (v.link) parts.push(v.link);
   return parts.join('  ');
 }

@@ -8,7 +8,7 @@ import type { StatusDocument } from '../../protocol';
 import type { ProgressView } from '../progress';
 
 /** What the client shows of the ApplicationMaster's /status.json (src/protocol/status.ts). */
-export type AmStatus = Partial<Pick<StatusDocument, 'phase' | 'epoch' | 'epochs' | 'loss' | 'accuracy' | 'samplesPerSecond' | 'progress'>>;
+export type AmStatus = Partial<Pick<StatusDocument, 'phase' | 'epoch' | 'epochs' | 'loss' | 'accuracy' | 'samplesPerSecond' | 'progress' | 'containers' | 'history'>>;
 
 export interface FollowOptions {
   readonly intervalMs?: number;
@@ -41,6 +41,10 @@ export async function followApplication(rm: ResourceManagerClient, applicationId
         loss: am?.loss,
         accuracy: am?.accuracy,
         samplesPerSecond: am?.samplesPerSecond,
+        validationAccuracy: am?.history?.epochs.filter((e) => e.validationAccuracy !== undefined).pop()?.validationAccuracy,
+        ...(am?.containers && am.containers.length > 1
+          ? { workersUp: am.containers.filter((c) => c.role === 'worker' && (c.state === 'running' || c.state === 'connected')).length, workers: am.containers.filter((c) => c.role === 'worker').length }
+          : {}),
       },
       app,
     );
