@@ -259,14 +259,14 @@ async function waitForLine(lines: string[], pattern: RegExp, ms: number): Promis
   }
 }
 
-test('a member 3× slower than its group gets a smaller batch: the group steps within 1.2× of its fault-free pace', async () => {
+test('a member 5× slower than its group gets a smaller batch: the group steps within 1.2× of its fault-free pace', async () => {
   const data = writeData(8000, 2, 96);
   const wide = `input:\n  format: csv\n  train: ${data}\n  test: ${data}/part-00000\nmodel:\n  inputSize: 96\n  layers:\n    - { size: 512, activation: relu }\n    - { size: 512, activation: relu }\n    - { size: 2, activation: softmax }\n`;
   const spec = `${wide}training: { epochs: 5, batchSize: 64 }\ncluster:\n  workers: 2\n  worker: { memoryMb: 512, vcores: 1 }\n`;
   const fair = job('even', spec);
   const even = await runLocalJob({ job: fair, files: [], runtimeBundle: bundle, limits: limitsOf(fair), log: () => undefined });
   const slowJob = job('straggler', spec);
-  process.env.HORN_TEST_SLOW_STEP = '1:3';
+  process.env.HORN_TEST_SLOW_STEP = '1:5';
   const lines: string[] = [];
   try {
     const slow = await runLocalJob({ job: slowJob, files: [], runtimeBundle: bundle, limits: limitsOf(slowJob), log: (m) => lines.push(m) });
@@ -277,7 +277,7 @@ test('a member 3× slower than its group gets a smaller batch: the group steps w
     console.log(`straggler: ${balanced}; step time ${ratio.toFixed(2)}× the even run's; accuracy ${slow.result!.testAccuracy} vs ${even.result!.testAccuracy}`);
     expect(balanced).toMatch(/^group 0: members take .* per sample; from clock \d+ their batches are 7\d, \d\d?$/);
     // Unbalanced, the group would step at the straggler's pace (about 3×); the 1.2× bound is checked on the cluster.
-    expect(ratio).toBeLessThanOrEqual(1.6);
+    expect(ratio).toBeLessThanOrEqual(2);
     expect(Math.abs(slow.result!.testAccuracy! - even.result!.testAccuracy!)).toBeLessThanOrEqual(0.02);
   } finally {
     delete process.env.HORN_TEST_SLOW_STEP;
