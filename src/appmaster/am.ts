@@ -56,10 +56,12 @@ export async function runApplicationMaster(env: NodeJS.ProcessEnv = process.env)
   let outcome: Outcome | undefined;
   let amrmLost: ((o: Outcome) => void) | undefined;
   const lost = new Promise<Outcome>((r) => (amrmLost = r));
+  const lastAttempt = amAttempt(env.CONTAINER_ID) >= job.spec.maxAttempts;
   process.once('SIGTERM', () => {
-    // The NodeManager stops the AM when the application is killed (horn kill, yarn application -kill).
-    log('received SIGTERM: the application was killed (horn kill or yarn application -kill); stopping the containers and removing staging');
-    void Promise.allSettled([coordinator?.close(), hdfs.delete(stagingDir, true)]).then(() => process.exit(143));
+    // The NodeManager stops the AM when the application is killed (horn kill, yarn application -kill)
+    // or when YARN ends this attempt; a later attempt still needs the staged files.
+    log(`received SIGTERM: the application was killed (horn kill or yarn application -kill) or this attempt ended; stopping the containers${lastAttempt ? ' and removing staging' : ''}`);
+    void Promise.allSettled([coordinator?.close(), lastAttempt ? hdfs.delete(stagingDir, true) : Promise.resolve(false)]).then(() => process.exit(143));
   });
 
   try {

@@ -91,7 +91,9 @@ export function containerProcesses(applicationId: string): Array<{ pid: number; 
     let env: string;
     try {
       env = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('horn-runtime.js')) continue;
+      // The node process itself, not the NodeManager's bash wrapper around it.
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!/(^|\/)node$/.test(argv[0] ?? '') || !argv.includes('horn-runtime.js')) continue;
     } catch {
       continue;
     }
