@@ -6,6 +6,7 @@ import { createClientContext, type ClientContext } from '../context';
 import { jsonLine } from '../format';
 import { ENDED_STATES } from '../../hadoop/rm-rest/client';
 import { requireApplicationId } from './status';
+import { removeStaging } from '../submit/staging';
 
 export interface KillArgs {
   app: string;
@@ -62,7 +63,10 @@ export const killCommand: CommandModule<object, KillArgs> = {
       .option('wait', { type: 'number', default: 60, describe: 'seconds to wait for the application to end (then exit 5)' }) as unknown as Argv<KillArgs>,
   handler: async (args) => {
     requireApplicationId(args.app);
-    const outcome = await killApplication(await createClientContext(), args.app, args.wait);
+    const ctx = await createClientContext();
+    const outcome = await killApplication(ctx, args.app, args.wait);
+    // A killed AM may not have removed its staging (a later attempt would have needed it).
+    if (outcome.outcome === 'killed') await removeStaging(ctx.hdfs, ctx.user, outcome.id).catch(() => false);
     process.stdout.write(args.json ? jsonLine(outcome) : formatKill(outcome));
   },
 };
