@@ -140,7 +140,9 @@ export class JobStatus {
     }
     this.doc.samplesPerSecond = sum(workers.map((w) => w.samplesPerSecond ?? 0)) || this.doc.samplesPerSecond;
     // Training is most of the run; reading and saving are the ends.
-    this.doc.progress = Math.min(0.99, 0.02 + 0.95 * (sum(this.fractions) / Math.max(1, this.fractions.length)));
+    // The RM's progress bar follows the global clock (the slowest group) once the clocks are known.
+    const done = this.doc.clocks ? (this.doc.clock ?? 0) / this.doc.clocks : sum(this.fractions) / Math.max(1, this.fractions.length);
+    this.doc.progress = Math.min(0.99, 0.02 + 0.95 * done);
     this.doc.updatedAt = now;
   }
 

@@ -130,6 +130,37 @@ describe('a lost parameter server or ApplicationMaster', () => {
   });
 });
 
+describe('stragglers', () => {
+  test('one worker slowed 3× keeps its group\'s step time within 1.2× of the fault-free one; accuracy within 0.5 points', async () => {
+    const job = shortExample(3);
+    job.cluster.workers = 2;
+    job.cluster.groups = 1;
+    job.cluster.parameterServers = { count: 0 };
+    job.training.consistency = 'bsp';
+    delete job.training.staleness;
+    const even = await submitWatched(cluster, writeJob(dir, 'it-even', job));
+    const slow = await submitWatched(cluster, writeJob(dir, 'it-straggler', job), { HORN_TEST_SLOW_STEP: '1:3' });
+    expect(even.code).toBe(0);
+    expect(slow.code).toBe(0);
+    const log = await amLog(slow.outcome.id);
+    const balanced = log.find((l) => /their batches are/.test(l.msg))!;
+    expect(balanced).toBeDefined();
+    const from = Number(/from clock (\d+)/.exec(balanced.msg)![1]) + 20;
+    // Steps per second of the group once the batches were rebalanced, against the even run over the same clocks.
+    const rate = (w: typeof slow) => {
+      const points = w.statuses.map((x) => ({ at: x.at, clock: x.doc.clock ?? 0 })).filter((p) => p.clock >= from);
+      const first = points[0]!;
+      const last = points[points.length - 1]!;
+      return (last.clock - first.clock) / ((last.at - first.at) / 1000);
+    };
+    const ratio = rate(even) / rate(slow);
+    const accuracy = slow.outcome.result!.testAccuracy - even.outcome.result!.testAccuracy;
+    console.log(`straggler: ${balanced.msg}; step time ${ratio.toFixed(2)}× the even run's after that; accuracy ${pct(slow.outcome.result!.testAccuracy)} vs ${pct(even.outcome.result!.testAccuracy)}`);
+    expect(ratio).toBeLessThanOrEqual(1.2);
+    expect(Math.abs(accuracy)).toBeLessThanOrEqual(0.005);
+  });
+});
+
 describe('lost nodes', () => {
   test('R4: a NodeManager stopped mid-job: its containers are replaced on other nodes and the job succeeds', async () => {
     let stopped = '';
