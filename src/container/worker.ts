@@ -30,6 +30,8 @@ import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 /** Test hook: `INDEX:FACTOR`, worker INDEX is FACTOR times slower than its compute (a straggler: it sleeps the difference). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
 /** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK (its first attempt only). */
+/** Test hook `index:ms`: the worker sleeps this long after every step (a job made to outlive its tokens). */
+export const STEP_DELAY_ENV = 'HORN_TEST_STEP_DELAY_MS';
 export const FAIL_AT_ENV = 'HORN_TEST_FAIL_AT';
 /** Test hook: `INDEX`, worker INDEX fails on every start, right after its hello. */
 export const FAIL_START_ENV = 'HORN_TEST_FAIL_START';
@@ -91,6 +93,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   let restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
   let exchange = await joinGroup(ctx, t, model, start, ring, limits);
   const slowFactor = hookFor(env, SLOW_STEP_ENV, ctx.index);
+  const stepDelayMs = hookFor(env, STEP_DELAY_ENV, ctx.index);
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   let lastState: (() => DistributedWorkerState) | undefined;
   let resume: DistributedWorkerState | undefined = restored;
@@ -144,6 +147,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
         resume,
         startClock,
         slowFactor,
+        stepDelayMs,
         batchAt,
         afterStep: (clock, state) => {
           lastState = state;

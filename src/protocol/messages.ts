@@ -6,7 +6,7 @@
 import { HornError } from '../common/errors';
 import type { Frame, Message } from '../wire/frames';
 import type { ContainerRole } from './env';
-import type { ShardRange, StalenessStats, TimeShares } from './status';
+import type { ShardRange, StalenessStats, TimeShares, TrainingTotals } from './status';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -91,15 +91,9 @@ export interface EpochMessage {
   readonly validationSeconds?: number;
 }
 
-export interface TrainedMessage {
+export interface TrainedMessage extends TrainingTotals {
   readonly type: 'trained';
   readonly clock: number;
-  readonly samples: number;
-  readonly seconds: number;
-  readonly samplesPerSecond: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly shares: TimeShares;
   readonly staleness?: StalenessStats;
   /** Tensor bytes this worker sent per step, on average. */
   readonly wireBytesPerStep: number;

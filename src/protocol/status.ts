@@ -24,6 +24,16 @@ export interface TimeShares {
   readonly waiting: number;
 }
 
+/** What a worker's training has done so far: its own report to the AM and its run's summary. */
+export interface TrainingTotals {
+  readonly samples: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly shares: TimeShares;
+}
+
 export interface ShardRange {
   /** First parameter index (inclusive) of the flat parameter vector. */
   readonly start: number;

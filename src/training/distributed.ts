@@ -9,7 +9,7 @@ import { StateMismatchError } from '../common/errors';
 import { WrappingOrder, type OrderState } from '../cluster/schedule';
 import { checkEpochSums, checkRngState, type Batch, type EpochSums, type Model, type RngState } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
-import type { TimeShares } from '../protocol/status';
+import type { TimeShares, TrainingTotals } from '../protocol/status';
 
 /** The group's side of a step (src/container/exchange.ts). */
 export interface StepExchange {
@@ -48,14 +48,8 @@ export interface DistributedEpoch {
   readonly seconds: number;
 }
 
-export interface DistributedSummary {
+export interface DistributedSummary extends TrainingTotals {
   readonly clocks: number;
-  readonly samples: number;
-  readonly seconds: number;
-  readonly samplesPerSecond: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly shares: TimeShares;
   readonly history: DistributedEpoch[];
 }
 
@@ -112,6 +106,8 @@ export interface DistributedRun {
   readonly batchAt?: (clock: number) => { readonly size: number; readonly weight?: number };
   /** Test hook: the worker is this many times slower than its compute (it sleeps the difference after each gradient). */
   readonly slowFactor?: number;
+  /** Test hook: a fixed sleep after each gradient, whatever the compute takes. */
+  readonly stepDelayMs?: number;
   readonly now?: () => number;
 }
 
@@ -181,7 +177,8 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       const result = model.computeGradients(x, y, n);
       const gradientMs = now() - t0;
       computeMs += gradientMs;
-      if (run.slowFactor && run.slowFactor > 1) await new Promise((r) => setTimeout(r, (run.slowFactor! - 1) * gradientMs));
+      const sleepMs = (run.slowFactor && run.slowFactor > 1 ? (run.slowFactor - 1) * gradientMs : 0) + (run.stepDelayMs ?? 0);
+      if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
       await exchange.step(clock, model.gradients(), model.parameters(), batch.weight);
       const ownMs = now() - stepStart - (exchange.lastWaitMs ?? 0);
       busyMsPerSample = busyMsPerSample === 0 ? ownMs / n : 0.8 * busyMsPerSample + (0.2 * ownMs) / n;

@@ -250,7 +250,7 @@ describe('jobs on the Kerberized cluster', () => {
 
 describe('kill', () => {
   test('a running job is killed: exit 0, KILLED', async () => {
-    const submitted = await horn(['submit', '--detach', job('k-kill', { batchSize: 8 })], { HORN_TEST_SLOW_STEP: '0:200' });
+    const submitted = await horn(['submit', '--detach', job('k-kill', { batchSize: 8 })], { HORN_TEST_STEP_DELAY_MS: '0:200' });
     expect(submitted.code).toBe(0);
     const id = submitted.stdout.trim();
     const killed = await horn(['kill', id]);
@@ -282,7 +282,7 @@ describe('WebHDFS over HTTPS with the test CA (dfs.http.policy HTTPS_ONLY on the
 
 describe('long jobs: delegation tokens that expire (max lifetime 180 s here)', () => {
   test('a job longer than the tokens live survives with horn renew, and fails naming token expiry without', async () => {
-    const slow = { HORN_TEST_SLOW_STEP: '0:180' };
+    const slow = { HORN_TEST_STEP_DELAY_MS: '0:180' };
     const renewed = spawnHorn(['submit', job('k-renewed', { batchSize: 8 })], kenv(slow));
     const expiring = spawnHorn(['submit', job('k-expiring', { batchSize: 8 })], kenv(slow));
     const id = (await renewed.waitForStderr(/submitted (application_\d+_\d+)/))[1]!;
