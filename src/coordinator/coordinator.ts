@@ -115,7 +115,7 @@ export class Coordinator {
   private timer: NodeJS.Timeout | undefined;
   private lastClock = { clock: -1, at: Date.now(), reportedAt: 0 };
   private model: string | undefined;
-  private test: { accuracy: number; loss: number } | undefined;
+  private test: { accuracy: number; loss: number; count: number } | undefined;
   private finishedAt = 0;
   private launcher: Launcher | undefined;
   /** Workers' epoch reports, until every worker has reported the epoch. */
@@ -559,7 +559,7 @@ export class Coordinator {
       lossSum += e.lossSum;
       e.confusion.forEach((row, i) => (correct += row[i] ?? 0));
     }
-    this.test = count ? { accuracy: correct / count, loss: lossSum / count } : undefined;
+    this.test = count ? { accuracy: correct / count, loss: lossSum / count, count } : undefined;
     if (this.test) this.log(`test accuracy ${(this.test.accuracy * 100).toFixed(2)}% on ${count} samples`);
     this.stage = 'saving';
     this.status.setPhase('saving');
@@ -694,6 +694,7 @@ export class Coordinator {
     return {
       testAccuracy: this.test?.accuracy,
       testLoss: this.test?.loss,
+      testSamples: this.test?.count,
       model: this.model,
       epochs: this.job.spec.training.epochs,
       seconds,

@@ -5,6 +5,8 @@ import type { ConsistencyMode, ContainerView, StalenessStats } from './status';
 export interface JobResult {
   readonly testAccuracy?: number;
   readonly testLoss?: number;
+  /** Test records evaluated (summed over the workers). */
+  readonly testSamples?: number;
   readonly model?: string;
   readonly epochs?: number;
   /** Training wall time. */

@@ -144,6 +144,7 @@ export async function trainLocally(args: TrainArgs, stderr: NodeJS.WriteStream =
       trainAccuracy: workers.reduce((t, w) => t + (w.accuracy ?? 0), 0) / Math.max(1, workers.length),
       testAccuracy: r.testAccuracy,
       testLoss: r.testLoss,
+      testSamples: r.testSamples,
       malformedSkipped: 0,
       result: r,
     };
@@ -196,7 +197,8 @@ export function describeLocalTraining(s: LocalTrainingSummary): string {
 
 /** The workers' kernels, e.g. "native-avx2" (the containers' own choice). */
 function workersKernels(r: JobResult): string {
-  const names = [...new Set((r.containers ?? []).filter((c) => c.role === 'worker').map((c) => c.kernels ?? 'unknown'))];
+  // A container reports "native-avx2 on 2 threads"; the summary names the thread count itself.
+  const names = [...new Set((r.containers ?? []).filter((c) => c.role === 'worker').map((c) => (c.kernels ?? 'unknown').replace(/ on \d+ threads?$/, '')))];
   return names.join('/');
 }
 

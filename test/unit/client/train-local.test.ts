@@ -57,6 +57,16 @@ test('trains, evaluates and writes the model; the summary has what --json promis
   expect(existsSync(`${output}.tmp-${process.pid}`)).toBe(false);
 });
 
+test('with two workers (the distributed path as local processes) the summary counts the test set and names the kernels once', async () => {
+  const job = readFileSync(join(dir, 'job.yaml'), 'utf8') + 'cluster:\n  workers: 2\n';
+  writeFileSync(join(dir, 'job2.yaml'), job);
+  const s = await trainLocally({ job: join(dir, 'job2.yaml'), local: true, output: join(dir, 'model2.horn'), json: true }, quiet);
+  expect(s).toMatchObject({ job: 'halfplane', epochs: 5, testSamples: 500 });
+  expect(s.testAccuracy).toBeGreaterThan(0.9);
+  expect(s.kernels).not.toMatch(/ on \d+ thread/);
+  expect(describeLocalTraining(s)).toMatch(new RegExp(`on 500 samples, 5 epochs, .*, ${s.kernels} kernels on 1 thread\\)`));
+});
+
 test('without --local it refuses, naming the flag', async () => {
   await expect(trainLocally({ job: join(dir, 'job.yaml'), local: false, json: false }, quiet)).rejects.toThrow(/needs --local/);
 });
