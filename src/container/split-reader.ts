@@ -34,46 +34,80 @@ export function localSplitSource(): SplitSource {
   };
 }
 
-/** HDFS: the replica on `host` first, then the others, then the NameNode's choice. */
+type Replica = AssignedRange['replicas'][number];
+
+/**
+ * HDFS: the replica on `host` first, then the others, then the NameNode's choice. Reads outside
+ * the assigned range (an IDX header, the labels file) go block by block through the replicas
+ * too: the NameNode's redirect may name a DataNode that has just died and it does not know yet.
+ */
 export function hdfsSplitSource(hdfs: WebHdfsClient, host: string, namenodeRpcAddress: string | undefined, log: (m: string) => void): SplitSource {
   const viaNameNode = hdfsFiles(hdfs);
   const counts = { bytesLocal: 0, bytesRemote: 0 };
+  const blocksOf = new Map<string, Promise<Array<{ offset: number; length: number; replicas: Replica[] }>>>();
+  const ownFirst = (replicas: readonly Replica[]): Replica[] => {
+    const own = replicas.find((r) => r.host === host);
+    return [...(own ? [own] : []), ...replicas.filter((r) => r !== own)];
+  };
+
+  /** Bytes [offset, offset + length) (to the end without a length) from the first replica that opens; false when none did. */
+  async function* fromReplicas(order: readonly Replica[], path: string, offset: number, length?: number): AsyncGenerator<Uint8Array, boolean> {
+    for (const replica of order) {
+      let stream;
+      try {
+        stream = await hdfs.openAtDataNode(replica.httpAddress, namenodeRpcAddress!, path, { offset, length });
+      } catch (err) {
+        log(`reading ${path} at ${offset} from the DataNode on ${replica.host} failed (${(err as Error).message}); trying the next replica`);
+        continue;
+      }
+      const local = replica.host === host;
+      try {
+        for await (const chunk of stream) {
+          const bytes = chunk as Uint8Array;
+          if (local) counts.bytesLocal += bytes.length;
+          else counts.bytesRemote += bytes.length;
+          yield bytes;
+        }
+      } finally {
+        stream.destroy();
+      }
+      return true;
+    }
+    return false;
+  }
+
+  async function* fromNameNode(path: string, offset: number, length?: number): AsyncGenerator<Uint8Array> {
+    for await (const chunk of viaNameNode.read(path, offset, length)) {
+      counts.bytesRemote += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /** Block by block over the replicas the NameNode lists for `path`. */
+  async function* byBlocks(path: string, offset: number, length?: number): AsyncGenerator<Uint8Array> {
+    let blocks = blocksOf.get(path);
+    if (!blocks) blocksOf.set(path, (blocks = hdfs.getBlockReplicas(path)));
+    const end = length === undefined ? Infinity : offset + length;
+    let at = offset;
+    for (const b of await blocks) {
+      const from = Math.max(at, b.offset);
+      const to = Math.min(end, b.offset + b.length);
+      if (from >= to) continue;
+      if (!(yield* fromReplicas(ownFirst(b.replicas), path, from, to - from))) yield* fromNameNode(path, from, to - from);
+      at = to;
+    }
+  }
+
   return {
     sourceFor(range) {
-      const own = range.replicas.find((r) => r.host === host);
-      const order = [...(own ? [own] : []), ...range.replicas.filter((r) => r !== own)];
+      const order = ownFirst(range.replicas);
       return {
         size: (path) => viaNameNode.size(path),
         read(path, offset, length) {
-          const inRange = path === range.path;
           return (async function* () {
-            if (inRange && namenodeRpcAddress) {
-              for (const replica of order) {
-                let stream;
-                try {
-                  stream = await hdfs.openAtDataNode(replica.httpAddress, namenodeRpcAddress, path, { offset, length });
-                } catch (err) {
-                  log(`reading ${path} at ${offset} from the DataNode on ${replica.host} failed (${(err as Error).message}); trying the next replica`);
-                  continue;
-                }
-                const local = replica.host === host;
-                try {
-                  for await (const chunk of stream) {
-                    const bytes = chunk as Uint8Array;
-                    if (local) counts.bytesLocal += bytes.length;
-                    else counts.bytesRemote += bytes.length;
-                    yield bytes;
-                  }
-                } finally {
-                  stream.destroy();
-                }
-                return;
-              }
-            }
-            for await (const chunk of viaNameNode.read(path, offset, length)) {
-              counts.bytesRemote += chunk.length;
-              yield chunk;
-            }
+            if (!namenodeRpcAddress) return yield* fromNameNode(path, offset, length);
+            if (path === range.path) return (yield* fromReplicas(order, path, offset, length)) ? undefined : yield* fromNameNode(path, offset, length);
+            yield* byBlocks(path, offset, length);
           })();
         },
       };

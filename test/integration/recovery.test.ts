@@ -137,7 +137,11 @@ describe('a lost parameter server or ApplicationMaster', () => {
     const resumed = log.find((l) => /^ApplicationMaster attempt 2: resuming from the checkpoint at clock \d+/.test(l.msg));
     console.log(`R3: AM killed at about clock ${killedAtClock}; ${resumed?.msg}; test accuracy ${pct(run.outcome.result!.testAccuracy)}`);
     expect(resumed).toBeDefined();
-    expect(run.outcome.result!.testAccuracy).toBeGreaterThanOrEqual(0.975);
+    const from = Number(/at clock (\d+)/.exec(resumed!.msg)![1]);
+    expect(from).toBeGreaterThan(0);
+    expect(from).toBeLessThanOrEqual(killedAtClock);
+    // A 4-epoch run ends at 97.4–97.7 % with or without the restart (measured); 97 % leaves room for that spread.
+    expect(run.outcome.result!.testAccuracy).toBeGreaterThanOrEqual(0.97);
   });
 });
 
