@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import axios from 'axios';
 import { Readable } from 'node:stream';
 import { HornError } from '../../common/errors';
@@ -56,6 +57,10 @@ function tokenHint(message: string): string {
 }
 
 const PREFIX = '/webhdfs/v1';
+/** How many other DataNodes a read or a Buffer write tries after the NameNode's first choice cannot be reached. */
+const DATANODE_RETRIES = 2;
+/** Connection errors that mean the DataNode is not there (as opposed to one that answered). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export class WebHdfsClient {
   private readonly nn: HadoopEndpoint;
@@ -144,7 +149,13 @@ export class WebHdfsClient {
       blocksize: options.blockSize,
       noredirect: true,
     };
-    const location = await this.json<{ Location: string }>('PUT', path, 'CREATE', params);
+    // A Buffer can be sent again to another DataNode when the first one cannot be reached; a
+    // stream may have been read from already, so it goes once.
+    const retries = data instanceof Readable ? 0 : DATANODE_RETRIES;
+    return this.viaDataNode(retries, (excluded) => this.json<{ Location: string }>('PUT', path, 'CREATE', { ...params, ...excluded }), (location) => this.putAt(location, path, data));
+  }
+
+  private async putAt(location: { Location: string }, path: string, data: Buffer | Readable): Promise<void> {
     // axios' timeout bounds the whole request, which a stream of any length outlasts: a streamed
     // body is bounded by silence instead (no byte sent, or no answer after the last, for as long).
     const idle = data instanceof Readable ? abortWhenIdle(data, this.nn.timeoutMs, `no byte of ${path} went to the DataNode`) : undefined;
@@ -195,7 +206,33 @@ export class WebHdfsClient {
 
   /** A stream of the file's bytes from `offset`, `length` bytes long (to the end when omitted). */
   async open(path: string, range: { offset?: number; length?: number } = {}): Promise<Readable> {
-    const location = await this.json<{ Location: string }>('GET', path, 'OPEN', { offset: range.offset, length: range.length, noredirect: true });
+    const params = { offset: range.offset, length: range.length, noredirect: true };
+    return this.viaDataNode(DATANODE_RETRIES, (excluded) => this.json<{ Location: string }>('GET', path, 'OPEN', { ...params, ...excluded }), (location) => this.getAt(location, path));
+  }
+
+  /**
+   * One request to the DataNode the NameNode redirected to; when that DataNode cannot be reached
+   * (it died and the NameNode does not know yet), the NameNode is asked again with it excluded
+   * (WebHDFS's `excludedatanodes`), up to `retries` times.
+   */
+  private async viaDataNode<T>(retries: number, locate: (excluded: { excludedatanodes?: string }) => Promise<{ Location: string }>, send: (location: { Location: string }) => Promise<T>): Promise<T> {
+    const excluded: string[] = [];
+    for (;;) {
+      const location = await locate(excluded.length ? { excludedatanodes: excluded.join(',') } : {});
+      try {
+        return await send(location);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (excluded.length >= retries || !code || !UNREACHABLE.has(code)) throw err;
+        // The NameNode matches a bare entry against its DataNodes' IP addresses (a host:port entry
+        // would have to be the transfer port, which the redirect does not show).
+        const host = new URL(location.Location).hostname;
+        excluded.push(await lookup(host).then((a) => a.address, () => host));
+      }
+    }
+  }
+
+  private async getAt(location: { Location: string }, path: string): Promise<Readable> {
     const response = await axios
       .get<Readable>(location.Location, { responseType: 'stream', timeout: this.nn.timeoutMs, validateStatus: () => true, httpsAgent: this.nn.options.httpsAgent })
       .catch((err: unknown) => {
