@@ -44,6 +44,7 @@ type Replica = AssignedRange['replicas'][number];
 export function hdfsSplitSource(hdfs: WebHdfsClient, host: string, namenodeRpcAddress: string | undefined, log: (m: string) => void): SplitSource {
   const viaNameNode = hdfsFiles(hdfs);
   const counts = { bytesLocal: 0, bytesRemote: 0 };
+  const remoteViaNameNode = counting(viaNameNode, (n) => (counts.bytesRemote += n));
   const blocksOf = new Map<string, Promise<Array<{ offset: number; length: number; replicas: Replica[] }>>>();
   const ownFirst = (replicas: readonly Replica[]): Replica[] => {
     const own = replicas.find((r) => r.host === host);
@@ -76,13 +77,6 @@ export function hdfsSplitSource(hdfs: WebHdfsClient, host: string, namenodeRpcAd
     return false;
   }
 
-  async function* fromNameNode(path: string, offset: number, length?: number): AsyncGenerator<Uint8Array> {
-    for await (const chunk of viaNameNode.read(path, offset, length)) {
-      counts.bytesRemote += chunk.length;
-      yield chunk;
-    }
-  }
-
   /** Block by block over the replicas the NameNode lists for `path`. */
   async function* byBlocks(path: string, offset: number, length?: number): AsyncGenerator<Uint8Array> {
     let blocks = blocksOf.get(path);
@@ -93,7 +87,7 @@ export function hdfsSplitSource(hdfs: WebHdfsClient, host: string, namenodeRpcAd
       const from = Math.max(at, b.offset);
       const to = Math.min(end, b.offset + b.length);
       if (from >= to) continue;
-      if (!(yield* fromReplicas(ownFirst(b.replicas), path, from, to - from))) yield* fromNameNode(path, from, to - from);
+      if (!(yield* fromReplicas(ownFirst(b.replicas), path, from, to - from))) yield* remoteViaNameNode.read(path, from, to - from);
       at = to;
     }
   }
@@ -105,9 +99,9 @@ export function hdfsSplitSource(hdfs: WebHdfsClient, host: string, namenodeRpcAd
         size: (path) => viaNameNode.size(path),
         read(path, offset, length) {
           return (async function* () {
-            if (!namenodeRpcAddress) return yield* fromNameNode(path, offset, length);
-            if (path === range.path) return (yield* fromReplicas(order, path, offset, length)) ? undefined : yield* fromNameNode(path, offset, length);
-            yield* byBlocks(path, offset, length);
+            if (!namenodeRpcAddress) return yield* remoteViaNameNode.read(path, offset, length);
+            if (path !== range.path) return yield* byBlocks(path, offset, length);
+            if (!(yield* fromReplicas(order, path, offset, length))) yield* remoteViaNameNode.read(path, offset, length);
           })();
         },
       };

@@ -29,9 +29,9 @@ import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
 /** Test hook: `INDEX:FACTOR`, worker INDEX is FACTOR times slower than its compute (a straggler: it sleeps the difference). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
-/** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK (its first attempt only). */
-/** Test hook `index:ms`: the worker sleeps this long after every step (a job made to outlive its tokens). */
+/** Test hook: `INDEX:MS`, worker INDEX sleeps MS after every step (a job made to outlive its tokens). */
 export const STEP_DELAY_ENV = 'HORN_TEST_STEP_DELAY_MS';
+/** Test hook: `INDEX:CLOCK`, worker INDEX fails when it reaches CLOCK (its first attempt only). */
 export const FAIL_AT_ENV = 'HORN_TEST_FAIL_AT';
 /** Test hook: `INDEX`, worker INDEX fails on every start, right after its hello. */
 export const FAIL_START_ENV = 'HORN_TEST_FAIL_START';
