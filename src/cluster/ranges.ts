@@ -49,6 +49,20 @@ export function ownedChunk(rank: number, groupSize: number): number {
   return (rank + 1) % groupSize;
 }
 
+/**
+ * A group member's place on the ring its data travels. Members pass chunks to their left
+ * neighbour, so that each receives on the connection it opened itself (src/container/peers.ts):
+ * the algorithm's ring runs in the reverse order of the group's ranks.
+ */
+export function ringPosition(rank: number, groupSize: number): number {
+  return groupSize - 1 - rank;
+}
+
+/** The chunk group member `rank` holds reduced after a reduce-scatter, and pushes to the servers. */
+export function memberChunk(rank: number, groupSize: number): number {
+  return ownedChunk(ringPosition(rank, groupSize), groupSize);
+}
+
 /** A contiguous run of parameters and whether weight decay applies to it (weights yes, biases no). */
 export interface DecaySegment {
   readonly start: number;

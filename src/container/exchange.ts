@@ -9,7 +9,7 @@
 import { HornError } from '../common/errors';
 import { allGather, reduceScatter, type RingAccumulator, type RingLink, type RingTimings } from '../cluster/allreduce';
 import type { Kernels } from '../engine';
-import { ownedChunk, partition, piecesOf, type Range } from '../cluster/ranges';
+import { memberChunk, partition, piecesOf, ringPosition, type Range } from '../cluster/ranges';
 import { asHeader, readMessage } from '../protocol/messages';
 import type { StalenessStats } from '../protocol/status';
 import type { TensorCodec } from '../wire/tensors';
@@ -42,6 +42,8 @@ export interface ExchangeOptions {
 export class GroupExchange {
   readonly chunks: Range[];
   readonly owned: Range;
+  /** This member's place on the ring's data path (ranges.ts ringPosition). */
+  private readonly ringRank: number;
   /** Time blocked on others (a slower member, a server holding a read for the staleness bound). */
   waitingMs = 0;
   communicationMs = 0;
@@ -53,7 +55,8 @@ export class GroupExchange {
 
   constructor(private readonly o: ExchangeOptions) {
     this.chunks = partition(o.parameterCount, o.groupSize);
-    this.owned = this.chunks[ownedChunk(o.rank, o.groupSize)]!;
+    this.ringRank = ringPosition(o.rank, o.groupSize);
+    this.owned = this.chunks[memberChunk(o.rank, o.groupSize)]!;
     if (o.groupSize > 1 && !o.ring) throw new HornError('a group of several workers needs its ring', 'internal');
     if (!o.servers && !o.applyLocally) throw new HornError('an exchange needs parameter servers or a local optimizer', 'internal');
     const k = o.kernels;
@@ -85,15 +88,15 @@ export class GroupExchange {
     const started = performance.now();
     const waitBefore = this.ringTimings.waitingMs;
     if (weight !== undefined && m > 1 && Math.abs(weight * m - 1) > 1e-12) this.o.kernels.scale(grads, weight * m, grads.length);
-    if (m > 1) await reduceScatter(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.accumulator);
+    if (m > 1) await reduceScatter(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.accumulator);
     const own = grads.subarray(this.owned.start, this.owned.end);
     if (m > 1) this.o.kernels.scale(own, 1 / m, own.length);
     let held = 0;
     if (this.o.servers) {
       held = await this.push(clock, own, params);
-      if (m > 1) await allGather(params, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+      if (m > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings);
     } else {
-      if (m > 1) await allGather(grads, this.chunks, this.o.rank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+      if (m > 1) await allGather(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings);
       this.o.applyLocally!(clock);
     }
     const total = performance.now() - started;
@@ -117,7 +120,7 @@ export class GroupExchange {
   }
 
   private async gather(params: Float32Array, tag: number): Promise<void> {
-    if (this.o.groupSize > 1) await allGather(params, this.chunks, this.o.rank, this.o.ring!, this.o.codec, tag, this.ringTimings);
+    if (this.o.groupSize > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, tag, this.ringTimings);
   }
 
   /** Pushes this member's chunk of the group's mean gradient; returns how long servers held it. */

@@ -14,15 +14,20 @@ export class PeerLostError extends Error {
   }
 }
 
-/** Sends on the connection to the right neighbour, receives what the left one sends us. */
+/**
+ * The ring's data flows leftwards: a member receives on the connection it opened to its right
+ * neighbour (a client socket, which reads into one reused buffer: channel.ts SocketBytes) and
+ * sends on the one its left neighbour opened. GroupExchange places members on the ring
+ * accordingly (ranges.ts ringPosition).
+ */
 export class WireRingLink implements RingLink {
   private readonly incoming = new AsyncQueue<RingChunk>();
   bytesSent = 0;
 
   constructor(private readonly right: WireConnection, rightName: string, private readonly left: WireConnection, leftName: string) {
-    left.on('message', (f: Frame) => {
+    right.on('message', (f: Frame) => {
       try {
-        const m = readMessage(f, ['chunk'], leftName);
+        const m = readMessage(f, ['chunk'], rightName);
         this.incoming.push({ tag: m.tag, phase: m.phase, step: m.step, chunk: m.chunk, bytes: f.body ?? new Uint8Array(0), release: f.release });
       } catch (err) {
         this.incoming.fail(err as Error);
@@ -34,7 +39,7 @@ export class WireRingLink implements RingLink {
 
   send(c: RingChunk): Promise<void> {
     this.bytesSent += c.bytes.byteLength;
-    return this.right.send(asHeader({ type: 'chunk', tag: c.tag, phase: c.phase, step: c.step, chunk: c.chunk }), c.bytes);
+    return this.left.send(asHeader({ type: 'chunk', tag: c.tag, phase: c.phase, step: c.step, chunk: c.chunk }), c.bytes);
   }
 
   receive(): Promise<RingChunk> {

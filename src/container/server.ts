@@ -3,7 +3,7 @@
 // read back only as long as the job's consistency rule requires (src/cluster/consistency.ts).
 import { HornError } from '../common/errors';
 import { GroupClocks } from '../cluster/consistency';
-import { ownedChunk, partition, piecesOf, type Range } from '../cluster/ranges';
+import { memberChunk, partition, piecesOf, type Range } from '../cluster/ranges';
 import { topology } from '../cluster/topology';
 import { createModel } from '../engine';
 import { asHeader, readMessage, type GroupChangeMessage, type PullMessage, type PushMessage } from '../protocol/messages';
@@ -50,7 +50,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
   const chunks = partition(model.parameterCount, t.groupSize);
   const expected = new Map<number, Range>();
   for (let r = 0; r < t.groupSize; r++) {
-    const piece = piecesOf(chunks[ownedChunk(r, t.groupSize)]!, [shard])[0];
+    const piece = piecesOf(chunks[memberChunk(r, t.groupSize)]!, [shard])[0];
     if (piece) expected.set(r, piece.range);
   }
   let state: ShardState | undefined;

@@ -35,6 +35,44 @@ function proofMatches(expected: Buffer, given: unknown): boolean {
   return bytes.length === expected.length && timingSafeEqual(bytes, expected);
 }
 
+/** Client sockets read into one buffer of this size that is reused for every read. */
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Where a socket's bytes go: whoever reads now (the handshake, then the connection). Accepted
+ * sockets deliver Node's 'data' chunks; client sockets read through `onread` into one reused
+ * buffer, so a worker receiving megabytes of tensors every step allocates nothing per read and
+ * its collector stays quiet (a chunk per 64 KiB read cost a full collection every few steps).
+ */
+export class SocketBytes {
+  private handler: ((chunk: Buffer, transient: boolean) => void) | undefined;
+
+  /** For an accepted socket: its 'data' events. */
+  static of(socket: Socket): SocketBytes {
+    const bytes = new SocketBytes();
+    socket.on('data', (chunk: Buffer) => bytes.deliver(chunk, false));
+    return bytes;
+  }
+
+  /** For a client socket: the `onread` option to connect with. */
+  readOption(): { buffer: Buffer; callback: (bytes: number, buffer: Buffer) => boolean } {
+    return { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n, buffer) => (this.deliver(buffer.subarray(0, n), true), true) };
+  }
+
+  /** `transient`: the chunk's memory is reused after the handler returns. Bytes that came with no handler set are handed to the next one. */
+  onBytes(handler: ((chunk: Buffer, transient: boolean) => void) | undefined): void {
+    this.handler = handler;
+    if (handler) for (const chunk of this.held.splice(0)) handler(chunk, false);
+  }
+
+  private readonly held: Buffer[] = [];
+
+  private deliver(chunk: Buffer, transient: boolean): void {
+    if (this.handler) this.handler(chunk, transient);
+    else this.held.push(transient ? Buffer.from(chunk) : chunk);
+  }
+}
+
 /**
  * One authenticated connection. Emits 'message' (Frame), 'close' (Error | undefined).
  * `request` sends a message with an id and resolves with the frame whose `replyTo` names it.
@@ -44,12 +82,12 @@ export class WireConnection extends EventEmitter {
   private readonly pending = new Map<number, { resolve: (f: Frame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private closed = false;
 
-  constructor(private readonly socket: Socket, decoder: FrameDecoder, readonly peer: PeerIdentity) {
+  constructor(private readonly socket: Socket, bytes: SocketBytes, decoder: FrameDecoder, readonly peer: PeerIdentity) {
     super();
-    socket.on('data', (chunk: Buffer) => {
+    bytes.onBytes((chunk, transient) => {
       let frames: Frame[];
       try {
-        frames = decoder.push(chunk);
+        frames = decoder.push(chunk, transient);
       } catch (err) {
         this.close(err as Error);
         return;
@@ -172,8 +210,9 @@ export class WireServer {
   private handshake(socket: Socket): Promise<WireConnection> {
     const serverNonce = randomBytes(32);
     const decoder = new FrameDecoder();
+    const bytes = SocketBytes.of(socket);
     socket.write(encodeFrame({ header: { type: 'hello', protocol: PROTOCOL, nonce: serverNonce.toString('base64') } }));
-    return firstFrame(socket, decoder, 'auth').then(({ frame, rest }) => {
+    return firstFrame(socket, bytes, decoder, 'auth').then(({ frame, rest }) => {
       const h = frame.header;
       const clientNonce = Buffer.from(typeof h.nonce === 'string' ? h.nonce : '', 'base64');
       const peer = h.peer as PeerIdentity | undefined;
@@ -182,7 +221,7 @@ export class WireServer {
         throw new WireAuthenticationError(`peer ${socket.remoteAddress}:${socket.remotePort} failed authentication`);
       }
       socket.write(encodeFrame({ header: { type: 'welcome', proof: handshakeProof(this.secret, 'server', serverNonce, clientNonce).toString('base64') } }));
-      const connection = new WireConnection(socket, decoder, { role: String(peer.role), id: String(peer.id) });
+      const connection = new WireConnection(socket, bytes, decoder, { role: String(peer.role), id: String(peer.id) });
       queueMicrotask(() => connection.deliver(rest));
       return connection;
     });
@@ -191,7 +230,8 @@ export class WireServer {
 
 /** Connects to a WireServer at host:port, proving the secret and checking the server's proof. */
 export async function connectWire(host: string, port: number, secret: Uint8Array, self: PeerIdentity, timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<WireConnection> {
-  const socket = connect({ host, port });
+  const bytes = new SocketBytes();
+  const socket = connect({ host, port, onread: bytes.readOption() });
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new WireAuthenticationError(`could not connect to ${host}:${port} within ${timeoutMs} ms`, { host })), timeoutMs);
@@ -206,15 +246,15 @@ export async function connectWire(host: string, port: number, secret: Uint8Array
   });
   const decoder = new FrameDecoder();
   try {
-    const hello = await firstFrame(socket, decoder, 'hello', timeoutMs);
+    const hello = await firstFrame(socket, bytes, decoder, 'hello', timeoutMs);
     const serverNonce = Buffer.from(String(hello.frame.header.nonce), 'base64');
     const clientNonce = randomBytes(32);
     socket.write(encodeFrame({ header: { type: 'auth', nonce: clientNonce.toString('base64'), proof: handshakeProof(secret, 'client', serverNonce, clientNonce).toString('base64'), peer: self } }));
-    const welcome = await firstFrame(socket, decoder, 'welcome', timeoutMs, hello.rest);
+    const welcome = await firstFrame(socket, bytes, decoder, 'welcome', timeoutMs, hello.rest);
     if (!proofMatches(handshakeProof(secret, 'server', serverNonce, clientNonce), welcome.frame.header.proof)) {
       throw new WireAuthenticationError(`server ${host}:${port} did not prove the application secret`, { host });
     }
-    const connection = new WireConnection(socket, decoder, { role: 'server', id: `${host}:${port}` });
+    const connection = new WireConnection(socket, bytes, decoder, { role: 'server', id: `${host}:${port}` });
     queueMicrotask(() => connection.deliver(welcome.rest));
     return connection;
   } catch (err) {
@@ -224,7 +264,7 @@ export async function connectWire(host: string, port: number, secret: Uint8Array
 }
 
 /** Waits for the next frame, which must be of type `expected`; returns it and any frames after it. */
-function firstFrame(socket: Socket, decoder: FrameDecoder, expected: string, timeoutMs = HANDSHAKE_TIMEOUT_MS, already: Frame[] = []): Promise<{ frame: Frame; rest: Frame[] }> {
+function firstFrame(socket: Socket, bytes: SocketBytes, decoder: FrameDecoder, expected: string, timeoutMs = HANDSHAKE_TIMEOUT_MS, already: Frame[] = []): Promise<{ frame: Frame; rest: Frame[] }> {
   return new Promise((resolve, reject) => {
     const settle = (frames: Frame[]): boolean => {
       if (frames.length === 0) return false;
@@ -235,9 +275,9 @@ function firstFrame(socket: Socket, decoder: FrameDecoder, expected: string, tim
       else reject(new WireAuthenticationError(`expected ${expected}, received ${frame.header.type}`));
       return true;
     };
-    const onData = (chunk: Buffer): void => {
+    const onData = (chunk: Buffer, transient: boolean): void => {
       try {
-        settle(decoder.push(chunk));
+        settle(decoder.push(chunk, transient));
       } catch (err) {
         cleanup();
         reject(err as Error);
@@ -253,10 +293,10 @@ function firstFrame(socket: Socket, decoder: FrameDecoder, expected: string, tim
     }, timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
-      socket.off('data', onData);
+      bytes.onBytes(undefined);
       socket.off('close', onClose);
     };
-    socket.on('data', onData);
+    bytes.onBytes(onData);
     socket.on('close', onClose);
     settle(already);
   });

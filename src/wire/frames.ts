@@ -83,8 +83,11 @@ export class FrameDecoder {
 
   constructor(private readonly pool: BufferPool = new BufferPool()) {}
 
-  /** Adds bytes and returns every frame they complete. */
-  push(chunk: Buffer): Frame[] {
+  /**
+   * Adds bytes and returns every frame they complete. A `transient` chunk is a read buffer the
+   * socket reuses after this call: what must outlive the call is copied out of it.
+   */
+  push(chunk: Buffer, transient = false): Frame[] {
     const frames: Frame[] = [];
     let input = chunk;
     for (;;) {
@@ -101,7 +104,7 @@ export class FrameDecoder {
         continue;
       }
       if (input.length) {
-        this.chunks.push(input);
+        this.chunks.push(transient ? Buffer.from(input) : input);
         this.buffered += input.length;
         input = Buffer.alloc(0);
       }

@@ -4,7 +4,7 @@
 // model as src/container/worker.ts does). Stopped at a clock, their states encoded and decoded as
 // checkpoint shards and restarted in fresh objects, they end with the parameters of the run that
 // never stopped, bit for bit.
-import { partition } from '../../../src/cluster/ranges';
+import { partition, ringPosition } from '../../../src/cluster/ranges';
 import { epochOfClock, stepsPerEpoch } from '../../../src/cluster/schedule';
 import { GroupExchange } from '../../../src/container/exchange';
 import { loadKernels } from '../../../src/engine/kernels';
@@ -134,7 +134,7 @@ function allReduceGroup(models: Model[], k: Kernels, K: number): GroupExchange[]
       model.optimizer.epoch = epochOfClock(clock, K);
       model.applyGradients();
     };
-    return new GroupExchange({ group: 0, rank: r, groupSize: m, parameterCount: model.parameterCount, codec: fp32, ring: links[r], applyLocally, requestTimeoutMs: 10_000, kernels: k });
+    return new GroupExchange({ group: 0, rank: r, groupSize: m, parameterCount: model.parameterCount, codec: fp32, ring: links[ringPosition(r, m)], applyLocally, requestTimeoutMs: 10_000, kernels: k });
   });
 }
 

@@ -19,6 +19,24 @@ describe('frames', () => {
     }
   });
 
+  test('transient chunks (a read buffer reused after each push) decode as if they were kept', () => {
+    const big = new Uint8Array(200_000).map((_, i) => i % 251);
+    const frames: Frame[] = [{ header: { type: 'small' }, body: new Uint8Array([1, 2, 3]) }, { header: { type: 'big' }, body: big }, { header: { type: 'last', n: 2 } }];
+    const bytes = Buffer.concat(frames.map(encodeFrame));
+    for (const size of [1, 5, 4096, 65_536, bytes.length]) {
+      const decoder = new FrameDecoder();
+      const reused = Buffer.alloc(size);
+      const out: Frame[] = [];
+      for (let i = 0; i < bytes.length; i += size) {
+        const n = bytes.copy(reused, 0, i, i + size);
+        out.push(...decoder.push(reused.subarray(0, n), true));
+        reused.fill(0xee);
+      }
+      expect(out.map((f) => f.header)).toEqual(frames.map((f) => f.header));
+      expect(out.map((f) => (f.body ? Buffer.from(f.body).toString('hex') : undefined))).toEqual(frames.map((f) => (f.body ? Buffer.from(f.body).toString('hex') : undefined)));
+    }
+  });
+
   test('a corrupt length is refused, not buffered forever', () => {
     const bad = Buffer.alloc(8);
     bad.writeUInt32BE(0xffffffff, 0);
