@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { connectWire, WireServer } from '../src/wire/channel';
+import { nativeHalfConversions } from '../src/engine/kernels/native';
 import { codecFor } from '../src/wire/tensors';
 
 const P = 648_010;
@@ -45,7 +46,7 @@ async function echoChild(kind: string): Promise<void> {
     return;
   }
   // As a parameter server answers a push: decode the gradient, reply with (a copy of) the weights.
-  const codec = codecFor(kind === 'wire-fp16' ? 'fp16' : 'fp32');
+  const codec = codecFor(kind === 'wire-fp16' ? 'fp16' : 'fp32', nativeHalfConversions());
   const weights = new Float32Array(P);
   const gradient = new Float32Array(P);
   const server = new WireServer(secret, (c) =>
@@ -90,7 +91,7 @@ async function timeRound(kind: string, n: number): Promise<number> {
       }
       s.destroy();
     } else {
-      const codec = codecFor(kind === 'wire-fp16' ? 'fp16' : 'fp32');
+      const codec = codecFor(kind === 'wire-fp16' ? 'fp16' : 'fp32', nativeHalfConversions());
       const c = await connectWire('127.0.0.1', port, Buffer.from(secret, 'hex'), { role: 'worker', id: '0' });
       const gradient = Float32Array.from({ length: P }, (_, i) => Math.sin(i));
       const params = new Float32Array(P);

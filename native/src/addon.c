@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "halves.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -37,6 +38,11 @@ typedef struct {
 static int has_avx2(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static int has_f16c(void) {
+  __builtin_cpu_init();
+  return has_avx2() && __builtin_cpu_supports("f16c");
 }
 
 static int has_avx512(void) {
@@ -393,11 +399,55 @@ static napi_value js_adam_step(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* cpu() → { avx2, avx512 }: what this CPU and OS can run. */
+/*
+ * The wire's fp16 conversions take typed arrays, not kernel memory: tensors arrive in socket
+ * buffers. A typed array of `type` with at least `length` elements, else a thrown error.
+ */
+static void *typed(napi_env env, napi_value v, napi_typedarray_type type, size_t *length) {
+  napi_typedarray_type got;
+  void *data = NULL;
+  if (napi_get_typedarray_info(env, v, &got, length, &data, NULL, NULL) != napi_ok || got != type) {
+    throw_error(env, type == napi_float32_array ? "expected a Float32Array" : "expected a Uint16Array");
+    return NULL;
+  }
+  return data;
+}
+
+/* halvesEncode(values: Float32Array, out: Uint16Array): out.length values. */
+static napi_value js_halves_encode(napi_env env, napi_callback_info info) {
+  size_t argc = 2, nf = 0, nh = 0;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_error(env, "halvesEncode(values, out)"), NULL;
+  const float *src = typed(env, argv[0], napi_float32_array, &nf);
+  uint16_t *dst = src ? typed(env, argv[1], napi_uint16_array, &nh) : NULL;
+  if (!dst) return NULL;
+  if (nf < nh) return throw_error(env, "halvesEncode: fewer values than halves"), NULL;
+  halves_encode(src, dst, (long)nh);
+  return undefined(env);
+}
+
+/* halvesDecode(halves: Uint16Array, out: Float32Array, accumulate: boolean): out.length values. */
+static napi_value js_halves_decode(napi_env env, napi_callback_info info) {
+  size_t argc = 3, nh = 0, nf = 0;
+  napi_value argv[3];
+  bool accumulate = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_error(env, "halvesDecode(halves, out, accumulate)"), NULL;
+  const uint16_t *src = typed(env, argv[0], napi_uint16_array, &nh);
+  float *dst = src ? typed(env, argv[1], napi_float32_array, &nf) : NULL;
+  if (!dst) return NULL;
+  if (nh < nf) return throw_error(env, "halvesDecode: fewer halves than values"), NULL;
+  napi_get_value_bool(env, argv[2], &accumulate);
+  halves_decode(src, dst, (long)nf, accumulate);
+  return undefined(env);
+}
+
+/* cpu() → { avx2, avx512, f16c }: what this CPU and OS can run. */
 static napi_value js_cpu(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value out, avx2, avx512;
+  napi_value out, avx2, avx512, f16c;
   napi_create_object(env, &out);
+  napi_get_boolean(env, has_f16c(), &f16c);
+  napi_set_named_property(env, out, "f16c", f16c);
   napi_get_boolean(env, has_avx2(), &avx2);
   napi_get_boolean(env, has_avx512(), &avx512);
   napi_set_named_property(env, out, "avx2", avx2);
@@ -410,6 +460,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "create", js_create }, { "cpu", js_cpu }, { "gemm", js_gemm }, { "addRowVector", js_add_row_vector }, { "sumRows", js_sum_rows },
     { "activate", js_activate }, { "activateBackward", js_activate_backward }, { "softmaxCrossEntropy", js_softmax_cross_entropy },
     { "multiply", js_multiply }, { "axpy", js_axpy }, { "scale", js_scale }, { "sgdStep", js_sgd_step }, { "adamStep", js_adam_step },
+    { "halvesEncode", js_halves_encode }, { "halvesDecode", js_halves_decode },
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

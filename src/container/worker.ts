@@ -20,7 +20,8 @@ import { warmStart } from '../training/warm-start';
 import { concatBatches } from '../training/run';
 import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
-import { codecFor } from '../wire/tensors';
+import { nativeHalfConversions } from '../engine/kernels';
+import { codecFor, javascriptHalves } from '../wire/tensors';
 import { hello, readCheckpointFile, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
 import { AsyncQueue } from '../common/queue';
 import { GroupExchange } from './exchange';
@@ -285,7 +286,9 @@ async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start
   const job = ctx.job;
   const self = { role: 'worker', id: String(ctx.index) };
   const rank = rankInGroup(t, ctx.index);
-  const codec = codecFor(job.spec.training.wire);
+  const halves = nativeHalfConversions();
+  const codec = codecFor(job.spec.training.wire, halves);
+  if (codec.name === 'fp16') ctx.log(`wire: fp16, ${(halves ?? javascriptHalves).name} conversions`);
   if (ring) {
     const right = rightNeighbour(t, ctx.index);
     const rightConn = await connectPeer(start.workers[right]!, ctx.secret, self);

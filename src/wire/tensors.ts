@@ -128,29 +128,54 @@ function halvesOf(bytes: Uint8Array): Uint16Array {
   return copy;
 }
 
-export const fp16: TensorCodec = {
-  name: 'fp16',
-  bytesPerValue: 2,
-  encode(values) {
-    const out = new Uint16Array(values.length);
-    encodeHalves(values, out);
-    return bytesOf(out);
-  },
-  decodeInto(bytes, out) {
-    decodeHalves(halvesOf(bytes), out);
-  },
-  decodeAdd(bytes, out) {
+/**
+ * fp32 ↔ fp16 of whole arrays. The JavaScript ones below always serve; the native addon's F16C
+ * ones (src/engine/kernels/native.ts) give the same bits about 50× faster, NaN payloads aside.
+ */
+export interface HalfConversions {
+  readonly name: string;
+  encode(values: Float32Array, out: Uint16Array): void;
+  /** out = decoded, or out += decoded with `accumulate`. */
+  decode(halves: Uint16Array, out: Float32Array, accumulate: boolean): void;
+}
+
+export const javascriptHalves: HalfConversions = {
+  name: 'javascript',
+  encode: encodeHalves,
+  decode(halves, out, accumulate) {
+    if (!accumulate) return decodeHalves(halves, out);
     const tmp = new Float32Array(out.length);
-    decodeHalves(halvesOf(bytes), tmp);
+    decodeHalves(halves, tmp);
     for (let i = 0; i < out.length; i++) out[i]! += tmp[i]!;
-  },
-  round(values) {
-    const h = new Uint16Array(values.length);
-    encodeHalves(values, h);
-    decodeHalves(h, values);
   },
 };
 
-export function codecFor(name: 'fp32' | 'fp16'): TensorCodec {
-  return name === 'fp16' ? fp16 : fp32;
+export function fp16Codec(halves: HalfConversions = javascriptHalves): TensorCodec {
+  return {
+    name: 'fp16',
+    bytesPerValue: 2,
+    encode(values) {
+      const out = new Uint16Array(values.length);
+      halves.encode(values, out);
+      return bytesOf(out);
+    },
+    decodeInto(bytes, out) {
+      halves.decode(halvesOf(bytes), out, false);
+    },
+    decodeAdd(bytes, out) {
+      halves.decode(halvesOf(bytes), out, true);
+    },
+    round(values) {
+      const h = new Uint16Array(values.length);
+      halves.encode(values, h);
+      halves.decode(h, values, false);
+    },
+  };
+}
+
+export const fp16 = fp16Codec();
+
+/** The codec of a job's `training.wire`; fp16 converts with `halves` (the native ones where the caller has them). */
+export function codecFor(name: 'fp32' | 'fp16', halves?: HalfConversions): TensorCodec {
+  return name === 'fp16' ? fp16Codec(halves) : fp32;
 }

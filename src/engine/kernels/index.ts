@@ -13,8 +13,8 @@ export { ReferenceKernels } from './reference';
 export { TypeScriptKernels } from './typescript';
 export { WasmKernels } from './wasm';
 export { MemoryKernels } from './memory';
-export { NATIVE_KERNELS_FILE, findNativeKernelsFile, nativeKernelsCandidates, nativeKernelsStatus } from './native';
-export type { NativeStatus } from './native';
+export { NATIVE_KERNELS_FILE, findNativeKernelsFile, nativeHalfConversions, nativeKernelsCandidates, nativeKernelsStatus } from './native';
+export type { NativeHalfConversions, NativeStatus } from './native';
 export { KernelError, KernelArgumentError, KernelBackendUnavailableError, KernelConfigError, KernelMemoryExhaustedError } from './errors';
 
 /** Memory of the WebAssembly and native backends unless HORN_KERNEL_MEMORY_MB or `memoryBytes` says otherwise; untouched pages cost no RAM. */

@@ -26,7 +26,10 @@ type WithHandle<F> = F extends (...args: infer A) => infer R ? (handle: NativeHa
 
 interface NativeAddon extends Readonly<{ [K in NativeFunctionName]: WithHandle<OffsetKernelFunctions[K]> }> {
   readonly abi: number;
-  cpu(): { avx2: boolean; avx512: boolean };
+  cpu(): { avx2: boolean; avx512: boolean; f16c?: boolean };
+  /** Absent from an addon built before them; callable only where cpu().f16c. */
+  readonly halvesEncode?: (values: Float32Array, out: Uint16Array) => void;
+  readonly halvesDecode?: (halves: Uint16Array, out: Float32Array, accumulate: boolean) => void;
   create(memoryBytes: number, threads: number, isa: NativeIsa): [NativeHandle, ArrayBuffer];
 }
 
@@ -105,4 +108,22 @@ export function createNativeKernels(addon: NativeAddon, isa: NativeIsa, memoryBy
   for (const name of NATIVE_FUNCTIONS) bound[name] = (addon[name] as (...args: unknown[]) => unknown).bind(null, handle);
   // The handle must live as long as the memory: the kernels object holds both.
   return new MemoryKernels(`native-${isa}`, threads, bound as unknown as OffsetKernelFunctions, buffer, new Arena(0, buffer.byteLength));
+}
+
+/** fp32 ↔ fp16 conversions of whole arrays (the wire's fp16 encoding), shaped as src/wire/tensors.ts HalfConversions. */
+export interface NativeHalfConversions {
+  readonly name: 'native-f16c';
+  encode(values: Float32Array, out: Uint16Array): void;
+  decode(halves: Uint16Array, out: Float32Array, accumulate: boolean): void;
+}
+
+/** The addon's F16C conversions, where the addon loads and the CPU has F16C; else undefined (the JavaScript ones serve). */
+export function nativeHalfConversions(env: Env = process.env, cwd = process.cwd()): NativeHalfConversions | undefined {
+  const status = nativeKernelsStatus(env, cwd);
+  if (!status.available) return undefined;
+  const { addon } = status;
+  const encode = addon.halvesEncode;
+  const decode = addon.halvesDecode;
+  if (!encode || !decode || !addon.cpu().f16c) return undefined;
+  return { name: 'native-f16c', encode, decode };
 }
