@@ -84,6 +84,10 @@ export class WireConnection extends EventEmitter {
 
   constructor(private readonly socket: Socket, bytes: SocketBytes, decoder: FrameDecoder, readonly peer: PeerIdentity) {
     super();
+    // 'newListener' comes before the listener is added: hand it what waited once it is.
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'message') queueMicrotask(() => this.drain());
+    });
     bytes.onBytes((chunk, transient) => {
       let frames: Frame[];
       try {
@@ -160,6 +164,13 @@ export class WireConnection extends EventEmitter {
     this.emit('close', err);
   }
 
+  /**
+   * Messages wait here, in order, until a 'message' listener is attached: a peer may send as
+   * soon as its end is up (a ring neighbour starts its collective), before this side has wired
+   * the connection into its consumer, and an emitted message with no listener would be lost.
+   */
+  private readonly unclaimed: Frame[] = [];
+
   private dispatch(frame: Frame): void {
     const replyTo = frame.header.replyTo;
     if (typeof replyTo === 'number' && this.pending.has(replyTo)) {
@@ -169,7 +180,12 @@ export class WireConnection extends EventEmitter {
       p.resolve(frame);
       return;
     }
-    this.emit('message', frame);
+    this.unclaimed.push(frame);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.unclaimed.length > 0 && this.listenerCount('message') > 0) this.emit('message', this.unclaimed.shift()!);
   }
 }
 

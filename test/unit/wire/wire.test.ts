@@ -83,6 +83,25 @@ describe('authenticated channel', () => {
     expect(received.some((r) => r.peer.startsWith('intruder'))).toBe(false);
   });
 
+  test('messages sent before the receiver listens wait for its listener, in order (a ring neighbour may start first)', async () => {
+    const eager = new WireServer(secret, (c) => {
+      for (let i = 0; i < 3; i++) void c.send({ type: 'chunk', step: i }, new Uint8Array(100_000).fill(i));
+    });
+    const p = (await eager.listen('127.0.0.1')).port;
+    const c = await connectWire('127.0.0.1', p, secret, { role: 'worker', id: '2' });
+    await new Promise((r) => setTimeout(r, 100));
+    const got: Array<[unknown, number]> = [];
+    await new Promise<void>((resolve) =>
+      c.on('message', (f: Frame) => {
+        got.push([f.header.step, f.body![99_999]!]);
+        if (got.length === 3) resolve();
+      }),
+    );
+    expect(got).toEqual([[0, 0], [1, 1], [2, 2]]);
+    c.close();
+    await eager.close();
+  }, 10_000);
+
   test('a client refuses a server that cannot prove the secret', async () => {
     const impostor = new WireServer(randomBytes(32), () => undefined);
     const p = (await impostor.listen('127.0.0.1')).port;
