@@ -17,6 +17,8 @@ import { hdfsStorage, localStorage, type StorageFiles } from '../storage/files';
 import { hdfsFiles, hdfsLister } from '../storage/hdfs';
 import { connectWire, type WireConnection } from '../wire/channel';
 import type { Frame } from '../wire/frames';
+import { codecFor, javascriptHalves, type TensorCodec } from '../wire/tensors';
+import { nativeHalfConversions } from '../engine/kernels';
 
 const HEARTBEAT_MS = 2_000;
 
@@ -161,6 +163,14 @@ export function readCheckpointFile(ctx: ContainerContext, clock: number, role: C
 }
 
 /** The hello every container sends first. */
+/** The job's tensor encoding, fp16 converting natively where it can; the log names which (once per container). */
+export function wireCodec(ctx: ContainerContext): TensorCodec {
+  const halves = nativeHalfConversions();
+  const codec = codecFor(ctx.job.spec.training.wire, halves);
+  if (codec.name === 'fp16') ctx.log(`wire: fp16, ${(halves ?? javascriptHalves).name} conversions`);
+  return codec;
+}
+
 export function hello(ctx: ContainerContext, port: number): ContainerMessage {
   return { type: 'hello', protocol: PROTOCOL_VERSION, role: ctx.role, index: ctx.index, attempt: ctx.attempt, host: ctx.host, port };
 }

@@ -12,9 +12,7 @@ import { modelSpecFromJob } from '../training/job-spec';
 import { warmStart } from '../training/warm-start';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { BufferPool, type Frame } from '../wire/frames';
-import { nativeHalfConversions } from '../engine/kernels';
-import { codecFor } from '../wire/tensors';
-import { hello, readCheckpointFile, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
+import { hello, readCheckpointFile, wireCodec, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
 import { decodeState, encodeState } from '../training/state';
 
 const REPORT_EVERY_MS = 1_000;
@@ -41,7 +39,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
   const { job } = ctx;
   const c = job.spec.cluster;
   const t = topology(c.workers, c.groups, c.parameterServers.count);
-  const codec = codecFor(job.spec.training.wire, nativeHalfConversions());
+  const codec = wireCodec(ctx);
   const model = await createModel(modelSpecFromJob(job.spec.model, job.spec.training, process.cwd()));
   if (job.initFrom) warmStart(model, await readStorageFile(ctx, job.initFrom), job.initFrom);
   const shard = partition(model.parameterCount, t.servers)[ctx.index]!;

@@ -20,9 +20,8 @@ import { warmStart } from '../training/warm-start';
 import { concatBatches } from '../training/run';
 import { modelSpecFromJob } from '../training/job-spec';
 import { WireServer, type WireConnection } from '../wire/channel';
-import { nativeHalfConversions } from '../engine/kernels';
-import { codecFor, javascriptHalves } from '../wire/tensors';
-import { hello, readCheckpointFile, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
+import type { TensorCodec } from '../wire/tensors';
+import { hello, readCheckpointFile, wireCodec, readStorageFile, runContainer, writeCheckpointFile, type ContainerContext } from './context';
 import { AsyncQueue } from '../common/queue';
 import { GroupExchange } from './exchange';
 import { connectPeer, PeerLostError, WireRingLink } from './peers';
@@ -92,7 +91,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   if (first.body) model.importState(decodeState(first.body, 'the coordinator').model!);
   let start = first.message;
   let restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
-  let exchange = await joinGroup(ctx, t, model, start, ring, limits);
+  const codec = wireCodec(ctx);
+  let exchange = await joinGroup(ctx, t, model, start, ring, limits, codec);
   const slowFactor = hookFor(env, SLOW_STEP_ENV, ctx.index);
   const stepDelayMs = hookFor(env, STEP_DELAY_ENV, ctx.index);
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
@@ -190,7 +190,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
       startClock = start.clock ?? next;
       restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
       resume = restored ?? (lastState ? { ...lastState(), clock: startClock } : undefined);
-      exchange = await joinGroup(ctx, t, model, start, ring, limits);
+      exchange = await joinGroup(ctx, t, model, start, ring, limits, codec);
       ctx.log(`rejoined at clock ${startClock}`);
     }
   }
@@ -282,13 +282,9 @@ async function nextLeft(ring: RingEnd, ms: number): Promise<WireConnection> {
   }
 }
 
-async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start: StartMessage, ring: RingEnd | undefined, limits: { silenceMs: number; connectMs: number }): Promise<GroupExchange> {
-  const job = ctx.job;
+async function joinGroup(ctx: ContainerContext, t: Topology, model: Model, start: StartMessage, ring: RingEnd | undefined, limits: { silenceMs: number; connectMs: number }, codec: TensorCodec): Promise<GroupExchange> {
   const self = { role: 'worker', id: String(ctx.index) };
   const rank = rankInGroup(t, ctx.index);
-  const halves = nativeHalfConversions();
-  const codec = codecFor(job.spec.training.wire, halves);
-  if (codec.name === 'fp16') ctx.log(`wire: fp16, ${(halves ?? javascriptHalves).name} conversions`);
   if (ring) {
     const right = rightNeighbour(t, ctx.index);
     const rightConn = await connectPeer(start.workers[right]!, ctx.secret, self);
