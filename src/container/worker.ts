@@ -27,7 +27,7 @@ import { GroupExchange } from './exchange';
 import { connectPeer, PeerLostError, WireRingLink } from './peers';
 import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
-/** Test hook: `INDEX:FACTOR`, worker INDEX is FACTOR times slower than its compute (a straggler: it sleeps the difference). */
+/** Test hook: `INDEX:FACTOR[:CLOCK]`, worker INDEX is FACTOR times slower than its compute (a straggler: it sleeps the difference), from CLOCK on (default 0). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
 /** Test hook: `INDEX:MS`, worker INDEX sleeps MS after every step (a job made to outlive its tokens). */
 export const STEP_DELAY_ENV = 'HORN_TEST_STEP_DELAY_MS';
@@ -36,11 +36,14 @@ export const FAIL_AT_ENV = 'HORN_TEST_FAIL_AT';
 /** Test hook: `INDEX`, worker INDEX fails on every start, right after its hello. */
 export const FAIL_START_ENV = 'HORN_TEST_FAIL_START';
 
-/** The value of an `INDEX:VALUE` test hook for this worker, if it names it. */
-function hookFor(env: NodeJS.ProcessEnv, name: string, index: number): number | undefined {
-  const [i, v] = (env[name] ?? '').split(':');
-  return i !== undefined && i !== '' && Number(i) === index ? Number(v) : undefined;
+/** The values of an `INDEX:VALUE[:VALUE…]` test hook for this worker, if it names it (else none). */
+function hookValues(env: NodeJS.ProcessEnv, name: string, index: number): Array<number | undefined> {
+  const [i, ...values] = (env[name] ?? '').split(':');
+  return i !== undefined && i !== '' && Number(i) === index ? values.map(Number) : [];
 }
+
+/** The value of an `INDEX:VALUE` test hook for this worker, if it names it. */
+const hookFor = (env: NodeJS.ProcessEnv, name: string, index: number): number | undefined => hookValues(env, name, index)[0];
 
 export function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runContainer('worker', (ctx) => work(ctx, env), env);
@@ -93,7 +96,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   let restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
   const codec = wireCodec(ctx);
   let exchange = await joinGroup(ctx, t, model, start, ring, limits, codec);
-  const slowFactor = hookFor(env, SLOW_STEP_ENV, ctx.index);
+  const [slowFactor, slowFrom] = hookValues(env, SLOW_STEP_ENV, ctx.index);
+  const slow = slowFactor !== undefined ? { factor: slowFactor, fromClock: slowFrom ?? 0 } : undefined;
   const stepDelayMs = hookFor(env, STEP_DELAY_ENV, ctx.index);
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   let lastState: (() => DistributedWorkerState) | undefined;
@@ -147,7 +151,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
         exchange: ex,
         resume,
         startClock,
-        slowFactor,
+        slow,
         stepDelayMs,
         batchAt,
         afterStep: (clock, state) => {
@@ -162,7 +166,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
         beforeStep: async (clock) => {
           if (clock === failAt && ctx.attempt === 0) throw new HornError(`test hook ${FAIL_AT_ENV}: worker ${ctx.index} fails at clock ${clock}`, 'internal');
         },
-        onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: ex.staleness, busyMsPerSample: p.busyMsPerSample }),
+        onProgress: (p) => ctx.control.tell({ type: 'progress', phase: 'training', clock: p.clock, epoch: p.epoch, loss: p.loss, accuracy: p.accuracy, samplesPerSecond: p.samplesPerSecond, learningRate: p.learningRate, fraction: p.clock / p.clocks, shares: p.shares, staleness: ex.staleness, pace: p.pace }),
         onEpochEnd: async (e) => {
           let measured = {};
           if (validation && validation.count > 0 && (e.epoch % v.everyEpochs === 0 || e.epoch === job.spec.training.epochs)) {

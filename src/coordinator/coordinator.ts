@@ -11,6 +11,7 @@ import { describeFailure, type ContainerFailure } from './diagnostics';
 import { CONTAINER_MESSAGES, asHeader, PROTOCOL_VERSION, readMessage, type AssignedRange, type CheckpointedMessage, type ContainerMessage, type CoordinatorMessage, type EpochMessage, type EvaluationMessage, type HelloMessage, type ReadyMessage, type TrainedMessage } from '../protocol/messages';
 import { resultLine, type ContainerRole, type ContainerView, type JobResult, type Locality, type StagedJob, type StalenessStats } from '../protocol';
 import { stepsPerEpoch } from '../cluster/schedule';
+import { planBalance, type MemberPace } from '../cluster/balance';
 import { WireServer, type WireConnection } from '../wire/channel';
 import { jobHash, MANIFEST_VERSION, pruneCheckpoints, writeManifest, type CheckpointFile, type CheckpointManifest } from '../storage/checkpoints';
 import type { StorageFiles } from '../storage/files';
@@ -88,8 +89,8 @@ interface Slot {
   askedAt: number;
   /** A surviving member of a group being rebuilt: where it stopped. */
   paused?: number;
-  /** Its own time per sample lately (the straggler signal). */
-  busyMsPerSample?: number;
+  /** Its own time per step and compute per sample lately (the straggler signal). */
+  pace?: MemberPace;
 }
 
 /** A group rebuilding itself after losing members. */
@@ -124,9 +125,11 @@ export class Coordinator {
   private readonly failures: string[] = [];
   private readonly hostFailures = new Map<string, number>();
   private readonly recoveries = new Map<number, Recovery>();
-  /** Each group's current batch sizes by rank (absent: every member the job's batchSize). */
-  private readonly balances = new Map<number, number[]>();
-  private lastBalanceCheck = 0;
+  /**
+   * Each group's batches while balanced (balance absent: every member the job's batchSize, after a
+   * balance ended) and the clock the latest sizes apply from; no entry: even since the start.
+   */
+  private readonly balances = new Map<number, { readonly sizes?: readonly number[]; readonly fromClock: number }>();
   /** Files reported for checkpoints not yet complete, by clock. */
   private readonly checkpointFiles = new Map<number, CheckpointFile[]>();
   /** The newest complete checkpoint's clock (0: none). */
@@ -299,7 +302,7 @@ export class Coordinator {
         if (slot.role === 'worker') {
           slot.view.state = 'running';
           this.status.workerReport(slot.index, { phase: m.phase, clock: m.clock, epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, samplesPerSecond: m.samplesPerSecond, shares: m.shares, learningRate: m.learningRate, fraction: m.fraction });
-          if (m.busyMsPerSample) slot.busyMsPerSample = m.busyMsPerSample;
+          slot.pace = m.pace; // absent while a new session warms up
           if (m.staleness) this.status.doc.groups[groupOf(this.topology, slot.index)]!.staleness = m.staleness;
         }
         return;
@@ -400,6 +403,7 @@ export class Coordinator {
     this.rollback = { clock, since: Date.now() };
     this.recoveries.clear();
     this.balances.clear();
+    for (const w of this.workers()) w.pace = undefined;
     this.log(`server ${server.index} is lost: rolling every shard and worker back to ${clock > 0 ? `the checkpoint at clock ${clock}` : 'the start (no checkpoint yet)'}`);
     for (const w of this.workers()) if (w.conn) this.send(w, { type: 'pause', reason: `server ${server.index} is being replaced; rolling back to clock ${clock}` });
     this.status.doc.rollbacks = [...(this.status.doc.rollbacks ?? []), { at: Date.now(), clock, reason: `server ${server.index} lost` }];
@@ -465,6 +469,7 @@ export class Coordinator {
     if (!members.every((w) => (r.replacing.has(w.index) ? w.ready : w.paused !== undefined || !w.conn))) return;
     this.recoveries.delete(g);
     this.balances.delete(g);
+    for (const w of members) w.pace = undefined;
     const survivors = members.filter((w) => !r.replacing.has(w.index) && w.paused !== undefined);
     let clock: number;
     let body: Uint8Array | undefined;
@@ -605,35 +610,31 @@ export class Coordinator {
     }
     if (this.stage === 'training') {
       this.inspectStall(now);
-      if (now - this.lastBalanceCheck > 3_000) {
-        this.lastBalanceCheck = now;
-        for (let g = 0; g < this.topology.groups; g++) this.balance(g);
-      }
+      for (let g = 0; g < this.topology.groups; g++) this.balance(g);
     }
   }
 
   /**
    * A member much slower than its group must not pace it: batches are shared out by speed so the
-   * group's step takes at most 1.2× a fault-free step (the straggler gets fewer samples; the
-   * gradient is weighted by them), and back to equal once the group is even again.
+   * group's step takes little more than a fault-free one (src/cluster/balance.ts), refined from
+   * what members report at their new sizes, and back to equal once the group is even again.
    */
   private balance(g: number): void {
     if (this.topology.groupSize < 2 || this.recoveries.has(g) || this.rollback) return;
     const members = this.groupMembers(g);
-    const busy = members.map((w) => w.busyMsPerSample);
-    if (busy.some((b) => b === undefined) || members.some((w) => w.trained)) return;
+    if (members.some((w) => w.pace === undefined || w.trained)) return;
+    const state = this.balances.get(g);
+    // Paces are smoothed over steps: they speak for the latest sizes only some steps after those apply.
+    if (state && members.some((w) => (w.view.clock ?? 0) < state.fromClock + BALANCE_SETTLE_STEPS)) return;
     const b = this.job.spec.training.batchSize;
-    const fastest = Math.min(...(busy as number[]));
-    const slowest = Math.max(...(busy as number[]));
-    const current = this.balances.get(g);
-    let sizes: number[] | undefined;
-    if (slowest / fastest >= 1.5) sizes = (busy as number[]).map((x) => Math.max(1, Math.min(Math.round(1.2 * b), Math.floor((1.2 * b * fastest) / x))));
-    else if (current && slowest / fastest < 1.2) sizes = members.map(() => b);
-    if (!sizes || (current ?? members.map(() => b)).every((n, i) => Math.abs(n - sizes![i]!) <= 0.1 * n)) return;
+    const paces = members.map((w) => w.pace!);
+    const decision = planBalance(b, paces, state?.sizes);
+    if (decision.kind === 'keep') return;
+    const sizes = decision.kind === 'even' ? members.map(() => b) : [...decision.sizes];
     const fromClock = Math.max(...members.map((w) => w.view.clock ?? 0)) + 10;
-    this.balances.set(g, sizes);
+    this.balances.set(g, { sizes: decision.kind === 'balance' ? sizes : undefined, fromClock });
     for (const w of members) this.send(w, { type: 'rebalance', fromClock, sizes });
-    this.log(`group ${g}: members take ${ms(busy as number[])} per sample; from clock ${fromClock} their batches are ${sizes.join(', ')}`);
+    this.log(`group ${g}: members compute ${ms(paces.map((p) => p.computeMsPerSample))} per sample and step in ${ms(paces.map((p) => p.stepMs))}; from clock ${fromClock} their batches are ${sizes.join(', ')}`);
   }
 
   /** Names who a non-advancing job waits for (Horovod's stall inspector, but it also ends in a decision: silence). */
@@ -746,6 +747,9 @@ export class Coordinator {
     return allGroups(this.topology);
   }
 }
+
+/** Steps at new batch sizes before the members' paces are read again. */
+const BALANCE_SETTLE_STEPS = 20;
 
 const ms = (xs: readonly number[]): string => xs.map((x) => `${x.toFixed(3)} ms`).join(', ');
 

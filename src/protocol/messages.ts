@@ -7,6 +7,7 @@ import { HornError } from '../common/errors';
 import type { Frame, Message } from '../wire/frames';
 import type { ContainerRole } from './env';
 import type { ShardRange, StalenessStats, TimeShares, TrainingTotals } from './status';
+import type { MemberPace } from '../cluster/balance';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -61,8 +62,8 @@ export interface ProgressMessage {
   readonly fraction?: number;
   readonly shares?: TimeShares;
   readonly staleness?: StalenessStats;
-  /** Own time per sample over recent steps (compute, not waiting for others): the straggler signal. */
-  readonly busyMsPerSample?: number;
+  /** Own time per step and compute per sample over recent steps (not waiting for others): the straggler signal. */
+  readonly pace?: MemberPace;
 }
 
 export interface ServerProgressMessage {
@@ -292,7 +293,7 @@ type FieldKind = 'number' | 'string' | 'object' | 'array' | 'number?' | 'string?
 const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, FieldKind>> } = {
   hello: { protocol: 'number', role: 'string', index: 'number', attempt: 'number', host: 'string', port: 'number' },
   ready: { records: 'number', bytesLocal: 'number', bytesRemote: 'number', readSeconds: 'number', kernels: 'string' },
-  progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?', busyMsPerSample: 'number?' },
+  progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?', pace: 'object?' },
   rebalance: { fromClock: 'number', sizes: 'array' },
   'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
   epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationCount: 'number?', validationLoss: 'number?', validationAccuracy: 'number?', validationSeconds: 'number?' },

@@ -6,9 +6,11 @@
 // order, generators, the epoch's running sums) can be exported after any step and a loop started
 // from it, so a restarted worker continues exactly where it was.
 import { StateMismatchError } from '../common/errors';
+import { sleep } from '../common/sleep';
 import { WrappingOrder, type OrderState } from '../cluster/schedule';
 import { checkEpochSums, checkRngState, type Batch, type EpochSums, type Model, type RngState } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
+import type { MemberPace } from '../cluster/balance';
 import type { TimeShares, TrainingTotals } from '../protocol/status';
 
 /** The group's side of a step (src/container/exchange.ts). */
@@ -35,8 +37,11 @@ export interface DistributedProgress {
   readonly samplesPerSecond: number;
   readonly learningRate: number;
   readonly shares: TimeShares;
-  /** Own time per sample, smoothed over recent steps (not waiting for others). */
-  readonly busyMsPerSample: number;
+  /**
+   * Own time per step and compute per sample, smoothed over recent steps (not waiting for others):
+   * what straggler balancing works from. Absent over the first steps of a session (warming up).
+   */
+  readonly pace?: MemberPace;
 }
 
 export interface DistributedEpoch {
@@ -104,12 +109,16 @@ export interface DistributedRun {
    * around a straggler); default `batchSize` and an equal share. At most twice `batchSize`.
    */
   readonly batchAt?: (clock: number) => { readonly size: number; readonly weight?: number };
-  /** Test hook: the worker is this many times slower than its compute (it sleeps the difference after each gradient). */
-  readonly slowFactor?: number;
+  /** Test hook: the worker is `factor` times slower than its compute from clock `fromClock` on (it sleeps the difference after each gradient). */
+  readonly slow?: { readonly factor: number; readonly fromClock: number };
   /** Test hook: a fixed sleep after each gradient, whatever the compute takes. */
   readonly stepDelayMs?: number;
   readonly now?: () => number;
 }
+
+/** Steps of a session left out of its pace, and steps smoothed before the pace is reported. */
+const PACE_SKIP_STEPS = 5;
+const PACE_SMOOTHING_STEPS = 15;
 
 export async function trainDistributed(run: DistributedRun): Promise<DistributedSummary> {
   const { model, data, batchSize: b, epochs, stepsPerEpoch: K, exchange, resume } = run;
@@ -127,8 +136,11 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
   const indices = new Int32Array(most);
   const x = new Float32Array(most * inputs);
   const y = new Float32Array(most * outputs);
-  /** Own time per sample (compute and any test slowdown, not waiting for others), smoothed: what the coordinator balances batches by. */
-  let busyMsPerSample = 0;
+  /** Own time per step and compute per sample (with any test slowdown), smoothed: what the coordinator balances batches by. */
+  let stepMs = 0;
+  let computeMsPerSample = 0;
+  let paceSteps = 0;
+  const smooth = (old: number, value: number): number => (old === 0 ? value : 0.8 * old + 0.2 * value);
   const history: DistributedEpoch[] = [];
   let computeMs = 0;
   const started = now();
@@ -177,11 +189,16 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       const result = model.computeGradients(x, y, n);
       const gradientMs = now() - t0;
       computeMs += gradientMs;
-      const sleepMs = (run.slowFactor && run.slowFactor > 1 ? (run.slowFactor - 1) * gradientMs : 0) + (run.stepDelayMs ?? 0);
-      if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
+      if (run.slow && run.slow.factor > 1 && clock >= run.slow.fromClock) await sleep((run.slow.factor - 1) * gradientMs);
+      // The slowed gradient as the test hook really slept it (timers overshoot): a straggler's compute.
+      const computedMs = now() - t0;
+      if (run.stepDelayMs) await sleep(run.stepDelayMs);
       await exchange.step(clock, model.gradients(), model.parameters(), batch.weight);
-      const ownMs = now() - stepStart - (exchange.lastWaitMs ?? 0);
-      busyMsPerSample = busyMsPerSample === 0 ? ownMs / n : 0.8 * busyMsPerSample + (0.2 * ownMs) / n;
+      // The first steps of a session are slow (first touches of memory, connections warming up): not a pace.
+      if (++paceSteps > PACE_SKIP_STEPS) {
+        stepMs = smooth(stepMs, now() - stepStart - (exchange.lastWaitMs ?? 0));
+        computeMsPerSample = smooth(computeMsPerSample, computedMs / n);
+      }
       samples += result.count;
       lossSum += result.loss * result.count;
       correct += result.correct;
@@ -199,7 +216,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
           samplesPerSecond: (totalSamples + samples - sessionStart) / Math.max(1e-9, (t - started) / 1000),
           learningRate: model.optimizer.learningRate,
           shares: shares(),
-          busyMsPerSample,
+          ...(paceSteps >= PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS ? { pace: { stepMs, computeMsPerSample } } : {}),
         });
       }
       if (run.afterStep && s < K - 1) await run.afterStep(clock, exportState);
