@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <x86intrin.h>
 
 #include "halves.h"
 #include "kernels.h"
@@ -28,6 +30,9 @@ typedef struct {
   pool *pool;
   char *base;
   size_t bytes;
+  /* op(A) packed once for the threads of a product that splits its columns (grown as needed). */
+  float *whole_a;
+  size_t whole_a_floats;
 } context;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -58,9 +63,11 @@ static long part(long total, int t, int threads) {
   return (long)(((__int128)total * t) / threads);
 }
 
-/* Below these sizes a call runs on thread 0 alone: waking the pool would cost more than it saves. */
+/* Below these sizes a call runs on thread 0 alone: waking the pool would cost more than it saves.
+ * (Within a training step the pool is awake and spinning, so a 64,000-element activation already gains
+ * from two threads: 2% of a two-thread step in interleaved runs.) */
 #define PARALLEL_GEMM_MACS 200000L
-#define PARALLEL_ELEMENTS 65536L
+#define PARALLEL_ELEMENTS 16384L
 /* Elementwise ranges start on 64-byte boundaries of the arrays. */
 #define ALIGN_FLOATS 16L
 
@@ -75,21 +82,61 @@ typedef struct {
   const isa_kernels *isa;
   gemm_args g;
   int split_columns;
+  /* Splitting columns: op(A) packed once, shared (NULL where it could not be had: a fixed split). */
+  float *whole_a;
+  _Atomic int packed;
+  _Atomic long next_chunk;
 } gemm_job;
 
+/*
+ * Columns split by threads go GEMM_CHUNK_PANELS panels at a time to whichever thread is free, so
+ * a thread slowed by its neighbours (on a VM, another guest on the sibling hyperthread) takes
+ * fewer: a fixed half each made the product wait for the slower thread, 12–16% of a two-thread
+ * product's time on a shared 2-vCPU VM. The results do not depend on the split: every element
+ * of C is the same chain of fused multiply-adds whichever thread computes it (kernels.h).
+ */
+#define GEMM_CHUNK_PANELS 2
+
 static void gemm_task(void *ctx, int tid, int threads, float *scratch) {
-  const gemm_job *job = ctx;
+  gemm_job *job = ctx;
   const gemm_args *g = &job->g;
-  const long mr = job->isa->mr, nr = job->isa->nr;
-  if (job->split_columns) {
-    const long panels = (g->n + nr - 1) / nr;
-    const long j0 = part(panels, tid, threads) * nr, j1 = part(panels, tid + 1, threads) * nr;
-    if (j0 < j1) job->isa->gemm_tiles(g, 0, g->m, j0, j1 < g->n ? j1 : g->n, scratch);
-  } else {
-    const long strips = (g->m + mr - 1) / mr;
-    const long i0 = part(strips, tid, threads) * mr, i1 = part(strips, tid + 1, threads) * mr;
-    if (i0 < i1) job->isa->gemm_tiles(g, i0, i1 < g->m ? i1 : g->m, 0, g->n, scratch);
+  const isa_kernels *isa = job->isa;
+  const long mr = isa->mr, nr = isa->nr;
+  const long panels = (g->n + nr - 1) / nr, strips = (g->m + mr - 1) / mr;
+  if (job->whole_a && threads > 1) {
+    /* Every thread packs its share of A's strips, then waits for the others' (a short spin). */
+    isa->pack_a_strips(g, part(strips, tid, threads), part(strips, tid + 1, threads), job->whole_a);
+    atomic_fetch_add_explicit(&job->packed, 1, memory_order_acq_rel);
+    while (atomic_load_explicit(&job->packed, memory_order_acquire) < threads) _mm_pause();
+    for (long c; (c = atomic_fetch_add_explicit(&job->next_chunk, 1, memory_order_relaxed)) * GEMM_CHUNK_PANELS < panels;) {
+      const long j0 = c * GEMM_CHUNK_PANELS * nr, j1 = j0 + GEMM_CHUNK_PANELS * nr;
+      isa->gemm_columns_packed(g, job->whole_a, j0, j1 < g->n ? j1 : g->n, scratch);
+    }
+    return;
   }
+  if (job->split_columns) {
+    const long j0 = part(panels, tid, threads) * nr, j1 = part(panels, tid + 1, threads) * nr;
+    if (j0 < j1) isa->gemm_tiles(g, 0, g->m, j0, j1 < g->n ? j1 : g->n, scratch);
+  } else {
+    const long i0 = part(strips, tid, threads) * mr, i1 = part(strips, tid + 1, threads) * mr;
+    if (i0 < i1) isa->gemm_tiles(g, i0, i1 < g->m ? i1 : g->m, 0, g->n, scratch);
+  }
+}
+
+/* The shared packing of op(A) for a product, or NULL if it would not fit in WHOLE_A_MAX_FLOATS. */
+#define WHOLE_A_MAX_FLOATS (16L << 20)
+static float *whole_a_buffer(context *c, size_t floats) {
+  if (floats > (size_t)WHOLE_A_MAX_FLOATS) return NULL;
+  if (floats > c->whole_a_floats) {
+    free(c->whole_a);
+    c->whole_a_floats = 0;
+    if (posix_memalign((void **)&c->whole_a, 64, floats * sizeof(float)) != 0) {
+      c->whole_a = NULL;
+      return NULL;
+    }
+    c->whole_a_floats = floats;
+  }
+  return c->whole_a;
 }
 
 /* One task type for the elementwise kernels: which, and their arguments. */
@@ -223,6 +270,7 @@ static void finalize_context(napi_env env, void *data, void *hint) {
   (void)hint;
   context *c = data;
   pool_destroy(c->pool);
+  free(c->whole_a);
   free(c);
 }
 
@@ -301,8 +349,12 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   /* Whole column panels where there are enough for every thread (each thread then packs only
    * its own B panels, measured 5–10% faster than row strips for Aᵀ·B 784×128·128×500), else row strips. */
   job.split_columns = panels >= 2L * pool_threads(c.c->pool) || panels >= strips;
-  if (pool_threads(c.c->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) gemm_task(&job, 0, 1, pool_scratch(c.c->pool, 0));
-  else pool_run(c.c->pool, gemm_task, &job);
+  if (pool_threads(c.c->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) {
+    job.isa->gemm_tiles(g, 0, g->m, 0, g->n, pool_scratch(c.c->pool, 0));
+    return undefined(env);
+  }
+  if (job.split_columns && panels > 1 && g->k > 0) job.whole_a = whole_a_buffer(c.c, job.isa->packed_a_floats(g));
+  pool_run(c.c->pool, gemm_task, &job);
   return undefined(env);
 }
 

@@ -37,6 +37,15 @@ typedef struct {
    * computes it.
    */
   void (*gemm_tiles)(const gemm_args *g, long row0, long row1, long col0, long col1, float *scratch);
+  /*
+   * The same product with op(A) packed once and shared: packed_a_floats is the size of the whole
+   * packing, pack_a_strips packs row strips [s0, s1) of it (threads pack disjoint strips), and
+   * gemm_columns_packed computes all rows of columns [col0, col1) (a multiple of nr, or n) from it,
+   * with the same results as gemm_tiles.
+   */
+  size_t (*packed_a_floats)(const gemm_args *g);
+  void (*pack_a_strips)(const gemm_args *g, long s0, long s1, float *dst);
+  void (*gemm_columns_packed)(const gemm_args *g, const float *whole_a, long col0, long col1, float *scratch);
   void (*activate)(int kind, const float *x, float *y, long n, float alpha);
   void (*activate_backward)(int kind, const float *y, const float *dy, float *dx, long n, float alpha);
   void (*add_row_vector)(float *x, const float *bias, long rows, long cols);

@@ -186,7 +186,38 @@ static void pack_a(const gemm_args *g, long p0, long kc, long i0, long rows, flo
   }
 }
 
-static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0, long col1, float *scratch) {
+/* The K blocking of every product: k in equal blocks of at most KC. */
+static long k_block(long k) {
+  const long blocks = (k + KC - 1) / KC;
+  return (k + blocks - 1) / blocks;
+}
+
+/*
+ * A packed whole (pack_a_strips): for each K block (p0 = 0, kcs, …) the strips of all rows, at
+ * p0 · m̃ floats (m̃: m rounded up to MR), strip s of the block at s · MR · kc within it.
+ */
+static size_t NAME(packed_a_floats)(const gemm_args *g) {
+  return (size_t)((g->m + MR - 1) / MR * MR) * (size_t)g->k;
+}
+
+/* Strips [s0, s1) of every K block of op(A) into the whole-A layout at dst; threads pack disjoint strips. */
+static void NAME(pack_a_strips)(const gemm_args *g, long s0, long s1, float *dst) {
+  const long k = g->k, mp = (g->m + MR - 1) / MR * MR, kcs = k_block(k);
+  const long i0 = s0 * MR, i1 = MIN(s1 * MR, g->m);
+  if (i0 >= i1) return;
+  for (long p0 = 0; p0 < k; p0 += kcs) {
+    const long kc = MIN(kcs, k - p0);
+    pack_a(g, p0, kc, i0, i1 - i0, dst + p0 * mp + i0 * kc);
+  }
+}
+
+/*
+ * Rows [row0, row1) × columns [col0, col1) of C. `whole_a` is op(A) packed whole (pack_a_strips),
+ * shared by the threads of one product, or NULL: each call then packs the rows it needs itself
+ * (or, for one panel of columns, reads A in place). Either way every element of C is the same
+ * chain of fused multiply-adds.
+ */
+static void gemm_blocks(const gemm_args *g, const float *whole_a, long row0, long row1, long col0, long col1, float *scratch) {
   const long m = g->m, k = g->k, n = g->n;
   float *const bblock = scratch;                         /* KC × NC: the panels of a column block */
   float *const edge = bblock + KC * NC;                  /* MR × NR: C tiles narrower than NR */
@@ -199,10 +230,10 @@ static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0
   }
   /* K in equal blocks of at most KC, so a B panel of a block stays in L1; columns in blocks of
    * NC, so the packed B block stays in L2 while every strip of A passes it. */
-  const long blocks = (k + KC - 1) / KC;
-  const long kcs = (k + blocks - 1) / blocks;
+  const long kcs = k_block(k);
+  const long mp = (m + MR - 1) / MR * MR;
   /* Packing A pays off over several B panels; one panel (a narrow product) reads A in place. */
-  const int packed = col1 - col0 > NR;
+  const int packed = whole_a != NULL || col1 - col0 > NR;
   const int mode = packed ? A_PACKED : g->trans_a ? A_TRANSPOSED : A_ROWS;
   const long lda = packed ? MR : g->trans_a ? m : k;
   for (long p0 = 0; p0 < k; p0 += kcs) {
@@ -213,13 +244,14 @@ static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0
       pack_b_block(g, p0, kc, jc, jc1, bblock);
       for (long i0 = row0; i0 < row1; i0 += MC) {
         const long i1 = MIN(i0 + MC, row1);
-        if (packed) pack_a(g, p0, kc, i0, i1 - i0, apack);
+        const float *ablock = whole_a ? whole_a + p0 * mp + i0 * kc : apack;
+        if (packed && !whole_a) pack_a(g, p0, kc, i0, i1 - i0, apack);
         const float *bp = bblock;
         for (long j0 = jc; j0 < jc1; j0 += NR, bp += kc * NR) {
           const long cols = MIN(NR, n - j0);
           for (long i = i0; i < i1; i += MR) {
             const int mr = (int)MIN(MR, i1 - i);
-            const float *ap = packed ? apack + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
+            const float *ap = packed ? ablock + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
             float *cp = g->c + i * n + j0;
             if (cols == NR) {
               tile_dispatch(mr, mode, ap, lda, bp, cp, n, kc, load_c);
@@ -237,6 +269,14 @@ static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0
       }
     }
   }
+}
+
+static void NAME(gemm_tiles)(const gemm_args *g, long row0, long row1, long col0, long col1, float *scratch) {
+  gemm_blocks(g, NULL, row0, row1, col0, col1, scratch);
+}
+
+static void NAME(gemm_columns_packed)(const gemm_args *g, const float *whole_a, long col0, long col1, float *scratch) {
+  gemm_blocks(g, whole_a, 0, g->m, col0, col1, scratch);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -439,6 +479,9 @@ const isa_kernels NAME(horn_kernels) = {
   .nr = NR,
   .scratch_floats = KC * NC + MR * NR + MC * KC,
   .gemm_tiles = NAME(gemm_tiles),
+  .packed_a_floats = NAME(packed_a_floats),
+  .pack_a_strips = NAME(pack_a_strips),
+  .gemm_columns_packed = NAME(gemm_columns_packed),
   .activate = NAME(activate),
   .activate_backward = NAME(activate_backward),
   .add_row_vector = NAME(add_row_vector),
