@@ -23,7 +23,7 @@
 #include "pool.h"
 
 /* Bumped whenever a call's arguments change; the loader refuses an addon of another version. */
-#define HORN_NATIVE_ABI 1
+#define HORN_NATIVE_ABI 2
 
 typedef struct {
   const isa_kernels *isa;
@@ -140,7 +140,7 @@ static float *whole_a_buffer(context *c, size_t floats) {
 }
 
 /* One task type for the elementwise kernels: which, and their arguments. */
-enum { EW_ACTIVATE, EW_BACKWARD, EW_ADD_ROW, EW_SUM_ROWS, EW_MULTIPLY, EW_AXPY, EW_SCALE, EW_SGD, EW_ADAM };
+enum { EW_ACTIVATE, EW_BACKWARD, EW_ADD_ROW, EW_SUM_ROWS, EW_MULTIPLY, EW_DROPOUT, EW_AXPY, EW_SCALE, EW_SGD, EW_ADAM };
 
 typedef struct {
   const isa_kernels *isa;
@@ -150,6 +150,7 @@ typedef struct {
   float *p[4];
   long n, rows, cols;
   float f[9];
+  unsigned u[3];
 } ew_job;
 
 static void ew_task(void *ctx, int tid, int threads, float *scratch) {
@@ -174,6 +175,7 @@ static void ew_task(void *ctx, int tid, int threads, float *scratch) {
     case EW_ACTIVATE: k->activate(j->kind, p[0] + i0, p[1] + i0, n, j->f[0]); break;
     case EW_BACKWARD: k->activate_backward(j->kind, p[0] + i0, p[1] + i0, p[2] + i0, n, j->f[0]); break;
     case EW_MULTIPLY: k->multiply(p[0] + i0, p[1] + i0, n); break;
+    case EW_DROPOUT: k->dropout(p[0], p[1], p[2], i0, i1, j->u[0], j->f[0], j->u[1], j->u[2]); break;
     case EW_AXPY: k->axpy(j->f[0], p[0] + i0, p[1] + i0, n); break;
     case EW_SCALE: k->scale(p[0] + i0, j->f[0], n); break;
     case EW_SGD: k->sgd_step(p[0] + i0, p[1] + i0, p[2] + i0, n, j->f[0], j->f[1], j->f[2], j->flag); break;
@@ -413,6 +415,17 @@ static napi_value js_multiply(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* dropout(h, x, y, mask, length, keep, key0, key1) */
+static napi_value js_dropout(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 7, &c)) return NULL;
+  const double keep = num(&c, 4);
+  ew_job job = { .op = EW_DROPOUT, .p = { ptr(&c, 0), ptr(&c, 1), ptr(&c, 2) }, .n = integer(&c, 3), .f = { (float)(1.0 / keep) },
+                 .u = { (unsigned)llround(keep * 65536.0), (unsigned)integer(&c, 5), (unsigned)integer(&c, 6) } };
+  run_ew(c.c, &job, job.n);
+  return undefined(env);
+}
+
 /* axpy(h, alpha, x, y, length) */
 static napi_value js_axpy(napi_env env, napi_callback_info info) {
   call c;
@@ -511,7 +524,7 @@ static napi_value init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } functions[] = {
     { "create", js_create }, { "cpu", js_cpu }, { "gemm", js_gemm }, { "addRowVector", js_add_row_vector }, { "sumRows", js_sum_rows },
     { "activate", js_activate }, { "activateBackward", js_activate_backward }, { "softmaxCrossEntropy", js_softmax_cross_entropy },
-    { "multiply", js_multiply }, { "axpy", js_axpy }, { "scale", js_scale }, { "sgdStep", js_sgd_step }, { "adamStep", js_adam_step },
+    { "multiply", js_multiply }, { "dropout", js_dropout }, { "axpy", js_axpy }, { "scale", js_scale }, { "sgdStep", js_sgd_step }, { "adamStep", js_adam_step },
     { "halvesEncode", js_halves_encode }, { "halvesDecode", js_halves_decode },
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {

@@ -52,6 +52,9 @@ typedef struct {
   /* out[c] (+)= Σ_r x[r, c] for columns [col0, col1). */
   void (*sum_rows)(const float *x, float *out, long rows, long cols, long col0, long col1, int accumulate);
   void (*multiply)(const float *x, float *y, long n);
+  /* Elements [i0, i1) (i0 even) of src/engine/kernels/dropout.ts: mask[i] = scale or 0 by the hash of
+   * (key0, key1, i) against threshold (keep · 65536); y[i] = x[i] · mask[i]. y may be x. */
+  void (*dropout)(const float *x, float *y, float *mask, long i0, long i1, unsigned threshold, float scale, unsigned key0, unsigned key1);
   void (*axpy)(float alpha, const float *x, float *y, long n);
   void (*scale)(float *x, float alpha, long n);
   void (*sgd_step)(float *w, const float *g, float *v, long n, float lr, float momentum, float weight_decay, int nesterov);

@@ -43,5 +43,12 @@ typedef __m256i VI;
 #define vi_sub(a, b) _mm256_sub_epi32(a, b)
 #define vi_set1(x) _mm256_set1_epi32(x)
 #define vi_shl23(v) _mm256_slli_epi32(v, 23)
+#define vi_xor(a, b) _mm256_xor_si256(a, b)
+#define vi_and(a, b) _mm256_and_si256(a, b)
+#define vi_mul(a, b) _mm256_mullo_epi32(a, b)
+#define vi_shr(v, n) _mm256_srli_epi32(v, n)
+#define vi_shrv(v, s) _mm256_srlv_epi32(v, s)
+#define vi_iota() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define vsel_ilt(a, b, t, f) _mm256_blendv_ps(f, t, _mm256_castsi256_ps(_mm256_cmpgt_epi32(b, a)))
 
 #include "simd_impl.h"

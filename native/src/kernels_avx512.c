@@ -40,5 +40,12 @@ typedef __m512i VI;
 #define vi_sub(a, b) _mm512_sub_epi32(a, b)
 #define vi_set1(x) _mm512_set1_epi32(x)
 #define vi_shl23(v) _mm512_slli_epi32(v, 23)
+#define vi_xor(a, b) _mm512_xor_si512(a, b)
+#define vi_and(a, b) _mm512_and_si512(a, b)
+#define vi_mul(a, b) _mm512_mullo_epi32(a, b)
+#define vi_shr(v, n) _mm512_srli_epi32(v, n)
+#define vi_shrv(v, s) _mm512_srlv_epi32(v, s)
+#define vi_iota() _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define vsel_ilt(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmplt_epi32_mask(a, b), f, t)
 
 #include "simd_impl.h"

@@ -473,6 +473,47 @@ static void NAME(adam_step)(float *w, const float *g, float *m, float *v, long n
   }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Dropout masks: the hash of src/engine/kernels/dropout.ts, lane by lane.                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static inline unsigned mix32(unsigned h) {
+  h = (h ^ (h >> 16)) * 0x85ebca6bu;
+  h = (h ^ (h >> 13)) * 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+
+INLINE VI vmix32(VI h) {
+  h = vi_mul(vi_xor(h, vi_shr(h, 16)), vi_set1((int)0x85ebca6bu));
+  h = vi_mul(vi_xor(h, vi_shr(h, 13)), vi_set1((int)0xc2b2ae35u));
+  return vi_xor(h, vi_shr(h, 16));
+}
+
+/* Elements [i0, i1) (i0 even): element i keeps when 16 bits of mix32(mix32(⌊i/2⌋ ^ key0) + key1) — the
+ * low half for even i, the high half for odd — are below threshold. */
+static void NAME(dropout)(const float *x, float *y, float *mask, long i0, long i1, unsigned threshold, float scale, unsigned key0, unsigned key1) {
+  const VI k0 = vi_set1((int)key0), k1 = vi_set1((int)key1), low16 = vi_set1(0xffff), thr = vi_set1((int)threshold);
+  const VI lane = vi_iota();
+  const VI pair_of_lane = vi_shr(lane, 1);
+  const VI half_shift = vi_mul(vi_and(lane, vi_set1(1)), vi_set1(16));
+  const VF s = vset1(scale), zero = vzero();
+  long i = i0;
+  for (; i + VL <= i1; i += VL) {
+    const VI pair = vi_add(vi_set1((int)(i >> 1)), pair_of_lane);
+    const VI h = vmix32(vi_add(vmix32(vi_xor(pair, k0)), k1));
+    const VI bits = vi_and(vi_shrv(h, half_shift), low16);
+    const VF m = vsel_ilt(bits, thr, s, zero);
+    vstore(mask + i, m);
+    vstore(y + i, vmul(vload(x + i), m));
+  }
+  for (; i < i1; i++) {
+    const unsigned h = mix32(mix32((unsigned)(i >> 1) ^ key0) + key1);
+    const float m = ((h >> ((i & 1) * 16)) & 0xffffu) < threshold ? scale : 0.0f;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+}
+
 const isa_kernels NAME(horn_kernels) = {
   .name = ISA_NAME,
   .mr = MR,
@@ -487,6 +528,7 @@ const isa_kernels NAME(horn_kernels) = {
   .add_row_vector = NAME(add_row_vector),
   .sum_rows = NAME(sum_rows),
   .multiply = NAME(multiply),
+  .dropout = NAME(dropout),
   .axpy = NAME(axpy),
   .scale = NAME(scale),
   .sgd_step = NAME(sgd_step),

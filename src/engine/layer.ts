@@ -76,9 +76,7 @@ export class DenseLayer {
     }
     this.maskActive = training && this.dropout > 0;
     if (this.maskActive) {
-      fillDropoutMask(this.mask, n, 1 - this.dropout, rng);
-      this.dropped.set(this.a.subarray(0, n));
-      k.multiply(this.mask, this.dropped, n);
+      applyDropout(k, this.a, this.dropped, this.mask, n, 1 - this.dropout, rng);
       this.y = this.dropped;
     } else {
       this.y = this.a;
@@ -114,8 +112,11 @@ export class DenseLayer {
   }
 }
 
-export function fillDropoutMask(mask: Float32Array, n: number, keep: number, rng: Rng): void {
-  rng.fillMask(mask, n, keep, 1 / keep);
+/** y = x with inverted dropout (mask: 1/keep or 0); the mask's key is two words of the model's dropout generator. */
+export function applyDropout(k: Kernels, x: Float32Array, y: Float32Array, mask: Float32Array, n: number, keep: number, rng: Rng): void {
+  const key0 = rng.nextUint32();
+  const key1 = rng.nextUint32();
+  k.dropout(x, y, mask, n, keep, key0, key1);
 }
 
 /** Numerically stable row-wise softmax (max subtracted). */

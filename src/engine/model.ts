@@ -4,7 +4,7 @@
 import { BatchShapeError, ModelSpecError, StateMismatchError } from './errors';
 import { initWeights } from './init';
 import type { Kernels } from './kernels/types';
-import { DenseLayer, fillDropoutMask, type LayerParameters } from './layer';
+import { applyDropout, DenseLayer, type LayerParameters } from './layer';
 import { isNeuronClass, NeuronLayerRunner, type NeuronClass } from './neuron';
 import { loadNeuronClass } from './neuron-loader';
 import { Optimizer, type OptimizerState, type ParameterSegment } from './optimizer';
@@ -264,8 +264,7 @@ export class Model {
     const k = this.kernels;
     const p = this.spec.inputDropout ?? 0;
     if (training && p > 0) {
-      fillDropoutMask(this.inputMask, rows * this.inputSize, 1 - p, this.dropoutRng);
-      k.multiply(this.inputMask, this.xBuf, rows * this.inputSize);
+      applyDropout(k, this.xBuf, this.xBuf, this.inputMask, rows * this.inputSize, 1 - p, this.dropoutRng);
     }
     let x = this.xBuf;
     for (const layer of this.layers) x = layer.forward(k, x, rows, training, this.dropoutRng);

@@ -79,33 +79,6 @@ export class Rng {
   }
 
   /**
-   * Inverted-dropout mask: mask[i] = scale with probability `keep`, else 0. Hot (hundreds of
-   * thousands of draws per step), so the generator runs on locals and each 32-bit draw gives two
-   * 16-bit uniforms; `keep` is thereby rounded to a multiple of 1/65536.
-   */
-  fillMask(mask: Float32Array, n: number, keep: number, scale: number): void {
-    const threshold = Math.round(keep * 65536);
-    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
-    for (let i = 0; i < n; i += 2) {
-      const m5 = Math.imul(s1, 5);
-      const r = Math.imul((m5 << 7) | (m5 >>> 25), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = (s3 << 11) | (s3 >>> 21);
-      mask[i] = (r & 0xffff) < threshold ? scale : 0;
-      mask[i + 1] = r >>> 16 < threshold ? scale : 0; // beyond n: ignored by typed arrays or overwritten later
-    }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
-  }
-
-  /**
    * The generator state, so a run can be checkpointed and resumed bit for bit. The spare value of
    * normal() is not part of it: the generators a run checkpoints (dropout, shuffling) never draw
    * normals.

@@ -1,4 +1,5 @@
 import { Arena } from './arena';
+import { dropoutInto } from './dropout';
 import { KernelArgumentError } from './errors';
 import type { ElementwiseActivation, KernelBackendName, Kernels } from './types';
 
@@ -18,6 +19,8 @@ export interface OffsetKernelFunctions {
   activateBackward(kind: number, y: number, dy: number, dx: number, length: number, alpha: number): void;
   softmaxCrossEntropy(logits: number, targets: number, probs: number, grad: number, rows: number, cols: number, gradScale: number): number;
   multiply(x: number, y: number, length: number): void;
+  /** Absent from the WebAssembly modules: MemoryKernels then computes the same masks in JavaScript. */
+  dropout?(x: number, y: number, mask: number, length: number, keep: number, key0: number, key1: number): void;
   axpy(alpha: number, x: number, y: number, length: number): void;
   scale(x: number, alpha: number, length: number): void;
   sgdStep(w: number, g: number, v: number, length: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
@@ -116,6 +119,13 @@ export class MemoryKernels implements Kernels {
 
   multiply(x: Float32Array, y: Float32Array, length: number): void {
     this.fn.multiply(this.at('multiply', 'x', x, length), this.at('multiply', 'y', y, length), length);
+  }
+
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, length: number, keep: number, key0: number, key1: number): void {
+    const op = 'dropout';
+    const [xo, yo, mo] = [this.at(op, 'x', x, length), this.at(op, 'y', y, length), this.at(op, 'mask', mask, length)];
+    if (this.fn.dropout) this.fn.dropout(xo, yo, mo, length, keep, key0 >>> 0, key1 >>> 0);
+    else dropoutInto(x, y, mask, length, keep, key0, key1);
   }
 
   axpy(alpha: number, x: Float32Array, y: Float32Array, length: number): void {

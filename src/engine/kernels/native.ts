@@ -12,7 +12,7 @@ import { MemoryKernels, type OffsetKernelFunctions } from './memory';
 export const NATIVE_KERNELS_FILE = 'horn-kernels.node';
 
 /** The call convention this loader speaks; the addon reports its own (HORN_NATIVE_ABI in addon.c). */
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 
 export type NativeIsa = 'avx512' | 'avx2';
 export type NativeBackendName = `native-${NativeIsa}`;
@@ -34,7 +34,7 @@ interface NativeAddon extends Readonly<{ [K in NativeFunctionName]: WithHandle<O
 }
 
 const NATIVE_FUNCTIONS: readonly NativeFunctionName[] = [
-  'gemm', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy', 'multiply', 'axpy', 'scale', 'sgdStep', 'adamStep',
+  'gemm', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy', 'multiply', 'dropout', 'axpy', 'scale', 'sgdStep', 'adamStep',
 ];
 
 export type NativeStatus =

@@ -1,4 +1,5 @@
 import type { ElementwiseActivation, Kernels } from './types';
+import { dropoutInto } from './dropout';
 
 // Straight-line loops that define what every backend must compute. Tests compare the fast
 // backends against these; the engine may use them where nothing faster is available.
@@ -87,6 +88,10 @@ export class ReferenceKernels implements Kernels {
   multiply(x: Float32Array, y: Float32Array, length: number): void {
     for (let i = 0; i < length; i++) y[i] *= x[i];
   }
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, length: number, keep: number, key0: number, key1: number): void {
+    dropoutInto(x, y, mask, length, keep, key0, key1);
+  }
+
 
   axpy(alpha: number, x: Float32Array, y: Float32Array, length: number): void {
     for (let i = 0; i < length; i++) y[i] += alpha * x[i];

@@ -46,6 +46,11 @@ export interface Kernels {
 
   /** y[i] *= x[i] (dropout masks). */
   multiply(x: Float32Array, y: Float32Array, length: number): void;
+  /**
+   * Inverted dropout: mask[i] = 1/keep with probability `keep`, else 0, decided by a hash of
+   * (key0, key1, i) that every backend computes alike (./dropout.ts); y[i] = x[i] · mask[i]. y may be x.
+   */
+  dropout(x: Float32Array, y: Float32Array, mask: Float32Array, length: number, keep: number, key0: number, key1: number): void;
   /** y[i] += alpha · x[i]. */
   axpy(alpha: number, x: Float32Array, y: Float32Array, length: number): void;
   /** x[i] *= alpha. */

@@ -289,6 +289,25 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
     expectClose(y, expected, length, 1e-7, 1e-6);
   });
 
+  test.each([1, 2, 15, 16, 17, 33, 64000, 100001])('dropout on length %i: the reference\'s masks and products, bit for bit, in place too', (length) => {
+    const random = rng(length + 1);
+    const x = filled(kernels, length, random);
+    const y = kernels.alloc(length);
+    const mask = kernels.alloc(length);
+    const expectedY = new Float32Array(length);
+    const expectedMask = new Float32Array(length);
+    for (const [keep, key0, key1] of [[0.8, 1, 2], [0.5, 0xffffffff, 0x80000000], [0.9, 3735928559, 0]] as const) {
+      kernels.dropout(x, y, mask, length, keep, key0, key1);
+      reference.dropout(x, expectedY, expectedMask, length, keep, key0, key1);
+      expect(Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).equals(Buffer.from(expectedMask.buffer))).toBe(true);
+      expect(Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(Buffer.from(expectedY.buffer))).toBe(true);
+    }
+    const inPlace = copyOf(x);
+    reference.dropout(inPlace, inPlace, expectedMask, length, 0.8, 1, 2);
+    kernels.dropout(x, x, mask, length, 0.8, 1, 2);
+    expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(inPlace.buffer))).toBe(true);
+  });
+
   test.each([[false, 0], [false, 0.9], [true, 0.9]])('sgdStep (nesterov %s, momentum %f) over several steps', (nesterov, momentum) => {
     const length = 23;
     const random = rng(23);

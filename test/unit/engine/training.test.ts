@@ -39,15 +39,26 @@ describe('rng', () => {
 });
 
 describe('dropout masks', () => {
-  test('keep the requested fraction, scaled by 1/keep, reproducibly; odd lengths fill every element', () => {
-    const mask = new Float32Array(100001).fill(-1);
-    new Rng(5).fillMask(mask, 100001, 0.8, 1.25);
+  test('keep the requested fraction, scaled by 1/keep, reproducibly; odd lengths fill every element; y = x · mask', () => {
+    const n = 100001;
+    const x = kernels.alloc(n);
+    x.forEach((_, i) => (x[i] = (i % 7) - 3));
+    const y = kernels.alloc(n);
+    const mask = kernels.alloc(n).fill(-1);
+    kernels.dropout(x, y, mask, n, 0.8, 12345, 678);
     const kept = mask.filter((v) => v === 1.25).length;
     expect(mask.every((v) => v === 0 || v === 1.25)).toBe(true);
-    expect(Math.abs(kept / 100001 - 0.8)).toBeLessThan(0.005);
-    const again = new Float32Array(100001);
-    new Rng(5).fillMask(again, 100001, 0.8, 1.25);
+    expect(Math.abs(kept / n - 0.8)).toBeLessThan(0.005);
+    expect(y.every((v, i) => v === Math.fround(x[i]! * mask[i]!))).toBe(true);
+    const again = kernels.alloc(n);
+    kernels.dropout(x, x, again, n, 0.8, 12345, 678);
     expect(again).toEqual(mask);
+    expect(x).toEqual(y);
+    // Another key: another mask, about as far from the first as independent draws are (2 · 0.8 · 0.2 of the elements differ).
+    const other = kernels.alloc(n);
+    kernels.dropout(y, kernels.alloc(n), other, n, 0.8, 12346, 678);
+    const differ = other.filter((v, i) => v !== mask[i]).length / n;
+    expect(Math.abs(differ - 0.32)).toBeLessThan(0.01);
   });
 });
 
