@@ -47,6 +47,16 @@ export interface RingAccumulator {
   add(source: Float32Array, target: Float32Array): void;
 }
 
+/**
+ * A member's reusable memory for its collectives, so a step allocates nothing: `encoded` takes
+ * each outgoing chunk in the wire encoding (fp16; at least the largest chunk's bytes) and is
+ * reused once that chunk's send completed; `accumulator` adds received chunks (reduce-scatter).
+ */
+export interface RingWorkspace {
+  readonly accumulator?: RingAccumulator;
+  readonly encoded?: Uint8Array;
+}
+
 export interface RingTimings {
   /** Blocked on the first receive of the collective (mostly waiting for the slowest member). */
   waitingMs: number;
@@ -66,14 +76,15 @@ async function ringPass(
   phase: RingChunk['phase'],
   timings: RingTimings,
   now: () => number,
-  accumulator?: RingAccumulator,
+  workspace: RingWorkspace,
 ): Promise<void> {
   const m = chunks.length;
+  const accumulator = workspace.accumulator;
   for (let step = 0; step < m - 1; step++) {
     const sendIndex = phase === 'reduce-scatter' ? mod(rank - step, m) : mod(rank + 1 - step, m);
     const receiveIndex = phase === 'reduce-scatter' ? mod(rank - step - 1, m) : mod(rank - step, m);
     const out = chunks[sendIndex]!;
-    const sent = link.send({ tag, phase, step, chunk: sendIndex, bytes: codec.encode(buf.subarray(out.start, out.end)) });
+    const sent = link.send({ tag, phase, step, chunk: sendIndex, bytes: codec.encode(buf.subarray(out.start, out.end), workspace.encoded) });
     const t0 = now();
     const got = await link.receive();
     const t1 = now();
@@ -109,9 +120,9 @@ export function reduceScatter(
   tag: number,
   timings: RingTimings = { waitingMs: 0, transferMs: 0 },
   now: () => number = () => performance.now(),
-  accumulator?: RingAccumulator,
+  workspace: RingWorkspace = {},
 ): Promise<void> {
-  return ringPass(buf, chunks, rank, link, codec, tag, 'reduce-scatter', timings, now, accumulator);
+  return ringPass(buf, chunks, rank, link, codec, tag, 'reduce-scatter', timings, now, workspace);
 }
 
 /**
@@ -119,8 +130,18 @@ export function reduceScatter(
  * holds its owner's values, rounded through the codec on every member alike (the owner's own chunk
  * included), so the members stay bit-identical.
  */
-export async function allGather(buf: Float32Array, chunks: readonly Range[], rank: number, link: RingLink, codec: TensorCodec, tag: number, timings: RingTimings = { waitingMs: 0, transferMs: 0 }, now: () => number = () => performance.now()): Promise<void> {
+export async function allGather(
+  buf: Float32Array,
+  chunks: readonly Range[],
+  rank: number,
+  link: RingLink,
+  codec: TensorCodec,
+  tag: number,
+  timings: RingTimings = { waitingMs: 0, transferMs: 0 },
+  now: () => number = () => performance.now(),
+  workspace: RingWorkspace = {},
+): Promise<void> {
   const own = chunks[ownedChunk(rank, chunks.length)]!;
-  codec.round(buf.subarray(own.start, own.end));
-  await ringPass(buf, chunks, rank, link, codec, tag, 'all-gather', timings, now);
+  codec.round(buf.subarray(own.start, own.end), workspace.encoded);
+  await ringPass(buf, chunks, rank, link, codec, tag, 'all-gather', timings, now, { encoded: workspace.encoded });
 }

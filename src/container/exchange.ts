@@ -7,7 +7,7 @@
 // so any member holds the whole state a replacement or a checkpoint needs. Either way all members
 // of a group hold the same bits after every step.
 import { HornError } from '../common/errors';
-import { allGather, reduceScatter, type RingAccumulator, type RingLink, type RingTimings } from '../cluster/allreduce';
+import { allGather, reduceScatter, type RingLink, type RingTimings, type RingWorkspace } from '../cluster/allreduce';
 import type { Kernels } from '../engine';
 import { memberChunk, partition, piecesOf, ringPosition, type Range } from '../cluster/ranges';
 import { asHeader, readMessage } from '../protocol/messages';
@@ -51,7 +51,9 @@ export class GroupExchange {
   bytesSent = 0;
   private readonly ringTimings: RingTimings = { waitingMs: 0, transferMs: 0 };
   private readonly stalenessSeen = { max: 0, sum: 0, reads: 0 };
-  private readonly accumulator: RingAccumulator;
+  private readonly workspace: RingWorkspace;
+  /** Encoded pushes, one buffer per server this member pushes to (each reused once its push is answered). */
+  private readonly pushEncoded = new Map<number, Uint8Array>();
 
   constructor(private readonly o: ExchangeOptions) {
     this.chunks = partition(o.parameterCount, o.groupSize);
@@ -60,7 +62,11 @@ export class GroupExchange {
     if (o.groupSize > 1 && !o.ring) throw new HornError('a group of several workers needs its ring', 'internal');
     if (!o.servers && !o.applyLocally) throw new HornError('an exchange needs parameter servers or a local optimizer', 'internal');
     const k = o.kernels;
-    this.accumulator = { scratch: k.alloc(Math.max(...this.chunks.map((c) => c.end - c.start))), add: (src, dst) => k.axpy(1, src, dst, dst.length) };
+    const largest = Math.max(...this.chunks.map((c) => c.end - c.start));
+    this.workspace = {
+      accumulator: { scratch: k.alloc(largest), add: (src, dst) => k.axpy(1, src, dst, dst.length) },
+      encoded: o.codec.name === 'fp32' ? undefined : new Uint8Array(largest * o.codec.bytesPerValue),
+    };
   }
 
   get staleness(): StalenessStats | undefined {
@@ -88,15 +94,15 @@ export class GroupExchange {
     const started = performance.now();
     const waitBefore = this.ringTimings.waitingMs;
     if (weight !== undefined && m > 1 && Math.abs(weight * m - 1) > 1e-12) this.o.kernels.scale(grads, weight * m, grads.length);
-    if (m > 1) await reduceScatter(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.accumulator);
+    if (m > 1) await reduceScatter(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.workspace);
     const own = grads.subarray(this.owned.start, this.owned.end);
     if (m > 1) this.o.kernels.scale(own, 1 / m, own.length);
     let held = 0;
     if (this.o.servers) {
       held = await this.push(clock, own, params);
-      if (m > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+      if (m > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.workspace);
     } else {
-      if (m > 1) await allGather(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings);
+      if (m > 1) await allGather(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.workspace);
       this.o.applyLocally!(clock);
     }
     const total = performance.now() - started;
@@ -120,19 +126,26 @@ export class GroupExchange {
   }
 
   private async gather(params: Float32Array, tag: number): Promise<void> {
-    if (this.o.groupSize > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, tag, this.ringTimings);
+    if (this.o.groupSize > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, tag, this.ringTimings, undefined, this.workspace);
   }
 
   /** Pushes this member's chunk of the group's mean gradient; returns how long servers held it. */
   private async push(clock: number, own: Float32Array, params: Float32Array): Promise<number> {
     const { shards, connections } = this.o.servers!;
     const replies = piecesOf(this.owned, shards).map(async ({ index, range }) => {
-      const body = this.o.codec.encode(own.subarray(range.start - this.owned.start, range.end - this.owned.start));
+      const body = this.o.codec.encode(own.subarray(range.start - this.owned.start, range.end - this.owned.start), this.pushScratch(index, range));
       this.bytesSent += body.byteLength;
       const header = asHeader({ type: 'push', group: this.o.group, member: this.o.rank, clock, start: range.start, end: range.end });
       return this.receiveWeights(index, await this.request(connections[index]!, `server ${index}`, header, body), range, params);
     });
     return Math.max(0, ...(await Promise.all(replies)));
+  }
+
+  private pushScratch(server: number, range: Range): Uint8Array | undefined {
+    if (this.o.codec.name === 'fp32') return undefined;
+    let scratch = this.pushEncoded.get(server);
+    if (!scratch) this.pushEncoded.set(server, (scratch = new Uint8Array((range.end - range.start) * this.o.codec.bytesPerValue)));
+    return scratch;
   }
 
   private async pull(params: Float32Array, kind: 'initial' | 'final'): Promise<void> {

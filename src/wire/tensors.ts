@@ -7,13 +7,17 @@ import { endianness } from 'node:os';
 export interface TensorCodec {
   readonly name: 'fp32' | 'fp16';
   readonly bytesPerValue: number;
-  encode(values: Float32Array): Uint8Array;
+  /**
+   * The values' bytes on the wire: fp32 a view of `values`, fp16 written into `scratch` when it is
+   * given and large enough (a sender reuses it once the previous send completed), else into new memory.
+   */
+  encode(values: Float32Array, scratch?: Uint8Array): Uint8Array;
   /** out[i] = decoded[i] */
   decodeInto(bytes: Uint8Array, out: Float32Array): void;
   /** out[i] += decoded[i] */
   decodeAdd(bytes: Uint8Array, out: Float32Array): void;
-  /** values[i] = decode(encode(values[i])), in place. */
-  round(values: Float32Array): void;
+  /** values[i] = decode(encode(values[i])), in place (`scratch` as for encode). */
+  round(values: Float32Array, scratch?: Uint8Array): void;
 }
 
 if (endianness() !== 'LE') throw new Error('horn’s wire format is little-endian; this machine is big-endian');
@@ -150,12 +154,18 @@ export const javascriptHalves: HalfConversions = {
   },
 };
 
+/** `count` halves over `scratch` when it holds them (and is aligned), else fresh ones. */
+function halvesIn(scratch: Uint8Array | undefined, count: number): Uint16Array {
+  if (scratch && scratch.byteLength >= 2 * count && scratch.byteOffset % 2 === 0) return new Uint16Array(scratch.buffer, scratch.byteOffset, count);
+  return new Uint16Array(count);
+}
+
 export function fp16Codec(halves: HalfConversions = javascriptHalves): TensorCodec {
   return {
     name: 'fp16',
     bytesPerValue: 2,
-    encode(values) {
-      const out = new Uint16Array(values.length);
+    encode(values, scratch) {
+      const out = halvesIn(scratch, values.length);
       halves.encode(values, out);
       return bytesOf(out);
     },
@@ -165,8 +175,8 @@ export function fp16Codec(halves: HalfConversions = javascriptHalves): TensorCod
     decodeAdd(bytes, out) {
       halves.decode(halvesOf(bytes), out, true);
     },
-    round(values) {
-      const h = new Uint16Array(values.length);
+    round(values, scratch) {
+      const h = halvesIn(scratch, values.length);
       halves.encode(values, h);
       halves.decode(h, values, false);
     },

@@ -47,6 +47,26 @@ describe('ring all-reduce over fake peers', () => {
     expect(worst).toBeLessThan(0.02);
   });
 
+  test('fp16 with a reused encoding buffer per member gives the same bits as fresh memory, step after step', async () => {
+    const m = 3;
+    const n = 5000;
+    const chunks = partition(n, m);
+    const largest = Math.max(...chunks.map((c) => c.end - c.start));
+    const run = async (reuse: boolean) => {
+      const bufs = vectors(m, n, 21);
+      const links = fakeRing(m, () => Math.floor(Math.random() * 2));
+      const workspaces = bufs.map(() => (reuse ? { encoded: new Uint8Array(2 * largest) } : {}));
+      for (let step = 0; step < 3; step++) {
+        await Promise.all(bufs.map((b, r) => reduceScatter(b, chunks, r, links[r]!, fp16, step, undefined, undefined, workspaces[r])));
+        await Promise.all(bufs.map((b, r) => allGather(b, chunks, r, links[r]!, fp16, step, undefined, undefined, workspaces[r])));
+      }
+      return bufs;
+    };
+    const [fresh, reused] = await Promise.all([run(false), run(true)]);
+    for (let r = 0; r < m; r++) expect(Buffer.from(reused[r]!.buffer).equals(Buffer.from(fresh[r]!.buffer))).toBe(true);
+    expect(fp16.encode(fresh[0]!.subarray(0, 10), new Uint8Array(64)).buffer.byteLength).toBe(64); // written into the scratch
+  });
+
   test('a member out of step fails loudly instead of mixing clocks', async () => {
     const links = fakeRing(2);
     const a = new Float32Array(10);
