@@ -112,7 +112,11 @@ async function timeRound(kind: string, n: number): Promise<number> {
   return median(times);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+};
 
 async function wire(rounds: number): Promise<void> {
   console.log(`== push + pull of the ${P.toLocaleString('en-US')}-parameter model between two processes (median ms of 100 per round, ${rounds} interleaved rounds)`);
