@@ -66,18 +66,23 @@ export interface RingTimings {
 
 const mod = (a: number, m: number): number => ((a % m) + m) % m;
 
-async function ringPass(
-  buf: Float32Array,
-  chunks: readonly Range[],
-  rank: number,
-  link: RingLink,
-  codec: TensorCodec,
-  tag: number,
-  phase: RingChunk['phase'],
-  timings: RingTimings,
-  now: () => number,
-  workspace: RingWorkspace,
-): Promise<void> {
+/** A member of a group's ring and what its collectives use. */
+export interface RingMember {
+  readonly chunks: readonly Range[];
+  /** Its place on the ring. */
+  readonly rank: number;
+  readonly link: RingLink;
+  readonly codec: TensorCodec;
+  /** Added to (default: not kept). */
+  readonly timings?: RingTimings;
+  readonly now?: () => number;
+  readonly workspace?: RingWorkspace;
+}
+
+async function ringPass(buf: Float32Array, tag: number, phase: RingChunk['phase'], member: RingMember, workspace: RingWorkspace): Promise<void> {
+  const { chunks, rank, link, codec } = member;
+  const timings = member.timings ?? { waitingMs: 0, transferMs: 0 };
+  const now = member.now ?? (() => performance.now());
   const m = chunks.length;
   const accumulator = workspace.accumulator;
   for (let step = 0; step < m - 1; step++) {
@@ -111,18 +116,8 @@ async function ringPass(
 }
 
 /** After it, `buf` holds the sum over the ring in chunk ownedChunk(rank) (other chunks are partial sums). */
-export function reduceScatter(
-  buf: Float32Array,
-  chunks: readonly Range[],
-  rank: number,
-  link: RingLink,
-  codec: TensorCodec,
-  tag: number,
-  timings: RingTimings = { waitingMs: 0, transferMs: 0 },
-  now: () => number = () => performance.now(),
-  workspace: RingWorkspace = {},
-): Promise<void> {
-  return ringPass(buf, chunks, rank, link, codec, tag, 'reduce-scatter', timings, now, workspace);
+export function reduceScatter(buf: Float32Array, tag: number, member: RingMember): Promise<void> {
+  return ringPass(buf, tag, 'reduce-scatter', member, member.workspace ?? {});
 }
 
 /**
@@ -130,18 +125,10 @@ export function reduceScatter(
  * holds its owner's values, rounded through the codec on every member alike (the owner's own chunk
  * included), so the members stay bit-identical.
  */
-export async function allGather(
-  buf: Float32Array,
-  chunks: readonly Range[],
-  rank: number,
-  link: RingLink,
-  codec: TensorCodec,
-  tag: number,
-  timings: RingTimings = { waitingMs: 0, transferMs: 0 },
-  now: () => number = () => performance.now(),
-  workspace: RingWorkspace = {},
-): Promise<void> {
+export async function allGather(buf: Float32Array, tag: number, member: RingMember): Promise<void> {
+  const { chunks, rank, codec } = member;
+  const encoded = member.workspace?.encoded;
   const own = chunks[ownedChunk(rank, chunks.length)]!;
-  codec.round(buf.subarray(own.start, own.end), workspace.encoded);
-  await ringPass(buf, chunks, rank, link, codec, tag, 'all-gather', timings, now, { encoded: workspace.encoded });
+  codec.round(buf.subarray(own.start, own.end), encoded);
+  await ringPass(buf, tag, 'all-gather', member, { encoded });
 }

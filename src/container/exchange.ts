@@ -7,7 +7,7 @@
 // so any member holds the whole state a replacement or a checkpoint needs. Either way all members
 // of a group hold the same bits after every step.
 import { HornError } from '../common/errors';
-import { allGather, reduceScatter, type RingLink, type RingTimings, type RingWorkspace } from '../cluster/allreduce';
+import { allGather, reduceScatter, type RingLink, type RingMember, type RingTimings } from '../cluster/allreduce';
 import type { Kernels } from '../engine';
 import { memberChunk, partition, piecesOf, ringPosition, type Range } from '../cluster/ranges';
 import { asHeader, readMessage } from '../protocol/messages';
@@ -51,7 +51,8 @@ export class GroupExchange {
   bytesSent = 0;
   private readonly ringTimings: RingTimings = { waitingMs: 0, transferMs: 0 };
   private readonly stalenessSeen = { max: 0, sum: 0, reads: 0 };
-  private readonly workspace: RingWorkspace;
+  /** This member on its group's ring (absent in a group of one). */
+  private readonly member: RingMember | undefined;
   /** Encoded pushes, one buffer per server this member pushes to (each reused once its push is answered). */
   private readonly pushEncoded = new Map<number, Uint8Array>();
 
@@ -63,9 +64,16 @@ export class GroupExchange {
     if (!o.servers && !o.applyLocally) throw new HornError('an exchange needs parameter servers or a local optimizer', 'internal');
     const k = o.kernels;
     const largest = Math.max(...this.chunks.map((c) => c.end - c.start));
-    this.workspace = {
-      accumulator: { scratch: k.alloc(largest), add: (src, dst) => k.axpy(1, src, dst, dst.length) },
-      encoded: o.codec.name === 'fp32' ? undefined : new Uint8Array(largest * o.codec.bytesPerValue),
+    this.member = o.ring && {
+      chunks: this.chunks,
+      rank: this.ringRank,
+      link: o.ring,
+      codec: o.codec,
+      timings: this.ringTimings,
+      workspace: {
+        accumulator: { scratch: k.alloc(largest), add: (src, dst) => k.axpy(1, src, dst, dst.length) },
+        encoded: o.codec.name === 'fp32' ? undefined : new Uint8Array(largest * o.codec.bytesPerValue),
+      },
     };
   }
 
@@ -94,15 +102,15 @@ export class GroupExchange {
     const started = performance.now();
     const waitBefore = this.ringTimings.waitingMs;
     if (weight !== undefined && m > 1 && Math.abs(weight * m - 1) > 1e-12) this.o.kernels.scale(grads, weight * m, grads.length);
-    if (m > 1) await reduceScatter(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.workspace);
+    if (this.member) await reduceScatter(grads, clock, this.member);
     const own = grads.subarray(this.owned.start, this.owned.end);
     if (m > 1) this.o.kernels.scale(own, 1 / m, own.length);
     let held = 0;
     if (this.o.servers) {
       held = await this.push(clock, own, params);
-      if (m > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.workspace);
+      if (this.member) await allGather(params, clock, this.member);
     } else {
-      if (m > 1) await allGather(grads, this.chunks, this.ringRank, this.o.ring!, this.o.codec, clock, this.ringTimings, undefined, this.workspace);
+      if (this.member) await allGather(grads, clock, this.member);
       this.o.applyLocally!(clock);
     }
     const total = performance.now() - started;
@@ -126,7 +134,7 @@ export class GroupExchange {
   }
 
   private async gather(params: Float32Array, tag: number): Promise<void> {
-    if (this.o.groupSize > 1) await allGather(params, this.chunks, this.ringRank, this.o.ring!, this.o.codec, tag, this.ringTimings, undefined, this.workspace);
+    if (this.member) await allGather(params, tag, this.member);
   }
 
   /** Pushes this member's chunk of the group's mean gradient; returns how long servers held it. */

@@ -204,7 +204,9 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       correct += result.correct;
       done = clock + 1;
       const t = now();
-      if (run.onProgress && (t - lastReport >= (run.progressEveryMs ?? 1_000) || s === K - 1)) {
+      // Also as soon as the pace is known: a straggler is balanced that much sooner.
+      const paceKnown = paceSteps === PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS;
+      if (run.onProgress && (t - lastReport >= (run.progressEveryMs ?? 1_000) || s === K - 1 || paceKnown)) {
         lastReport = t;
         run.onProgress({
           clock: clock + 1,

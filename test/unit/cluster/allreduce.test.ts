@@ -17,7 +17,7 @@ describe('ring all-reduce over fake peers', () => {
       const bufs = input.map((v) => v.slice());
       const chunks = partition(n, m);
       const links = fakeRing(m, () => Math.floor(Math.random() * 3));
-      await Promise.all(bufs.map((b, r) => reduceScatter(b, chunks, r, links[r]!, fp32, 7)));
+      await Promise.all(bufs.map((b, r) => reduceScatter(b, 7, { chunks, rank: r, link: links[r]!, codec: fp32 })));
       for (let r = 0; r < m; r++) {
         const own = chunks[ownedChunk(r, m)]!;
         for (let i = own.start; i < own.end; i++) {
@@ -25,7 +25,7 @@ describe('ring all-reduce over fake peers', () => {
           expect(Math.abs(bufs[r]![i]! - expected)).toBeLessThan(1e-4);
         }
       }
-      await Promise.all(bufs.map((b, r) => allGather(b, chunks, r, links[r]!, fp32, 8)));
+      await Promise.all(bufs.map((b, r) => allGather(b, 8, { chunks, rank: r, link: links[r]!, codec: fp32 })));
       for (let r = 1; r < m; r++) expect(Buffer.from(bufs[r]!.buffer).equals(Buffer.from(bufs[0]!.buffer))).toBe(true);
       for (let i = 0; i < n; i += 97) expect(Math.abs(bufs[0]![i]! - input.reduce((s, v) => s + v[i]!, 0))).toBeLessThan(1e-4);
     });
@@ -38,8 +38,8 @@ describe('ring all-reduce over fake peers', () => {
     const bufs = input.map((v) => v.slice());
     const chunks = partition(n, m);
     const links = fakeRing(m);
-    await Promise.all(bufs.map((b, r) => reduceScatter(b, chunks, r, links[r]!, fp16, 1)));
-    await Promise.all(bufs.map((b, r) => allGather(b, chunks, r, links[r]!, fp16, 2)));
+    await Promise.all(bufs.map((b, r) => reduceScatter(b, 1, { chunks, rank: r, link: links[r]!, codec: fp16 })));
+    await Promise.all(bufs.map((b, r) => allGather(b, 2, { chunks, rank: r, link: links[r]!, codec: fp16 })));
     for (let r = 1; r < m; r++) expect(Buffer.from(bufs[r]!.buffer).equals(Buffer.from(bufs[0]!.buffer))).toBe(true);
     let worst = 0;
     for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(bufs[0]![i]! - input.reduce((s, v) => s + v[i]!, 0)));
@@ -57,8 +57,8 @@ describe('ring all-reduce over fake peers', () => {
       const links = fakeRing(m, () => Math.floor(Math.random() * 2));
       const workspaces = bufs.map(() => (reuse ? { encoded: new Uint8Array(2 * largest) } : {}));
       for (let step = 0; step < 3; step++) {
-        await Promise.all(bufs.map((b, r) => reduceScatter(b, chunks, r, links[r]!, fp16, step, undefined, undefined, workspaces[r])));
-        await Promise.all(bufs.map((b, r) => allGather(b, chunks, r, links[r]!, fp16, step, undefined, undefined, workspaces[r])));
+        await Promise.all(bufs.map((b, r) => reduceScatter(b, step, { chunks, rank: r, link: links[r]!, codec: fp16, workspace: workspaces[r] })));
+        await Promise.all(bufs.map((b, r) => allGather(b, step, { chunks, rank: r, link: links[r]!, codec: fp16, workspace: workspaces[r] })));
       }
       return bufs;
     };
@@ -72,6 +72,6 @@ describe('ring all-reduce over fake peers', () => {
     const a = new Float32Array(10);
     const b = new Float32Array(10);
     const chunks = partition(10, 2);
-    await expect(Promise.all([reduceScatter(a, chunks, 0, links[0]!, fp32, 1), reduceScatter(b, chunks, 1, links[1]!, fp32, 2)])).rejects.toBeInstanceOf(RingDesyncError);
+    await expect(Promise.all([reduceScatter(a, 1, { chunks, rank: 0, link: links[0]!, codec: fp32 }), reduceScatter(b, 2, { chunks, rank: 1, link: links[1]!, codec: fp32 })])).rejects.toBeInstanceOf(RingDesyncError);
   });
 });

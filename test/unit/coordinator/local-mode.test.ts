@@ -262,7 +262,7 @@ async function waitForLine(lines: string[], pattern: RegExp, ms: number): Promis
 test('a member 5× slower than its group gets a smaller batch: the group steps within 1.2× of its fault-free pace', async () => {
   const data = writeData(8000, 2, 96);
   const wide = `input:\n  format: csv\n  train: ${data}\n  test: ${data}/part-00000\nmodel:\n  inputSize: 96\n  layers:\n    - { size: 512, activation: relu }\n    - { size: 512, activation: relu }\n    - { size: 2, activation: softmax }\n`;
-  const spec = `${wide}training: { epochs: 5, batchSize: 64 }\ncluster:\n  workers: 2\n  worker: { memoryMb: 512, vcores: 1 }\n`;
+  const spec = `${wide}training: { epochs: 8, batchSize: 64 }\ncluster:\n  workers: 2\n  worker: { memoryMb: 512, vcores: 1 }\n`;
   const fair = job('even', spec);
   const even = await runLocalJob({ job: fair, files: [], runtimeBundle: bundle, limits: limitsOf(fair), log: () => undefined });
   const slowJob = job('straggler', spec);
