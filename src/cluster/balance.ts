@@ -23,13 +23,15 @@ export interface BalancePolicy {
   readonly evenRatio: number;
   /** A balanced step aims at this multiple of the fault-free one (below the 1.2× promise: room for noise). */
   readonly targetRatio: number;
-  /** No member's batch grows beyond this multiple of the job's batch. */
+  /** No member's batch grows beyond this multiple of the job's batch… */
   readonly maxBatchRatio: number;
+  /** …nor shrinks below this one (a straggler keeps contributing; timings of tiny batches are mostly overhead). */
+  readonly minBatchRatio: number;
   /** Sizes within this fraction of the current ones are kept (no churn). */
   readonly tolerance: number;
 }
 
-export const DEFAULT_BALANCE_POLICY: BalancePolicy = { startRatio: 1.5, evenRatio: 1.2, targetRatio: 1.05, maxBatchRatio: 1.2, tolerance: 0.1 };
+export const DEFAULT_BALANCE_POLICY: BalancePolicy = { startRatio: 1.5, evenRatio: 1.2, targetRatio: 1.05, maxBatchRatio: 1.2, minBatchRatio: 0.125, tolerance: 0.1 };
 
 /** A group's batches: equal (the job's batch each), or shared out by speed. */
 export type BalanceDecision = { readonly kind: 'keep' } | { readonly kind: 'even' } | { readonly kind: 'balance'; readonly sizes: readonly number[] };
@@ -52,7 +54,8 @@ export function planBalance(batch: number, paces: readonly MemberPace[], current
   const f = perSample.indexOf(fastest);
   const target = policy.targetRatio * (fixed[f]! + fastest * batch);
   const most = Math.round(policy.maxBatchRatio * batch);
-  const next = paces.map((p, i) => Math.max(1, Math.min(most, Math.floor((target - fixed[i]!) / p.computeMsPerSample))));
+  const least = Math.max(1, Math.ceil(policy.minBatchRatio * batch));
+  const next = paces.map((p, i) => Math.max(least, Math.min(most, Math.floor((target - fixed[i]!) / p.computeMsPerSample))));
   if (next.every((n, i) => Math.abs(n - sizes[i]!) <= policy.tolerance * sizes[i]!)) return { kind: 'keep' };
   return { kind: 'balance', sizes: next };
 }

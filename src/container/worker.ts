@@ -174,7 +174,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
             const r = model.evaluateBatch(validation);
             measured = { validationCount: r.count, validationLoss: r.loss, validationAccuracy: r.accuracy, validationSeconds: (performance.now() - t0) / 1000 };
           }
-          ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds, ...measured });
+          ctx.control.tell({ type: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, samples: e.samples, seconds: e.seconds, ...(e.stepMs !== undefined ? { stepMs: e.stepMs } : {}), ...measured });
         },
       });
       addSession(totals, summary, ex, ring?.link);

@@ -130,6 +130,8 @@ export class Coordinator {
    * balance ended) and the clock the latest sizes apply from; no entry: even since the start.
    */
   private readonly balances = new Map<number, { readonly sizes?: readonly number[]; readonly fromClock: number }>();
+  /** Groups that looked unbalanced once, at this clock: a balance starts only if they still do some steps later. */
+  private readonly suspects = new Map<number, number>();
   /** Files reported for checkpoints not yet complete, by clock. */
   private readonly checkpointFiles = new Map<number, CheckpointFile[]>();
   /** The newest complete checkpoint's clock (0: none). */
@@ -403,6 +405,7 @@ export class Coordinator {
     this.rollback = { clock, since: Date.now() };
     this.recoveries.clear();
     this.balances.clear();
+    this.suspects.clear();
     for (const w of this.workers()) w.pace = undefined;
     this.log(`server ${server.index} is lost: rolling every shard and worker back to ${clock > 0 ? `the checkpoint at clock ${clock}` : 'the start (no checkpoint yet)'}`);
     for (const w of this.workers()) if (w.conn) this.send(w, { type: 'pause', reason: `server ${server.index} is being replaced; rolling back to clock ${clock}` });
@@ -469,6 +472,7 @@ export class Coordinator {
     if (!members.every((w) => (r.replacing.has(w.index) ? w.ready : w.paused !== undefined || !w.conn))) return;
     this.recoveries.delete(g);
     this.balances.delete(g);
+    this.suspects.delete(g);
     for (const w of members) w.pace = undefined;
     const survivors = members.filter((w) => !r.replacing.has(w.index) && w.paused !== undefined);
     let clock: number;
@@ -528,7 +532,8 @@ export class Coordinator {
     const validation = count
       ? { validationAccuracy: validated.reduce((t, e) => t + e.validationAccuracy! * e.validationCount!, 0) / count, validationLoss: validated.reduce((t, e) => t + e.validationLoss! * e.validationCount!, 0) / count }
       : {};
-    this.status.epochEnded({ epoch: m.epoch, loss: mean((e) => e.loss), accuracy: mean((e) => e.accuracy), seconds: Math.max(...reports.map((e) => e.seconds)), ...validation });
+    const steps = reports.filter((e) => e.stepMs !== undefined).map((e) => e.stepMs!);
+    this.status.epochEnded({ epoch: m.epoch, loss: mean((e) => e.loss), accuracy: mean((e) => e.accuracy), seconds: Math.max(...reports.map((e) => e.seconds)), ...(steps.length ? { stepMs: Math.max(...steps) } : {}), ...validation });
     this.log(`epoch ${m.epoch}: loss ${mean((e) => e.loss).toFixed(4)}, training accuracy ${(mean((e) => e.accuracy) * 100).toFixed(2)}%${count ? `, validation accuracy ${((validation.validationAccuracy ?? 0) * 100).toFixed(2)}% on ${count} samples in ${Math.max(...validated.map((e) => e.validationSeconds ?? 0)).toFixed(2)} s (${((100 * Math.max(...validated.map((e) => e.validationSeconds ?? 0))) / Math.max(1e-9, Math.max(...reports.map((e) => e.seconds)))).toFixed(1)}% of the epoch)` : ''}`);
   }
 
@@ -629,9 +634,17 @@ export class Coordinator {
     const b = this.job.spec.training.batchSize;
     const paces = members.map((w) => w.pace!);
     const decision = planBalance(b, paces, state?.sizes);
+    const clock = Math.max(...members.map((w) => w.view.clock ?? 0));
+    if (decision.kind === 'balance' && !state?.sizes) {
+      // A moment of load on one member's core is not a straggler: it must still be slow some steps later.
+      const since = this.suspects.get(g);
+      if (since === undefined) this.suspects.set(g, clock);
+      if (since === undefined || clock < since + BALANCE_SETTLE_STEPS) return;
+    }
+    this.suspects.delete(g);
     if (decision.kind === 'keep') return;
     const sizes = decision.kind === 'even' ? members.map(() => b) : [...decision.sizes];
-    const fromClock = Math.max(...members.map((w) => w.view.clock ?? 0)) + 10;
+    const fromClock = clock + 10;
     this.balances.set(g, { sizes: decision.kind === 'balance' ? sizes : undefined, fromClock });
     for (const w of members) this.send(w, { type: 'rebalance', fromClock, sizes });
     this.log(`group ${g}: members compute ${ms(paces.map((p) => p.computeMsPerSample))} per sample and step in ${ms(paces.map((p) => p.stepMs))}; from clock ${fromClock} their batches are ${sizes.join(', ')}`);

@@ -101,6 +101,7 @@ export const mergeEpochs: Merge<EpochPoint> = (a, wa, b, wb) =>
     validationLoss: mean(a.validationLoss, wa, b.validationLoss, wb),
     validationAccuracy: mean(a.validationAccuracy, wa, b.validationAccuracy, wb),
     seconds: mean(a.seconds, wa, b.seconds, wb),
+    stepMs: mean(a.stepMs, wa, b.stepMs, wb),
   });
 
 /** JSON drops undefined anyway; dropping it here keeps points comparable with toEqual. */

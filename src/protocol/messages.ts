@@ -85,6 +85,8 @@ export interface EpochMessage {
   readonly accuracy: number;
   readonly samples: number;
   readonly seconds: number;
+  /** The median wall time of the epoch's steps (ms): its pace without the bursts a shared machine adds. */
+  readonly stepMs?: number;
   /** Validation of this worker's share, with its weights at the epoch's end. */
   readonly validationCount?: number;
   readonly validationLoss?: number;
@@ -296,7 +298,7 @@ const FIELDS: { readonly [T in AnyMessage['type']]: Readonly<Record<string, Fiel
   progress: { phase: 'string?', clock: 'number?', epoch: 'number?', loss: 'number?', accuracy: 'number?', samplesPerSecond: 'number?', fraction: 'number?', shares: 'object?', staleness: 'object?', pace: 'object?' },
   rebalance: { fromClock: 'number', sizes: 'array' },
   'server-progress': { clock: 'number', updates: 'number', bytesIn: 'number', bytesOut: 'number', shard: 'object', waitingFor: 'string?' },
-  epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', validationCount: 'number?', validationLoss: 'number?', validationAccuracy: 'number?', validationSeconds: 'number?' },
+  epoch: { epoch: 'number', loss: 'number', accuracy: 'number', samples: 'number', seconds: 'number', stepMs: 'number?', validationCount: 'number?', validationLoss: 'number?', validationAccuracy: 'number?', validationSeconds: 'number?' },
   trained: { clock: 'number', samples: 'number', seconds: 'number', samplesPerSecond: 'number', loss: 'number', accuracy: 'number', shares: 'object', staleness: 'object?', wireBytesPerStep: 'number' },
   evaluation: { count: 'number', lossSum: 'number', confusion: 'array', checksum: 'string' },
   saved: { model: 'string' },

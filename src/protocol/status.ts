@@ -121,6 +121,8 @@ export interface EpochPoint {
   readonly validationLoss?: number;
   readonly validationAccuracy?: number;
   readonly seconds?: number;
+  /** Median wall time of a step in the epoch (ms), the slowest worker's. */
+  readonly stepMs?: number;
 }
 
 export interface TrainingHistory {

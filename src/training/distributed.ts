@@ -51,6 +51,8 @@ export interface DistributedEpoch {
   readonly accuracy: number;
   readonly samples: number;
   readonly seconds: number;
+  /** Median wall time of the epoch's steps in this session (ms). */
+  readonly stepMs?: number;
 }
 
 export interface DistributedSummary extends TrainingTotals {
@@ -133,6 +135,9 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
     model.setRandomState(resume.dropout);
   }
   const most = run.batchAt ? 2 * b : b;
+  /** Wall time of each step of the epoch in progress (ms), for its median. */
+  const stepTimes = new Float64Array(K);
+  let timedSteps = 0;
   const indices = new Int32Array(most);
   const x = new Float32Array(most * inputs);
   const y = new Float32Array(most * outputs);
@@ -173,6 +178,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
     lossSum = resumed ? resume.lossSum : 0;
     correct = resumed ? resume.correct : 0;
     const sessionStart = samples;
+    timedSteps = 0;
     for (let s = within ? firstClock - epoch * K : 0; s < K; s++) {
       const clock = epoch * K + s;
       await run.beforeStep?.(clock);
@@ -204,6 +210,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       correct += result.correct;
       done = clock + 1;
       const t = now();
+      stepTimes[timedSteps++] = t - stepStart;
       // Also as soon as the pace is known: a straggler is balanced that much sooner.
       const paceKnown = paceSteps === PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS;
       if (run.onProgress && (t - lastReport >= (run.progressEveryMs ?? 1_000) || s === K - 1 || paceKnown)) {
@@ -224,7 +231,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       if (run.afterStep && s < K - 1) await run.afterStep(clock, exportState);
     }
     totalSamples += samples - sessionStart;
-    const e: DistributedEpoch = { epoch: epoch + 1, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - epochStart) / 1000 };
+    const e: DistributedEpoch = { epoch: epoch + 1, loss: lossSum / samples, accuracy: correct / samples, samples, seconds: (now() - epochStart) / 1000, ...(timedSteps > 0 ? { stepMs: median(stepTimes.subarray(0, timedSteps)) } : {}) };
     history.push(e);
     await run.onEpochEnd?.(e);
     if (run.afterStep) await run.afterStep(done - 1, exportState);
@@ -233,6 +240,12 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
   // A loop resumed after its last step trains nothing and has no epoch to summarise.
   const last = history[history.length - 1];
   return { clocks: epochs * K, samples: totalSamples, seconds, samplesPerSecond: totalSamples / Math.max(1e-9, seconds), loss: last?.loss ?? 0, accuracy: last?.accuracy ?? 0, shares: shares(), history };
+}
+
+function median(values: Float64Array): number {
+  const sorted = values.slice().sort();
+  const h = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
 }
 
 /** A resume state must fit the run (its records, batch size, steps per epoch and length). */

@@ -148,28 +148,25 @@ describe('a lost parameter server or ApplicationMaster', () => {
 
 describe('stragglers', () => {
   test('one worker slowed 3× keeps its group\'s step time within 1.2× of the fault-free one; accuracy within 0.5 points', async () => {
-    const job = pairExample(3);
+    const job = pairExample(4);
     const even = await submitWatched(cluster, writeJob(dir, 'it-even', job));
-    // Slowed from clock 500 on (of 1,407): the steps before are the same job's fault-free pace, on the machine as it is then.
-    const onset = 500;
-    const slow = await submitWatched(cluster, writeJob(dir, 'it-straggler', job), { HORN_TEST_SLOW_STEP: `1:3:${onset}` });
+    // Slowed from epoch 3 on (clock 938 of 1,876): epoch 2 is the same job's fault-free pace, epoch 3
+    // the balancing, epoch 4 the balanced pace. Steps are timed by the workers themselves (the
+    // status documents the test polls once a second are too coarse for a few seconds of steps).
+    const stepsPerEpoch = 469;
+    const slow = await submitWatched(cluster, writeJob(dir, 'it-straggler', job), { HORN_TEST_SLOW_STEP: `1:3:${2 * stepsPerEpoch}` });
     expect(even.code).toBe(0);
     expect(slow.code).toBe(0);
-    const plans = (await amLog(slow.outcome.id)).filter((l) => /their batches are/.test(l.msg));
+    // (A noisy moment can unbalance the group briefly before the slowdown too; the plans that count come after it.)
+    const plans = (await amLog(slow.outcome.id)).filter((l) => /their batches are/.test(l.msg) && Number(/from clock (\d+)/.exec(l.msg)![1]) > 2 * stepsPerEpoch);
     expect(plans.length).toBeGreaterThan(0);
-    const first = Number(/from clock (\d+)/.exec(plans[0]!.msg)![1]);
-    expect(first).toBeGreaterThan(onset);
-    // Steps per second of the group over a window of clocks, from the status documents it served.
-    const rate = (from: number, to: number) => {
-      const points = slow.statuses.map((x) => ({ at: x.at, clock: x.doc.clock ?? 0 })).filter((p) => p.clock >= from && p.clock <= to);
-      const a = points[0]!;
-      const b = points[points.length - 1]!;
-      expect(b.clock - a.clock).toBeGreaterThan(100);
-      return (b.clock - a.clock) / ((b.at - a.at) / 1000);
-    };
-    const ratio = rate(100, onset - 20) / rate(first + 20, Infinity);
+    expect(Number(/from clock (\d+)/.exec(plans[0]!.msg)![1])).toBeLessThan(3 * stepsPerEpoch);
+    // The median step of an epoch: the pace, not the bursts of other load this shared machine adds.
+    const epochs = slow.statuses[slow.statuses.length - 1]!.doc.history!.epochs;
+    const step = (e: number) => epochs.find((p) => p.epoch === e)!.stepMs!;
+    const ratio = step(4) / step(2);
     const accuracy = slow.outcome.result!.testAccuracy - even.outcome.result!.testAccuracy;
-    console.log(`straggler: ${plans.map((p) => p.msg).join('; ')}; step time ${ratio.toFixed(2)}× the fault-free steps of the same job; accuracy ${pct(slow.outcome.result!.testAccuracy)} vs ${pct(even.outcome.result!.testAccuracy)}`);
+    console.log(`straggler: ${plans.map((p) => p.msg).join('; ')}; median step of epoch 4 ${step(4).toFixed(2)} ms against the fault-free epoch 2's ${step(2).toFixed(2)} ms (${ratio.toFixed(2)}×); accuracy ${pct(slow.outcome.result!.testAccuracy)} vs ${pct(even.outcome.result!.testAccuracy)}`);
     expect(ratio).toBeLessThanOrEqual(1.2);
     expect(Math.abs(accuracy)).toBeLessThanOrEqual(0.005);
   });

@@ -72,6 +72,15 @@ describe('straggler balancing', () => {
     expect(seen[seen.length - 1]).toEqual([batch, batch]);
   });
 
+  test('a straggler keeps at least an eighth of the job\'s batch, however slow', () => {
+    const members: SimMember[] = [
+      { fixedMs: 8, msPerSample: 0.5, slowdown: 1 },
+      { fixedMs: 8, msPerSample: 0.5, slowdown: 40 },
+    ];
+    const seen = run(members, batch, 4);
+    expect(seen[3]![1]).toBe(batch / 8);
+  });
+
   test('missing or unusable paces change nothing', () => {
     expect(planBalance(64, [{ stepMs: 10, computeMsPerSample: 0.1 }], undefined)).toEqual({ kind: 'keep' });
     expect(planBalance(64, [{ stepMs: 10, computeMsPerSample: 0.1 }, { stepMs: Number.NaN, computeMsPerSample: 1 }], undefined)).toEqual({ kind: 'keep' });

@@ -166,7 +166,7 @@ test('a worker that fails on every start: the job fails after the last allowed r
 
 test('without restarts, a worker killed with SIGKILL fails the job, named as the cause, not the neighbours that lost it', async () => {
   const data = writeData(2000, 2);
-  const j = job('killed', `${model(data)}training: { epochs: 200, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n  maxRestarts: { worker: 0, server: 0 }\n`);
+  const j = job('killed', `${model(data)}training: { epochs: 5000, batchSize: 16 }\ncluster:\n  workers: 3\n  worker: { memoryMb: 256, vcores: 1 }\n  maxRestarts: { worker: 0, server: 0 }\n`);
   let pids: () => Map<string, number> = () => new Map();
   const run = runLocalJob({ job: j, files: [], runtimeBundle: bundle, limits: limitsOf(j), log: () => undefined }, (p) => (pids = p));
   await new Promise((r) => setTimeout(r, 4_000));
@@ -271,10 +271,11 @@ test('a member 5× slower than its group gets a smaller batch: the group steps w
   try {
     const slow = await runLocalJob({ job: slowJob, files: [], runtimeBundle: bundle, limits: limitsOf(slowJob), log: (m) => lines.push(m) });
     expect(slow.succeeded).toBe(true);
-    const perStep = (o: typeof even) => o.result!.seconds! / o.result!.containers!.find((c) => c.role === 'worker')!.clock!;
-    const ratio = perStep(slow) / perStep(even);
+    // The median step of the last epoch, balanced long before (the first epochs include the straggler's unbalanced start).
+    const lastStep = (o: typeof even) => o.status.snapshot().history!.epochs.find((e) => e.epoch === 8)!.stepMs!;
+    const ratio = lastStep(slow) / lastStep(even);
     const balanced = lines.find((l) => l.includes('their batches are'));
-    console.log(`straggler: ${balanced}; step time ${ratio.toFixed(2)}× the even run's; accuracy ${slow.result!.testAccuracy} vs ${even.result!.testAccuracy}`);
+    console.log(`straggler: ${balanced}; median step of the last epoch ${ratio.toFixed(2)}× the even run's; accuracy ${slow.result!.testAccuracy} vs ${even.result!.testAccuracy}`);
     const sizes = /^group 0: members compute .* per sample and step in .*; from clock \d+ their batches are (\d+), (\d+)$/.exec(balanced ?? '');
     expect(sizes).not.toBeNull();
     // The fast member takes more than the job's batch of 64 (at most 1.2×), the straggler far less.
@@ -282,7 +283,7 @@ test('a member 5× slower than its group gets a smaller batch: the group steps w
     expect(Number(sizes![1])).toBeLessThanOrEqual(77);
     expect(Number(sizes![2])).toBeLessThan(32);
     // Unbalanced, the group would step at the straggler's pace (about 5×); the 1.2× bound is checked on the cluster.
-    expect(ratio).toBeLessThanOrEqual(2);
+    expect(ratio).toBeLessThanOrEqual(1.5);
     expect(Math.abs(slow.result!.testAccuracy! - even.result!.testAccuracy!)).toBeLessThanOrEqual(0.02);
   } finally {
     delete process.env.HORN_TEST_SLOW_STEP;
