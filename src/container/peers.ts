@@ -24,7 +24,7 @@ export class WireRingLink implements RingLink {
   private readonly incoming = new AsyncQueue<RingChunk>();
   bytesSent = 0;
 
-  constructor(private readonly right: WireConnection, rightName: string, private readonly left: WireConnection, leftName: string) {
+  constructor(private readonly right: WireConnection, rightName: string, private readonly left: WireConnection, private readonly leftName: string) {
     right.on('message', (f: Frame) => {
       try {
         const m = readMessage(f, ['chunk'], rightName);
@@ -38,6 +38,10 @@ export class WireRingLink implements RingLink {
   }
 
   send(c: RingChunk): Promise<void> {
+    // The left neighbour may be gone between two steps of a collective (its 'close' has failed
+    // `incoming` already): fail as the receive would, so the worker waits for the group's rebuild
+    // instead of failing on the connection's own error.
+    if (this.left.isClosed) throw new PeerLostError(this.leftName);
     this.bytesSent += c.bytes.byteLength;
     return this.left.send(asHeader({ type: 'chunk', tag: c.tag, phase: c.phase, step: c.step, chunk: c.chunk }), c.bytes);
   }
