@@ -215,6 +215,12 @@ async function serve(ctx: ContainerContext): Promise<void> {
   function serveHeld(): void {
     for (let i = 0; i < held.length; ) {
       const r = held[i]!;
+      // The reader is gone (a worker lost before the coordinator suspended its group): replying
+      // would throw here, inside another connection's push, and close that healthy connection.
+      if (r.connection.isClosed) {
+        held.splice(i, 1);
+        continue;
+      }
       if (!ready(r)) {
         i++;
         continue;
