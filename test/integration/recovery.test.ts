@@ -63,8 +63,13 @@ describe('a lost worker', () => {
       process.kill(victim.pid, 'SIGKILL');
     });
     expect(run.code).toBe(0);
+    // A second fault-free run after it: this machine's speed drifts by 10–20 % over minutes, so the
+    // wall-time bound compares against the mean of the runs before and after.
+    const after = await submitWatched(cluster, writeJob(dir, 'it-r1-reference-after', shortExample(4)));
+    expect(after.code).toBe(0);
     const r = run.outcome.result!;
     const ref = reference.outcome.result!;
+    const refSeconds = (ref.seconds + after.outcome.result!.seconds) / 2;
     const log = await amLog(run.outcome.id);
     const detected = log.find((l) => /replacing worker 2/.test(l.msg))!;
     const rebuilt = log.find((l) => /^group 1 rebuilt after/.test(l.msg))!;
@@ -74,8 +79,8 @@ describe('a lost worker', () => {
     const clockOf0 = (t: number) => run.statuses.filter((s) => s.at <= t).pop()?.doc.groups[0]?.clock ?? 0;
     const before = (clockOf0(killedAt) - clockOf0(killedAt - 20_000)) / 20;
     const during = (clockOf0(Date.parse(rebuilt.time)) - clockOf0(killedAt)) / ((Date.parse(rebuilt.time) - killedAt) / 1000);
-    const wall = run.outcome.result!.seconds / ref.seconds;
-    console.log(`R1: detected in ${detectSeconds.toFixed(1)} s; ${rebuilt.msg}; accuracy ${pct(r.testAccuracy)} vs fault-free ${pct(ref.testAccuracy)}; training time ${r.seconds.toFixed(0)} s vs ${ref.seconds.toFixed(0)} s (${wall.toFixed(2)}×); group 0 at ${during.toFixed(1)} clocks/s during the recovery vs ${before.toFixed(1)} before (${((100 * during) / before).toFixed(0)}%)`);
+    const wall = r.seconds / refSeconds;
+    console.log(`R1: detected in ${detectSeconds.toFixed(1)} s; ${rebuilt.msg}; accuracy ${pct(r.testAccuracy)} vs fault-free ${pct(ref.testAccuracy)}; training time ${r.seconds.toFixed(1)} s vs ${ref.seconds.toFixed(1)} s before and ${after.outcome.result!.seconds.toFixed(1)} s after (${wall.toFixed(2)}× their mean); group 0 at ${during.toFixed(1)} clocks/s during the recovery vs ${before.toFixed(1)} before (${((100 * during) / before).toFixed(0)}%)`);
     expect(detectSeconds).toBeLessThan(10);
     expect(Math.abs(r.testAccuracy - ref.testAccuracy)).toBeLessThanOrEqual(0.003);
     expect(wall).toBeLessThanOrEqual(1.1);
