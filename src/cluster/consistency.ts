@@ -93,6 +93,16 @@ export class GroupClocks {
     return this.minActivePushed >= this.requiredFor(t);
   }
 
+  /**
+   * Whether a shard may snapshot its checkpoint at `clock`: every active group has pushed
+   * clock − 1. A recovering group does not hold it back (nor, through the pushes held behind the
+   * checkpoint, the other groups): it comes back at the slowest other group's clock + 1, at or
+   * after `clock` once the snapshot is taken, so no update of an earlier clock follows it.
+   */
+  checkpointReady(clock: number): boolean {
+    return this.minActivePushed >= clock - 1;
+  }
+
   /** Clocks the slowest active group's updates lag behind a read for clock t (0 when none is missing). */
   stalenessOf(t: number): number {
     const min = this.minActivePushed;

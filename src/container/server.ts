@@ -128,7 +128,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
 
   /** At a checkpoint clock: snapshot the shard (a copy), let the held pushes in, write the copy. */
   function maybeCheckpoint(): void {
-    if (clocks.minPushed < nextCheckpoint - 1 || nextCheckpoint >= totalClocks) return;
+    if (!clocks.checkpointReady(nextCheckpoint) || nextCheckpoint >= totalClocks) return;
     const clock = nextCheckpoint;
     const bytes = encodeState({ shard: state!.exportState(), tags: { role: 'server', index: ctx.index, clock } });
     nextCheckpoint += interval;
@@ -139,7 +139,7 @@ async function serve(ctx: ContainerContext): Promise<void> {
   }
 
   function onPush(conn: WireConnection, f: Frame, m: PushMessage): void {
-    if (m.clock >= nextCheckpoint && clocks.minPushed < nextCheckpoint - 1) {
+    if (m.clock >= nextCheckpoint && !clocks.checkpointReady(nextCheckpoint)) {
       deferred.push({ conn, f, m });
       return;
     }

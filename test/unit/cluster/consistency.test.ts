@@ -100,5 +100,20 @@ describe('a group that recovers', () => {
     c.suspend(1);
     expect(c.isSuspended(1)).toBe(false);
     expect(c.canServe(1)).toBe(false);
+    expect(c.checkpointReady(1)).toBe(false);
+  });
+
+  test('it does not hold back a checkpoint: the others pass it; back, it starts at or after it', () => {
+    const c = new GroupClocks(2, { mode: 'ssp', staleness: 2 });
+    for (let k = 0; k < 3; k++) for (const g of [0, 1]) c.markPushed(g, k);
+    for (let k = 3; k < 5; k++) c.markPushed(0, k);
+    expect(c.checkpointReady(5)).toBe(false); // group 1 has pushed up to clock 2 only
+    c.suspend(1);
+    expect(c.checkpointReady(5)).toBe(true);
+    // The coordinator brings the group back at the slowest other group's clock + 1 (coordinator.ts tryRejoin).
+    c.resume(1, c.pushedBy(0) + 1);
+    expect(c.pushedBy(1)).toBe(4);
+    expect(c.checkpointReady(5)).toBe(true);
+    expect(c.checkpointReady(6)).toBe(false);
   });
 });
