@@ -6,7 +6,7 @@
 // order, generators, the epoch's running sums) can be exported after any step and a loop started
 // from it, so a restarted worker continues exactly where it was.
 import { StateMismatchError } from '../common/errors';
-import { blockFor, sleep } from '../common/sleep';
+import { sleep } from '../common/sleep';
 import { WrappingOrder, type OrderState } from '../cluster/schedule';
 import { checkEpochSums, checkRngState, type Batch, type EpochSums, type Model, type RngState } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
@@ -111,7 +111,7 @@ export interface DistributedRun {
    * around a straggler); default `batchSize` and an equal share. At most twice `batchSize`.
    */
   readonly batchAt?: (clock: number) => { readonly size: number; readonly weight?: number };
-  /** Test hook: the worker is `factor` times slower than its compute from clock `fromClock` on (it blocks for the difference after each gradient, as slower compute would). */
+  /** Test hook: the worker is `factor` times slower than its compute from clock `fromClock` on (it sleeps the difference after each gradient). */
   readonly slow?: { readonly factor: number; readonly fromClock: number };
   /** Test hook: a fixed sleep after each gradient, whatever the compute takes. */
   readonly stepDelayMs?: number;
@@ -195,8 +195,8 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       const result = model.computeGradients(x, y, n);
       const gradientMs = now() - t0;
       computeMs += gradientMs;
-      if (run.slow && run.slow.factor > 1 && clock >= run.slow.fromClock) blockFor((run.slow.factor - 1) * gradientMs);
-      // The slowed gradient as the test hook really blocked it: a straggler's compute.
+      if (run.slow && run.slow.factor > 1 && clock >= run.slow.fromClock) await sleep((run.slow.factor - 1) * gradientMs);
+      // The slowed gradient as the test hook really slept it (timers overshoot): a straggler's compute.
       const computedMs = now() - t0;
       if (run.stepDelayMs) await sleep(run.stepDelayMs);
       await exchange.step(clock, model.gradients(), model.parameters(), batch.weight);
