@@ -27,7 +27,7 @@ import { GroupExchange } from './exchange';
 import { connectPeer, PeerLostError, WireRingLink } from './peers';
 import { hdfsSplitSource, localSplitSource, readSplit } from './split-reader';
 
-/** Test hook: `INDEX:FACTOR[:CLOCK]`, worker INDEX is FACTOR times slower than its compute (a straggler: it sleeps the difference), from CLOCK on (default 0). */
+/** Test hook: `INDEX:FACTOR[:FROM[:UNTIL]]`, worker INDEX is FACTOR times slower than its compute (a straggler: it blocks for the difference) from clock FROM (default 0) until clock UNTIL (default: the end). */
 export const SLOW_STEP_ENV = 'HORN_TEST_SLOW_STEP';
 /** Test hook: `INDEX:MS`, worker INDEX sleeps MS after every step (a job made to outlive its tokens). */
 export const STEP_DELAY_ENV = 'HORN_TEST_STEP_DELAY_MS';
@@ -96,8 +96,8 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   let restored = start.restore !== undefined ? await restoreFrom(ctx, t, model, start.restore) : undefined;
   const codec = wireCodec(ctx);
   let exchange = await joinGroup(ctx, t, model, start, ring, limits, codec);
-  const [slowFactor, slowFrom] = hookValues(env, SLOW_STEP_ENV, ctx.index);
-  const slow = slowFactor !== undefined ? { factor: slowFactor, fromClock: slowFrom ?? 0 } : undefined;
+  const [slowFactor, slowFrom, slowUntil] = hookValues(env, SLOW_STEP_ENV, ctx.index);
+  const slow = slowFactor !== undefined ? { factor: slowFactor, fromClock: slowFrom ?? 0, untilClock: slowUntil ?? Infinity } : undefined;
   const stepDelayMs = hookFor(env, STEP_DELAY_ENV, ctx.index);
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   let lastState: (() => DistributedWorkerState) | undefined;

@@ -306,6 +306,8 @@ export class Coordinator {
           this.status.workerReport(slot.index, { phase: m.phase, clock: m.clock, epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, samplesPerSecond: m.samplesPerSecond, shares: m.shares, learningRate: m.learningRate, fraction: m.fraction });
           slot.pace = m.pace; // absent while a new session warms up
           if (m.staleness) this.status.doc.groups[groupOf(this.topology, slot.index)]!.staleness = m.staleness;
+          // A new pace is acted on at once, not at the next watch: a balance converges plan by plan.
+          if (m.pace && this.stage === 'training') this.balance(groupOf(this.topology, slot.index));
         }
         return;
       case 'server-progress':

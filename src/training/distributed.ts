@@ -6,7 +6,7 @@
 // order, generators, the epoch's running sums) can be exported after any step and a loop started
 // from it, so a restarted worker continues exactly where it was.
 import { StateMismatchError } from '../common/errors';
-import { sleep } from '../common/sleep';
+import { blockFor, sleep } from '../common/sleep';
 import { WrappingOrder, type OrderState } from '../cluster/schedule';
 import { checkEpochSums, checkRngState, type Batch, type EpochSums, type Model, type RngState } from '../engine';
 import { Rng, RngStream } from '../engine/rng';
@@ -91,6 +91,8 @@ export interface DistributedRun {
   readonly onEpochEnd?: (e: DistributedEpoch) => void | Promise<void>;
   /** Progress at most this often (ms); always at an epoch's end. */
   readonly progressEveryMs?: number;
+  /** …and this often while the group's batches are shared out by speed: a balance converges by these reports. */
+  readonly balancedProgressEveryMs?: number;
   /** Called before each step (test hooks: a slowed worker). */
   readonly beforeStep?: (clock: number) => void | Promise<void>;
   /**
@@ -111,8 +113,8 @@ export interface DistributedRun {
    * around a straggler); default `batchSize` and an equal share. At most twice `batchSize`.
    */
   readonly batchAt?: (clock: number) => { readonly size: number; readonly weight?: number };
-  /** Test hook: the worker is `factor` times slower than its compute from clock `fromClock` on (it sleeps the difference after each gradient). */
-  readonly slow?: { readonly factor: number; readonly fromClock: number };
+  /** Test hook: the worker is `factor` times slower than its compute from clock `fromClock` until `untilClock` (it blocks for the difference after each gradient, as slower compute would). */
+  readonly slow?: { readonly factor: number; readonly fromClock: number; readonly untilClock?: number };
   /** Test hook: a fixed sleep after each gradient, whatever the compute takes. */
   readonly stepDelayMs?: number;
   readonly now?: () => number;
@@ -195,8 +197,8 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       const result = model.computeGradients(x, y, n);
       const gradientMs = now() - t0;
       computeMs += gradientMs;
-      if (run.slow && run.slow.factor > 1 && clock >= run.slow.fromClock) await sleep((run.slow.factor - 1) * gradientMs);
-      // The slowed gradient as the test hook really slept it (timers overshoot): a straggler's compute.
+      if (run.slow && run.slow.factor > 1 && clock >= run.slow.fromClock && clock < (run.slow.untilClock ?? Infinity)) blockFor((run.slow.factor - 1) * gradientMs);
+      // The slowed gradient as the test hook really blocked it: a straggler's compute.
       const computedMs = now() - t0;
       if (run.stepDelayMs) await sleep(run.stepDelayMs);
       await exchange.step(clock, model.gradients(), model.parameters(), batch.weight);
@@ -213,7 +215,8 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       stepTimes[timedSteps++] = t - stepStart;
       // Also as soon as the pace is known: a straggler is balanced that much sooner.
       const paceKnown = paceSteps === PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS;
-      if (run.onProgress && (t - lastReport >= (run.progressEveryMs ?? 1_000) || s === K - 1 || paceKnown)) {
+      const reportEveryMs = n === b ? (run.progressEveryMs ?? 1_000) : (run.balancedProgressEveryMs ?? 250);
+      if (run.onProgress && (t - lastReport >= reportEveryMs || s === K - 1 || paceKnown)) {
         lastReport = t;
         run.onProgress({
           clock: clock + 1,
