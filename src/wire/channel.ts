@@ -25,6 +25,13 @@ export class WireAuthenticationError extends HornError {
   }
 }
 
+/** A send or a pending request on a connection that has closed (the peer went away, or this side closed it). */
+export class WireClosedError extends HornError {
+  constructor(message: string, context: Record<string, string> = {}) {
+    super(message, 'cluster', context);
+  }
+}
+
 export function handshakeProof(secret: Uint8Array, side: 'client' | 'server', serverNonce: Buffer, clientNonce: Buffer): Buffer {
   return createHmac('sha256', secret).update(`${PROTOCOL} ${side}`).update(serverNonce).update(clientNonce).digest();
 }
@@ -113,7 +120,7 @@ export class WireConnection extends EventEmitter {
    * backpressure. Never rejects: a broken connection is reported through 'close'.
    */
   send(header: Message, body?: Uint8Array): Promise<void> {
-    if (this.closed) throw new WireAuthenticationError(`connection to ${this.peer.role} ${this.peer.id} is closed`);
+    if (this.closed) throw new WireClosedError(`connection to ${this.peer.role} ${this.peer.id} is closed`, { peer: `${this.peer.role} ${this.peer.id}` });
     const prefix = framePrefix(header, body?.byteLength ?? 0);
     return new Promise<void>((resolve) => {
       const done = (): void => resolve();
@@ -157,7 +164,7 @@ export class WireConnection extends EventEmitter {
     this.closed = true;
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(err ?? new WireAuthenticationError(`connection to ${this.peer.role} ${this.peer.id} closed`));
+      p.reject(err ?? new WireClosedError(`connection to ${this.peer.role} ${this.peer.id} closed`, { peer: `${this.peer.role} ${this.peer.id}` }));
     }
     this.pending.clear();
     this.socket.destroy();
