@@ -91,8 +91,6 @@ export interface DistributedRun {
   readonly onEpochEnd?: (e: DistributedEpoch) => void | Promise<void>;
   /** Progress at most this often (ms); always at an epoch's end. */
   readonly progressEveryMs?: number;
-  /** …and this often while the group's batches are shared out by speed: a balance converges by these reports. */
-  readonly balancedProgressEveryMs?: number;
   /** Called before each step (test hooks: a slowed worker). */
   readonly beforeStep?: (clock: number) => void | Promise<void>;
   /**
@@ -123,6 +121,8 @@ export interface DistributedRun {
 /** Steps of a session left out of its pace, and steps smoothed before the pace is reported. */
 const PACE_SKIP_STEPS = 5;
 const PACE_SMOOTHING_STEPS = 15;
+/** Progress this often (ms) while the group's batches are shared out by speed: a balance converges by these reports. */
+const BALANCED_PROGRESS_EVERY_MS = 250;
 
 export async function trainDistributed(run: DistributedRun): Promise<DistributedSummary> {
   const { model, data, batchSize: b, epochs, stepsPerEpoch: K, exchange, resume } = run;
@@ -215,7 +215,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       stepTimes[timedSteps++] = t - stepStart;
       // Also as soon as the pace is known: a straggler is balanced that much sooner.
       const paceKnown = paceSteps === PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS;
-      const reportEveryMs = n === b ? (run.progressEveryMs ?? 1_000) : (run.balancedProgressEveryMs ?? 250);
+      const reportEveryMs = n === b ? (run.progressEveryMs ?? 1_000) : Math.min(BALANCED_PROGRESS_EVERY_MS, run.progressEveryMs ?? 1_000);
       if (run.onProgress && (t - lastReport >= reportEveryMs || s === K - 1 || paceKnown)) {
         lastReport = t;
         run.onProgress({
