@@ -8,7 +8,7 @@
 // alone undershoots the straggler's fixed part, so a plan solves fixed + perSample · n = target
 // for each member, and later plans correct it from what the members report at their new sizes.
 
-/** What a member reported of its recent steps (smoothed), at the batch it was running. */
+/** What a member reported of its recent steps (medians), at the batch it was running. */
 export interface MemberPace {
   /** Its own time per step: computing and exchanging, not waiting for others. */
   readonly stepMs: number;
@@ -23,6 +23,12 @@ export interface BalancePolicy {
   readonly evenRatio: number;
   /** A balanced step aims at this multiple of the fault-free one (below the 1.2× promise: room for noise). */
   readonly targetRatio: number;
+  /**
+   * …and a straggler's (a member `startRatio` slower per sample) at this one: its compute, and the
+   * noise in it, are its slowdown times larger, and the group's step is the slowest member's each
+   * step, so its bursts and not only its median must stay under the others' step.
+   */
+  readonly stragglerTargetRatio: number;
   /** No member's batch grows beyond this multiple of the job's batch… */
   readonly maxBatchRatio: number;
   /** …nor shrinks below this one (a straggler keeps contributing; timings of tiny batches are mostly overhead). */
@@ -31,7 +37,7 @@ export interface BalancePolicy {
   readonly tolerance: number;
 }
 
-export const DEFAULT_BALANCE_POLICY: BalancePolicy = { startRatio: 1.5, evenRatio: 1.2, targetRatio: 1.05, maxBatchRatio: 1.2, minBatchRatio: 0.125, tolerance: 0.1 };
+export const DEFAULT_BALANCE_POLICY: BalancePolicy = { startRatio: 1.5, evenRatio: 1.2, targetRatio: 1.05, stragglerTargetRatio: 0.95, maxBatchRatio: 1.2, minBatchRatio: 0.125, tolerance: 0.1 };
 
 /** A group's batches: equal (the job's batch each), or shared out by speed. */
 export type BalanceDecision = { readonly kind: 'keep' } | { readonly kind: 'even' } | { readonly kind: 'balance'; readonly sizes: readonly number[] };
@@ -52,10 +58,13 @@ export function planBalance(batch: number, paces: readonly MemberPace[], current
   if (current && spread < policy.evenRatio) return { kind: 'even' };
   const fixed = paces.map((p, i) => Math.max(0, p.stepMs - p.computeMsPerSample * sizes[i]!));
   const f = perSample.indexOf(fastest);
-  const target = policy.targetRatio * (fixed[f]! + fastest * batch);
+  const faultFree = fixed[f]! + fastest * batch;
   const most = Math.round(policy.maxBatchRatio * batch);
   const least = Math.max(1, Math.ceil(policy.minBatchRatio * batch));
-  const next = paces.map((p, i) => Math.max(least, Math.min(most, Math.floor((target - fixed[i]!) / p.computeMsPerSample))));
+  const next = paces.map((p, i) => {
+    const target = (p.computeMsPerSample >= policy.startRatio * fastest ? policy.stragglerTargetRatio : policy.targetRatio) * faultFree;
+    return Math.max(least, Math.min(most, Math.floor((target - fixed[i]!) / p.computeMsPerSample)));
+  });
   if (next.every((n, i) => Math.abs(n - sizes[i]!) <= policy.tolerance * sizes[i]!)) return { kind: 'keep' };
   return { kind: 'balance', sizes: next };
 }

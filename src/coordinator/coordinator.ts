@@ -631,7 +631,7 @@ export class Coordinator {
     const members = this.groupMembers(g);
     if (members.some((w) => w.pace === undefined || w.trained)) return;
     const state = this.balances.get(g);
-    // Paces are smoothed over steps: they speak for the latest sizes only some steps after those apply.
+    // Paces are medians over recent steps: they speak for the latest sizes only some steps after those apply.
     if (state && members.some((w) => (w.view.clock ?? 0) < state.fromClock + BALANCE_SETTLE_STEPS)) return;
     const b = this.job.spec.training.batchSize;
     const paces = members.map((w) => w.pace!);

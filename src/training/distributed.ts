@@ -38,7 +38,7 @@ export interface DistributedProgress {
   readonly learningRate: number;
   readonly shares: TimeShares;
   /**
-   * Own time per step and compute per sample, smoothed over recent steps (not waiting for others):
+   * Own time per step and compute per sample, medians of recent steps (not waiting for others):
    * what straggler balancing works from. Absent over the first steps of a session (warming up).
    */
   readonly pace?: MemberPace;
@@ -118,9 +118,9 @@ export interface DistributedRun {
   readonly now?: () => number;
 }
 
-/** Steps of a session left out of its pace, and steps smoothed before the pace is reported. */
+/** Steps of a session left out of its pace, and the steps whose medians are its pace. */
 const PACE_SKIP_STEPS = 5;
-const PACE_SMOOTHING_STEPS = 15;
+const PACE_WINDOW_STEPS = 15;
 /** Progress this often (ms) while the group's batches are shared out by speed: a balance converges by these reports. */
 const BALANCED_PROGRESS_EVERY_MS = 250;
 
@@ -143,11 +143,14 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
   const indices = new Int32Array(most);
   const x = new Float32Array(most * inputs);
   const y = new Float32Array(most * outputs);
-  /** Own time per step and compute per sample (with any test slowdown), smoothed: what the coordinator balances batches by. */
-  let stepMs = 0;
-  let computeMsPerSample = 0;
+  /**
+   * Own time per step and compute per sample (with any test slowdown) of the last steps: what the
+   * coordinator balances batches by. Medians, not a running mean: on a shared machine a burst of
+   * other load on one core would otherwise move a plan, and the next plan would move it back.
+   */
+  const recentStepMs = new Float64Array(PACE_WINDOW_STEPS);
+  const recentPerSample = new Float64Array(PACE_WINDOW_STEPS);
   let paceSteps = 0;
-  const smooth = (old: number, value: number): number => (old === 0 ? value : 0.8 * old + 0.2 * value);
   const history: DistributedEpoch[] = [];
   let computeMs = 0;
   const started = now();
@@ -204,8 +207,9 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       await exchange.step(clock, model.gradients(), model.parameters(), batch.weight);
       // The first steps of a session are slow (first touches of memory, connections warming up): not a pace.
       if (++paceSteps > PACE_SKIP_STEPS) {
-        stepMs = smooth(stepMs, now() - stepStart - (exchange.lastWaitMs ?? 0));
-        computeMsPerSample = smooth(computeMsPerSample, computedMs / n);
+        const slot = (paceSteps - PACE_SKIP_STEPS - 1) % PACE_WINDOW_STEPS;
+        recentStepMs[slot] = now() - stepStart - (exchange.lastWaitMs ?? 0);
+        recentPerSample[slot] = computedMs / n;
       }
       samples += result.count;
       lossSum += result.loss * result.count;
@@ -214,7 +218,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       const t = now();
       stepTimes[timedSteps++] = t - stepStart;
       // Also as soon as the pace is known: a straggler is balanced that much sooner.
-      const paceKnown = paceSteps === PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS;
+      const paceKnown = paceSteps === PACE_SKIP_STEPS + PACE_WINDOW_STEPS;
       const reportEveryMs = n === b ? (run.progressEveryMs ?? 1_000) : Math.min(BALANCED_PROGRESS_EVERY_MS, run.progressEveryMs ?? 1_000);
       if (run.onProgress && (t - lastReport >= reportEveryMs || s === K - 1 || paceKnown)) {
         lastReport = t;
@@ -228,7 +232,7 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
           samplesPerSecond: (totalSamples + samples - sessionStart) / Math.max(1e-9, (t - started) / 1000),
           learningRate: model.optimizer.learningRate,
           shares: shares(),
-          ...(paceSteps >= PACE_SKIP_STEPS + PACE_SMOOTHING_STEPS ? { pace: { stepMs, computeMsPerSample } } : {}),
+          ...(paceSteps >= PACE_SKIP_STEPS + PACE_WINDOW_STEPS ? { pace: { stepMs: median(recentStepMs), computeMsPerSample: median(recentPerSample) } } : {}),
         });
       }
       if (run.afterStep && s < K - 1) await run.afterStep(clock, exportState);
