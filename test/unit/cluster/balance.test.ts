@@ -72,6 +72,18 @@ describe('straggler balancing', () => {
     expect(seen[seen.length - 1]).toEqual([batch, batch]);
   });
 
+  test('a straggler aims below the fault-free step, the fast members above it: the straggler\'s larger noise stays under the group\'s step', () => {
+    const members: SimMember[] = [{ fixedMs: 8, msPerSample: 0.1, slowdown: 1 }, { fixedMs: 8, msPerSample: 0.1, slowdown: 3 }];
+    const faultFree = groupStep(members.map((m) => ({ ...m, slowdown: 1 })), [256, 256]);
+    const seen = run(members, 256, 6);
+    const last = seen[seen.length - 1]!;
+    const steps = members.map((m, i) => pace(m, last[i]!).stepMs / faultFree);
+    expect(steps[0]).toBeGreaterThan(1);
+    expect(steps[0]).toBeLessThanOrEqual(1.06);
+    expect(steps[1]).toBeLessThan(1);
+    expect(steps[1]).toBeGreaterThan(0.85);
+  });
+
   test('a straggler keeps at least an eighth of the job\'s batch, however slow', () => {
     const members: SimMember[] = [
       { fixedMs: 8, msPerSample: 0.5, slowdown: 1 },
