@@ -19,7 +19,12 @@ export interface MemberPace {
 export interface BalancePolicy {
   /** A member this many times slower per sample than the fastest starts a balance. */
   readonly startRatio: number;
-  /** A balanced group whose members are within this ratio goes back to equal batches. */
+  /**
+   * A balanced group whose members are within this ratio goes back to equal batches. Just under
+   * `startRatio`: between the two a member would not have started a balance, and a member at a
+   * smaller batch measures slower per sample (a gradient's fixed cost spread over fewer samples),
+   * so a group kept balanced there dithered around equal sizes on a noisy host.
+   */
   readonly evenRatio: number;
   /** A balanced step aims at this multiple of the fault-free one (below the 1.2× promise: room for noise). */
   readonly targetRatio: number;
@@ -37,7 +42,7 @@ export interface BalancePolicy {
   readonly tolerance: number;
 }
 
-export const DEFAULT_BALANCE_POLICY: BalancePolicy = { startRatio: 1.5, evenRatio: 1.2, targetRatio: 1.05, stragglerTargetRatio: 0.95, maxBatchRatio: 1.2, minBatchRatio: 0.125, tolerance: 0.1 };
+export const DEFAULT_BALANCE_POLICY: BalancePolicy = { startRatio: 1.5, evenRatio: 1.4, targetRatio: 1.05, stragglerTargetRatio: 0.95, maxBatchRatio: 1.2, minBatchRatio: 0.125, tolerance: 0.1 };
 
 /** A group's batches: equal (the job's batch each), or shared out by speed. */
 export type BalanceDecision = { readonly kind: 'keep' } | { readonly kind: 'even' } | { readonly kind: 'balance'; readonly sizes: readonly number[] };
