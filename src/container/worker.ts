@@ -97,7 +97,7 @@ async function work(ctx: ContainerContext, env: NodeJS.ProcessEnv): Promise<void
   const codec = wireCodec(ctx);
   let exchange = await joinGroup(ctx, t, model, start, ring, limits, codec);
   const [slowFactor, slowFrom, slowUntil] = hookValues(env, SLOW_STEP_ENV, ctx.index);
-  const slow = slowFactor !== undefined ? { factor: slowFactor, fromClock: slowFrom ?? 0, untilClock: slowUntil ?? Infinity } : undefined;
+  const slow = slowFactor !== undefined ? { factor: slowFactor, fromClock: slowFrom ?? 0, untilClock: slowUntil } : undefined;
   const stepDelayMs = hookFor(env, STEP_DELAY_ENV, ctx.index);
   const failAt = hookFor(env, FAIL_AT_ENV, ctx.index);
   let lastState: (() => DistributedWorkerState) | undefined;
