@@ -1,7 +1,9 @@
 // horn beside the reference frameworks, each run as its own process and interleaved round by
 // round so that load from other processes hits all alike; one core (taskset -c 0) and then all
 // cores. Prints GEMM GFLOPS per backend beside numpy/OpenBLAS, and training samples/s per
-// backend beside JAX (jit) and PyTorch (eager), with the ratios measured in this run.
+// backend beside JAX (jit) and PyTorch (eager), with the ratios measured in this run; and the
+// ratio of all threads to one measured in adjacent windows of one process, which the host's
+// drift between processes does not blur.
 //
 //   node build/bench-compare.js [--rounds R] [--seconds S] [--python PATH]
 // Without --python (the venv scripts/bench --peers makes), only horn's own numbers are printed.
@@ -105,6 +107,9 @@ function gemm(options: Options): void {
 // median and the range.
 // ---------------------------------------------------------------------------------------------
 
+/** Pairs of adjacent one-thread and all-thread windows per round (bench/training.ts --paired). */
+const PAIRS_PER_ROUND = 10;
+
 interface Config {
   label: string;
   threads: number;
@@ -133,6 +138,7 @@ function training(options: Options): void {
   const results = configs.map(() => [] as number[]);
   const bests = configs.map(() => 0);
   const names = configs.map((c) => c.label);
+  const pairedRatios: number[] = [];
   for (let r = 0; r < options.rounds; r++) {
     configs.forEach((c, i) => {
       const out = run(c.threads, c.command, c.args);
@@ -141,6 +147,10 @@ function training(options: Options): void {
       results[i].push(median(m.windows));
       bests[i] = Math.max(bests[i], ...m.windows);
     });
+    if (threadCounts.length > 1) {
+      const args = [join(root, 'build/bench-training.js'), '--json', '--backend', fastest, '--paired', String(cores), '--seconds', String(options.seconds), '--windows', String(PAIRS_PER_ROUND)];
+      pairedRatios.push(...(run(cores, process.execPath, args).paired as { ratios: number[] }).ratios);
+    }
   }
   console.log(`== training samples/s, 784-500-500-10 ReLU, softmax cross-entropy, batch 128, momentum SGD; ${options.rounds} interleaved rounds of ${options.seconds} s per process; per process the median of 5 windows, over the rounds the median [min–max]; best: the best window of all rounds`);
   const rows: string[][] = [];
@@ -160,6 +170,7 @@ function training(options: Options): void {
     const one = index(`horn ${fastest}`, 1);
     const all = index(`horn ${fastest}`, cores);
     console.log(`horn ${fastest}: ${cores} threads / 1 thread = ${fmt(med[all] / med[one], 2)}× (medians), ${fmt(bests[all] / bests[one], 2)}× (best windows)`);
+    console.log(`horn ${fastest}: ${cores} threads / 1 thread in one process, adjacent windows of ${fmt((options.seconds / (2 * PAIRS_PER_ROUND)), 2)} s = ${fmt(median(pairedRatios), 2)}× (median of ${pairedRatios.length} pairs) [${fmt(Math.min(...pairedRatios), 2)}–${fmt(Math.max(...pairedRatios), 2)}]`);
   }
 }
 

@@ -5,8 +5,9 @@
 //
 // Run (esbuild bundles the .wasm kernels):
 //   npx esbuild bench/training.ts --bundle --platform=node --target=node20 --loader:.wasm=binary --outfile=build/bench-training.js \
-//     && node build/bench-training.js [--backend B] [--threads N] [--seconds S] [--windows W] [--epochs E] [--job FILE] [--json]
+//     && node build/bench-training.js [--backend B] [--threads N] [--seconds S] [--windows W] [--epochs E] [--job FILE] [--paired N] [--json]
 // --backend defaults to HORN_KERNELS, else the fastest; --threads to 1.
+// --paired N measures 1 and N threads in the same process, in W pairs of adjacent windows.
 // --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images;
 // --job FILE takes the network, optimizer, batch size and epochs from a job file instead.
 
@@ -51,7 +52,8 @@ interface Measurement {
   steps: number;
 }
 
-function measure(kernels: Kernels, train: Batch, seconds: number, windows: number): Measurement {
+/** Timed windows of training steps on one model: each call runs steps for `ms` and returns samples/s. */
+function stepper(kernels: Kernels, train: Batch): { window(ms: number): number; steps: number } {
   const model = new Model(spec(0), kernels);
   let offset = 0;
   const step = (): void => {
@@ -60,19 +62,62 @@ function measure(kernels: Kernels, train: Batch, seconds: number, windows: numbe
     offset += BATCH;
   };
   for (let i = 0; i < 10; i++) step(); // warm-up: JIT, first touch of buffers, thread start
-  const rates: number[] = [];
-  let steps = 0;
-  for (let w = 0; w < windows; w++) {
-    let n = 0;
-    const start = performance.now();
-    while (performance.now() - start < (seconds * 1000) / windows) {
-      step();
-      n++;
+  const state = {
+    steps: 0,
+    window(ms: number): number {
+      let n = 0;
+      const start = performance.now();
+      while (performance.now() - start < ms) {
+        step();
+        n++;
+      }
+      state.steps += n;
+      return (n * BATCH) / ((performance.now() - start) / 1000);
+    },
+  };
+  return state;
+}
+
+function measure(kernels: Kernels, train: Batch, seconds: number, windows: number): Measurement {
+  const s = stepper(kernels, train);
+  const rates = Array.from({ length: windows }, () => s.window((seconds * 1000) / windows));
+  return { backend: kernels.backend, threads: kernels.threads, windows: rates, steps: s.steps };
+}
+
+interface PairedMeasurement {
+  backend: string;
+  threads: number;
+  /** samples/s of each window on 1 thread and on `threads`, pair by pair */
+  one: number[];
+  many: number[];
+  /** many[i] / one[i] */
+  ratios: number[];
+}
+
+/**
+ * One thread against `many.threads` in the same process, in adjacent windows (in the order
+ * 1, N, N, 1, 1, N, …): the host's speed drifts by up to 1.6× within a minute on a shared VM, so
+ * a ratio of windows seconds apart says little; a ratio of neighbouring windows says how much
+ * the threads gain at that moment.
+ */
+function measurePaired(one: Kernels, many: Kernels, train: Batch, seconds: number, pairs: number): PairedMeasurement {
+  const [a, b] = [stepper(one, train), stepper(many, train)];
+  const ms = (seconds * 1000) / (2 * pairs);
+  const result: PairedMeasurement = { backend: many.backend, threads: many.threads, one: [], many: [], ratios: [] };
+  for (let p = 0; p < pairs; p++) {
+    let rateOne: number, rateMany: number;
+    if (p % 2 === 0) {
+      rateOne = a.window(ms);
+      rateMany = b.window(ms);
+    } else {
+      rateMany = b.window(ms);
+      rateOne = a.window(ms);
     }
-    rates.push((n * BATCH) / ((performance.now() - start) / 1000));
-    steps += n;
+    result.one.push(rateOne);
+    result.many.push(rateMany);
+    result.ratios.push(rateMany / rateOne);
   }
-  return { backend: kernels.backend, threads: kernels.threads, windows: rates, steps };
+  return result;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -83,6 +128,7 @@ async function main(argv: string[]): Promise<void> {
   let threads = 1;
   let backend: KernelBackendName | 'auto' | undefined;
   let jobFile: string | undefined;
+  let paired = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') seconds = Number(argv[++i]);
@@ -92,9 +138,18 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--backend') backend = argv[++i] as KernelBackendName;
     else if (a === '--json') json = true;
     else if (a === '--job') jobFile = argv[++i];
-    else throw new Error(`bench/training: unknown argument ${a} (expected --backend B, --threads N, --seconds S, --windows W, --epochs E, --job FILE, --json)`);
+    else if (a === '--paired') paired = Number(argv[++i]);
+    else throw new Error(`bench/training: unknown argument ${a} (expected --backend B, --threads N, --seconds S, --windows W, --epochs E, --job FILE, --paired N, --json)`);
   }
   const train = await loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
+  if (paired > 0) {
+    if (!Number.isInteger(paired) || paired < 2) throw new Error(`bench/training: --paired ${paired}: expected a thread count of at least 2`);
+    const m = measurePaired(await loadKernels({ backend, threads: 1 }), await loadKernels({ backend, threads: paired }), train, seconds, windows);
+    const sorted = [...m.ratios].sort((p, q) => p - q);
+    if (json) console.log(JSON.stringify({ network: '784-500-500-10 relu, softmax CE, batch 128, momentum', paired: m }));
+    else console.log(`${m.backend}: ${paired} threads / 1 thread in ${windows} adjacent pairs of windows: median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}× [${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)}]`);
+    return;
+  }
   const kernels = await loadKernels({ backend, threads });
   const result: Record<string, unknown> = { network: '784-500-500-10 relu, softmax CE, batch 128, momentum', kernels: describeKernels(kernels) };
   if (seconds > 0) {

@@ -78,7 +78,7 @@ static long aligned_part(long n, int t, int threads) {
   return at < n ? at : n;
 }
 
-/* The most threads a pool may have (the per-owner chunk counters of a product). */
+/* The most threads a pool may have (the per-owner chunk counters of a product); MAX_KERNEL_THREADS in src/engine/kernels/index.ts. */
 #define MAX_THREADS 256
 
 typedef struct {
@@ -101,7 +101,8 @@ typedef struct {
  *  - Fixed halves made the product wait for the slower thread: 12–16% of a two-thread product's
  *    time on a shared 2-vCPU VM.
  *  - Chunks handed to whichever thread was free moved columns between the cores every call;
- *    owned shares ran two-thread training steps 2–11% faster than that, in interleaved runs.
+ *    owned shares ran two-thread training steps 2–11% faster than that (paired medians of
+ *    ten interleaved runs, the two addons in both orders).
  * The results do not depend on the split: every element of C is the same chain of fused
  * multiply-adds whichever thread computes it (kernels.h).
  */
