@@ -541,16 +541,39 @@ static napi_value js_cpu(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * The kernels compute with denormals flushed to zero (MXCSR flush-to-zero and denormals-are-zero).
+ * As a model converges its gradients underflow, and arithmetic on denormals takes microcode
+ * assists of a hundred cycles or more: in a two-class job whose accuracy reached 100 %, steps went
+ * from 3.2 ms to 5.5 ms from epoch 7 on, and stayed at 3.0 ms with the flags set. Values below
+ * 2⁻¹²⁶ (1.2e-38) count as 0 in these kernels; the WebAssembly ones keep IEEE denormals.
+ * The pool's threads set the flags once (pool.c); the calling thread is Node's, whose JavaScript
+ * must keep IEEE arithmetic, so each kernel call sets them on entry and restores them on return.
+ */
+#define FLUSH_DENORMALS 0x8040u /* MXCSR FTZ (bit 15) | DAZ (bit 6) */
+
+static napi_value with_flushed_denormals(napi_env env, napi_callback_info info) {
+  void *kernel = NULL;
+  napi_get_cb_info(env, info, NULL, NULL, NULL, &kernel);
+  const unsigned saved = _mm_getcsr();
+  _mm_setcsr(saved | FLUSH_DENORMALS);
+  napi_value result = ((napi_callback)kernel)(env, info);
+  _mm_setcsr(saved);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
-  const struct { const char *name; napi_callback fn; } functions[] = {
-    { "create", js_create }, { "cpu", js_cpu }, { "gemm", js_gemm }, { "addRowVector", js_add_row_vector }, { "sumRows", js_sum_rows },
-    { "activate", js_activate }, { "activateBackward", js_activate_backward }, { "softmaxCrossEntropy", js_softmax_cross_entropy },
-    { "multiply", js_multiply }, { "dropout", js_dropout }, { "axpy", js_axpy }, { "scale", js_scale }, { "sgdStep", js_sgd_step }, { "adamStep", js_adam_step },
-    { "halvesEncode", js_halves_encode }, { "halvesDecode", js_halves_decode },
+  /* flush: computes through with_flushed_denormals (not the fp16 conversions, exact by contract). */
+  const struct { const char *name; napi_callback fn; int flush; } functions[] = {
+    { "create", js_create, 0 }, { "cpu", js_cpu, 0 }, { "gemm", js_gemm, 1 }, { "addRowVector", js_add_row_vector, 1 }, { "sumRows", js_sum_rows, 1 },
+    { "activate", js_activate, 1 }, { "activateBackward", js_activate_backward, 1 }, { "softmaxCrossEntropy", js_softmax_cross_entropy, 1 },
+    { "multiply", js_multiply, 1 }, { "dropout", js_dropout, 1 }, { "axpy", js_axpy, 1 }, { "scale", js_scale, 1 }, { "sgdStep", js_sgd_step, 1 },
+    { "adamStep", js_adam_step, 1 }, { "halvesEncode", js_halves_encode, 0 }, { "halvesDecode", js_halves_decode, 0 },
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;
-    napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn);
+    if (functions[i].flush) napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, with_flushed_denormals, (void *)functions[i].fn, &fn);
+    else napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn);
     napi_set_named_property(env, exports, functions[i].name, fn);
   }
   napi_value abi;

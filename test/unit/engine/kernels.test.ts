@@ -422,6 +422,27 @@ for (const backend of NATIVE_BACKENDS) {
     expectClose(c, expected, m * n, 1e-4, 1e-5);
   });
 
+    test('computes with denormals flushed to zero on every thread, and leaves JavaScript\'s IEEE denormals alone', async () => {
+      const denormal = 1e-39; // below 2^-126 as a float
+      for (const threads of [1, 2]) {
+        const kernels = await loadKernels({ backend, threads, memoryBytes: MEMORY });
+        const length = 100_000; // split over the threads
+        const x = kernels.alloc(length);
+        x.fill(denormal);
+        expect(x[0]).toBeGreaterThan(0);
+        kernels.scale(x, 1, length);
+        expect(x.every((v) => v === 0)).toBe(true);
+        const y = kernels.alloc(length);
+        y.fill(2e-38);
+        kernels.scale(y, 0.25, length); // 5e-39: a denormal result
+        expect(y.every((v) => v === 0)).toBe(true);
+      }
+      // The calling thread's flags are restored: JavaScript still computes with denormals.
+      const tiny = Number('4e-320');
+      expect(tiny * 2).toBe(8e-320);
+      expect(Math.fround(1e-39)).toBeGreaterThan(0);
+    });
+
     test('the same seed trains the same model, bit for bit, on 1 and 2 threads', async () => {
       const spec: ModelSpec = {
         inputSize: 300,
