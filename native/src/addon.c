@@ -547,11 +547,10 @@ static napi_value js_cpu(napi_env env, napi_callback_info info) {
  * assists of a hundred cycles or more: in a two-class job whose accuracy reached 100 %, steps went
  * from 3.2 ms to 5.5 ms from epoch 7 on, and stayed at 3.0 ms with the flags set. Values below
  * 2⁻¹²⁶ (1.2e-38) count as 0 in these kernels; the WebAssembly ones keep IEEE denormals.
- * The pool's threads set the flags once (pool.c); the calling thread is Node's, whose JavaScript
- * must keep IEEE arithmetic, so each kernel call sets them on entry and restores them on return.
+ * The pool's threads set the flags (FLUSH_DENORMALS, pool.h) once; the calling thread is Node's,
+ * whose JavaScript must keep IEEE arithmetic, so each kernel call sets them on entry and restores
+ * them on return.
  */
-#define FLUSH_DENORMALS 0x8040u /* MXCSR FTZ (bit 15) | DAZ (bit 6) */
-
 static napi_value with_flushed_denormals(napi_env env, napi_callback_info info) {
   void *kernel = NULL;
   napi_get_cb_info(env, info, NULL, NULL, NULL, &kernel);

@@ -71,8 +71,8 @@ static void *worker_main(void *arg) {
   pool *p = ((worker_arg *)arg)->p;
   const int tid = ((worker_arg *)arg)->tid;
   free(arg);
-  /* Denormals flushed to zero, as on the calling thread during a call (why: addon.c, FLUSH_DENORMALS). */
-  _mm_setcsr(_mm_getcsr() | 0x8040u);
+  /* Denormals flushed to zero, as on the calling thread during a call. */
+  _mm_setcsr(_mm_getcsr() | FLUSH_DENORMALS);
   unsigned seen = 0;
   for (;;) {
     seen = wait_change(&p->generation, seen, &p->sleepers);

@@ -17,4 +17,8 @@ float *pool_scratch(pool *p, int tid);
 void pool_run(pool *p, pool_task task, void *ctx);
 void pool_destroy(pool *p);
 
+/* MXCSR flush-to-zero (bit 15) and denormals-are-zero (bit 6): the kernels' arithmetic on every
+ * thread (why: addon.c, with_flushed_denormals). */
+#define FLUSH_DENORMALS 0x8040u
+
 #endif
