@@ -62,7 +62,8 @@ describe('a lost worker', () => {
     // whatever it shows. A recovery that costs more than the bound fails both.
     const measure = async (attempt: number, before: Watched) => {
       let killedAt = 0;
-      const run = await submitWatched(cluster, writeJob(dir, `it-r1-${attempt}`, shortExample(4)), {}, async (id, statuses) => {
+      // The first killed run is `it-r1`: the checkpoint tests below read its checkpoints.
+      const run = await submitWatched(cluster, writeJob(dir, attempt === 1 ? 'it-r1' : `it-r1-${attempt}`, shortExample(4)), {}, async (id, statuses) => {
         await untilStatus(statuses, (d) => (d.clock ?? 0) > 300, 240_000);
         const victim = await waitFor('worker 2', async () => containerProcesses(id).find((p) => p.role === 'worker' && p.index === '2'), 30_000);
         killedAt = Date.now();
