@@ -138,12 +138,14 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--backend') backend = argv[++i] as KernelBackendName;
     else if (a === '--json') json = true;
     else if (a === '--job') jobFile = argv[++i];
-    else if (a === '--paired') paired = Number(argv[++i]);
+    else if (a === '--paired') {
+      paired = Number(argv[++i]);
+      if (!Number.isInteger(paired) || paired < 2) throw new Error(`bench/training: --paired ${argv[i]}: expected a thread count of at least 2`);
+    }
     else throw new Error(`bench/training: unknown argument ${a} (expected --backend B, --threads N, --seconds S, --windows W, --epochs E, --job FILE, --paired N, --json)`);
   }
   const train = await loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
   if (paired > 0) {
-    if (!Number.isInteger(paired) || paired < 2) throw new Error(`bench/training: --paired ${paired}: expected a thread count of at least 2`);
     const m = measurePaired(await loadKernels({ backend, threads: 1 }), await loadKernels({ backend, threads: paired }), train, seconds, windows);
     const sorted = [...m.ratios].sort((p, q) => p - q);
     if (json) console.log(JSON.stringify({ network: '784-500-500-10 relu, softmax CE, batch 128, momentum', paired: m }));
