@@ -178,10 +178,14 @@ describe('stragglers', () => {
     const stepsPerEpoch = 118; // 30,000 records a worker
     const slowFrom = 2 * stepsPerEpoch;
     const slowUntil = 5 * stepsPerEpoch;
-    // This host's other load moves a step by more than the bound under test within seconds (the
-    // fault-free epochs of one job measured 1.0–1.6× apart), so a measurement whose references
-    // disagree by more than 1.2×, or whose balanced step is over the bound, is taken once more:
-    // the second counts, whatever it shows. A balancer that does not hold the bound fails both.
+    // This host's other load moves a step by more than the bound under test for seconds at a time
+    // (the fault-free epochs of one job measured 1.0–1.6× apart, in runs of three or four slow
+    // epochs), so a measurement whose references disagree by more than 1.2×, or whose balanced
+    // step is over the bound, is taken again, up to three times: the last one taken counts,
+    // whatever it shows. With references that agree, load can only make the ratio larger: to
+    // flatter epoch 5 it would have to slow epochs 2 and 8 on either side of it and not epoch 5,
+    // while this host's slow spells last seconds. A balancer that does not hold the bound (a
+    // step unbalanced is about 3×) fails all three.
     const measure = async (attempt: number) => {
       const run = await submitWatched(cluster, writeJob(dir, `it-straggler-${attempt}`, job), { HORN_TEST_SLOW_STEP: `1:3:${slowFrom}:${slowUntil}` });
       expect(run.code).toBe(0);
@@ -196,7 +200,7 @@ describe('stragglers', () => {
       return { run, plans, ratio, drift: Math.max(step(2), step(8)) / Math.min(step(2), step(8)) };
     };
     let measured = await measure(1);
-    if (measured.drift > 1.2 || measured.ratio > 1.2) measured = await measure(2);
+    for (let attempt = 2; attempt <= 3 && (measured.drift > 1.2 || measured.ratio > 1.2); attempt++) measured = await measure(attempt);
     const { run: slow, plans, ratio } = measured;
     expect(even.code).toBe(0);
     const accuracy = slow.outcome.result!.testAccuracy - even.outcome.result!.testAccuracy;
