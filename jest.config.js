@@ -5,6 +5,8 @@ const transform = {
 };
 const common = { transform, moduleFileExtensions: ['ts', 'js', 'json', 'proto', 'wasm', 'txt'], testEnvironment: 'node' };
 module.exports = {
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
