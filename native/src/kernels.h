@@ -28,6 +28,7 @@ enum { ACT_IDENTITY = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_
 typedef struct {
   const char *name; /* "avx2" or "avx512" */
   int mr, nr;       /* register tile of the products: MR rows × NR columns of C */
+  int nc;           /* columns of op(B) that gemm_tiles packs at a time (it packs op(A) again for each such block) */
   /* Floats of per-thread scratch gemm_tiles needs (a packed B panel and an edge tile). */
   size_t scratch_floats;
   /*

@@ -518,6 +518,7 @@ const isa_kernels NAME(horn_kernels) = {
   .name = ISA_NAME,
   .mr = MR,
   .nr = NR,
+  .nc = NC,
   .scratch_floats = KC * NC + MR * NR + MC * KC,
   .gemm_tiles = NAME(gemm_tiles),
   .packed_a_floats = NAME(packed_a_floats),

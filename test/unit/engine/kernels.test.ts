@@ -139,6 +139,8 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
   const shapes: [number, number, number][] = [
     [1, 1, 1], [7, 13, 5], [13, 7, 1], [1, 9, 13], [7, 1, 13], [4, 8, 8], [5, 3, 9],
     [9, 17, 15], [33, 65, 17], [64, 31, 24], [3, 2, 10], [128, 21, 10], [127, 501, 10], [2, 500, 12], [128, 500, 13], [6, 6, 6], [12, 3, 4], [18, 9, 20], [25, 4, 3],
+    // Wider than one packed block of B (256 columns), over several blocks of K: the native kernels pack op(A) once for all of them.
+    [13, 200, 300], [37, 230, 530],
   ];
   const products = ['matmul', 'matmulTN', 'matmulNT'] as const;
 
