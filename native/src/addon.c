@@ -373,7 +373,6 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
    * its own B panels, measured 5–10% faster than row strips for Aᵀ·B 784×128·128×500), else row strips. */
   job.split_columns = panels >= 2L * pool_threads(c.c->pool) || panels >= strips;
   if (pool_threads(c.c->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) {
-#ifndef NO_WHOLE_A_ONE_THREAD
     /* Wider than one packed B block, gemm_tiles would pack op(A) again for every block of columns. */
     if (g->n > job.isa->nc && g->k > 0 && panels > 1) {
       float *whole = whole_a_buffer(c.c, job.isa->packed_a_floats(g));
@@ -383,7 +382,6 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
         return undefined(env);
       }
     }
-#endif
     job.isa->gemm_tiles(g, 0, g->m, 0, g->n, pool_scratch(c.c->pool, 0));
     return undefined(env);
   }
