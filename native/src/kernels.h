@@ -20,6 +20,11 @@ typedef struct {
   float *c;
   long m, k, n;
   int accumulate;
+  /* NULL, or where the product's rows of B (step p of op(B), B not transposed) and of C (row i)
+   * are: b_rows[p] and c_rows[i] (ascending), for a product over some columns of a layer's
+   * input only (addon.c, skip_zero_columns). */
+  const int *b_rows;
+  const int *c_rows;
 } gemm_args;
 
 /* Activation codes, the same numbers as the WebAssembly kernels and ../src/engine/kernels/native.ts. */

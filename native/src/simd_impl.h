@@ -94,12 +94,20 @@ INLINE void transpose8x8(const float *src, long lds, float *dst, long ldd) {
   _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
+/* Step p of op(B) stored k×n, and row i of C. */
+INLINE const float *b_row(const gemm_args *g, long p) {
+  return g->b + (g->b_rows ? g->b_rows[p] : p) * g->n;
+}
+INLINE float *c_row(const gemm_args *g, long i) {
+  return g->c + (g->c_rows ? g->c_rows[i] : i) * g->n;
+}
+
 /* Rows p0…p0+kc, columns j0…j0+cols of op(B) into dst as kc rows of NR floats, zero past cols. */
 static void pack_b(const gemm_args *g, long p0, long kc, long j0, long cols, float *dst) {
-  const long k = g->k, n = g->n;
+  const long k = g->k;
   if (!g->trans_b) {
     for (long p = 0; p < kc; p++) {
-      const float *src = g->b + (p0 + p) * n + j0;
+      const float *src = b_row(g, p0 + p) + j0;
       float *d = dst + p * NR;
       if (cols == NR) {
         vstore(d, vload(src));
@@ -136,7 +144,7 @@ static void pack_b_block(const gemm_args *g, long p0, long kc, long jc, long jc1
   }
   const long n = g->n;
   for (long p = 0; p < kc; p++) {
-    const float *src = g->b + (p0 + p) * n;
+    const float *src = b_row(g, p0 + p);
     float *d = dst + p * NR;
     for (long j0 = jc; j0 < jc1; j0 += NR, d += kc * NR) {
       if (j0 + NR <= n) {
@@ -224,7 +232,7 @@ static void gemm_blocks(const gemm_args *g, const float *whole_a, long row0, lon
   float *const apack = edge + MR * NR;                   /* MC × KC */
   if (k == 0) {
     if (!g->accumulate) {
-      for (long i = row0; i < row1; i++) memset(g->c + i * n + col0, 0, (size_t)(col1 - col0) * sizeof(float));
+      for (long i = row0; i < row1; i++) memset(c_row(g, i) + col0, 0, (size_t)(col1 - col0) * sizeof(float));
     }
     return;
   }
@@ -252,18 +260,19 @@ static void gemm_blocks(const gemm_args *g, const float *whole_a, long row0, lon
           for (long i = i0; i < i1; i += MR) {
             const int mr = (int)MIN(MR, i1 - i);
             const float *ap = packed ? ablock + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
-            float *cp = g->c + i * n + j0;
-            if (cols == NR) {
-              tile_dispatch(mr, mode, ap, lda, bp, cp, n, kc, load_c);
+            if (cols == NR && !g->c_rows) {
+              tile_dispatch(mr, mode, ap, lda, bp, g->c + i * n + j0, n, kc, load_c);
               continue;
             }
+            /* A narrow tile, or rows of C that are not evenly spaced: through the edge tile. */
             if (load_c) {
               for (int r = 0; r < mr; r++) {
-                for (long j = 0; j < NR; j++) edge[r * NR + j] = j < cols ? cp[r * n + j] : 0.0f;
+                const float *cp = c_row(g, i + r) + j0;
+                for (long j = 0; j < NR; j++) edge[r * NR + j] = j < cols ? cp[j] : 0.0f;
               }
             }
             tile_dispatch(mr, mode, ap, lda, bp, edge, NR, kc, load_c);
-            for (int r = 0; r < mr; r++) memcpy(cp + r * n, edge + r * NR, (size_t)cols * sizeof(float));
+            for (int r = 0; r < mr; r++) memcpy(c_row(g, i + r) + j0, edge + r * NR, (size_t)cols * sizeof(float));
           }
         }
       }

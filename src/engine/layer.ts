@@ -27,6 +27,15 @@ export class DenseLayer {
   /** Whether `mask` was applied in the last forward. */
   maskActive = false;
 
+  /**
+   * The first layer reads the data, where a feature is often zero in every sample of a batch:
+   * its products may skip those columns (Kernels.matmul). A hidden layer's input is rarely zero
+   * for a whole batch, and looking would cost a pass over it.
+   */
+  private get readsModelInput(): boolean {
+    return this.index === 0;
+  }
+
   constructor(
     readonly index: number,
     readonly inputSize: number,
@@ -69,7 +78,7 @@ export class DenseLayer {
     if (this.runner) {
       this.runner.forward({ x, weights, bias, out: this.a }, rows, training);
     } else {
-      k.matmul(x, weights, this.z, rows, this.inputSize, this.size);
+      k.matmul(x, weights, this.z, rows, this.inputSize, this.size, false, this.readsModelInput);
       k.addRowVector(this.z, bias, rows, this.size);
       if (this.activation === 'softmax') softmaxRows(this.z, this.a, rows, this.size);
       else k.activate(this.activation ?? 'identity', this.z, this.a, n, this.alpha);
@@ -99,7 +108,7 @@ export class DenseLayer {
   /** After dZ is known (fused loss or above): dW = Xᵀ·dZ, db = Σ rows dZ, dX = dZ·Wᵀ. */
   parameterGradients(k: Kernels, x: Float32Array, rows: number, wantInputGradient: boolean): void {
     const { weights, gradWeights, gradBias } = this.params;
-    k.matmulTN(x, this.dZ, gradWeights, this.inputSize, rows, this.size);
+    k.matmulTN(x, this.dZ, gradWeights, this.inputSize, rows, this.size, false, this.readsModelInput);
     k.sumRows(this.dZ, gradBias, rows, this.size);
     if (wantInputGradient) k.matmulNT(this.dZ, weights, this.dX, rows, this.size, this.inputSize);
   }

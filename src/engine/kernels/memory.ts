@@ -10,7 +10,8 @@ import type { ElementwiseActivation, KernelBackendName, Kernels } from './types'
 
 /** The kernel entry points of a backend, in byte offsets of its memory. */
 export interface OffsetKernelFunctions {
-  gemm(transA: number, transB: number, a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number, scratch: number): void;
+  /** skipZeroColumnsOfA: Kernels.matmul's hint, 1 or 0 (the WebAssembly modules take no such argument and ignore it). */
+  gemm(transA: number, transB: number, a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number, scratch: number, skipZeroColumnsOfA: number): void;
   /** Floats of scratch memory gemm needs (0: the backend brings its own). */
   gemmScratchFloats(transA: number, m: number, k: number): number;
   addRowVector(x: number, bias: number, rows: number, cols: number): void;
@@ -76,16 +77,16 @@ export class MemoryKernels implements Kernels {
     this.arena.release(array.byteOffset);
   }
 
-  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
-    this.gemm('matmul', 0, 0, a, b, c, m, k, n, accumulate);
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false, skipZeroColumnsOfA = false): void {
+    this.gemm('matmul', 0, 0, a, b, c, m, k, n, accumulate, skipZeroColumnsOfA);
   }
 
-  matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
-    this.gemm('matmulTN', 1, 0, a, b, c, m, k, n, accumulate);
+  matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false, skipZeroColumnsOfA = false): void {
+    this.gemm('matmulTN', 1, 0, a, b, c, m, k, n, accumulate, skipZeroColumnsOfA);
   }
 
   matmulNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
-    this.gemm('matmulNT', 0, 1, a, b, c, m, k, n, accumulate);
+    this.gemm('matmulNT', 0, 1, a, b, c, m, k, n, accumulate, false);
   }
 
   addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
@@ -152,12 +153,13 @@ export class MemoryKernels implements Kernels {
     );
   }
 
-  private gemm(op: string, transA: number, transB: number, a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
+  private gemm(op: string, transA: number, transB: number, a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean, skipZeroColumnsOfA: boolean): void {
     if (m <= 0 || n <= 0) return;
     const pa = this.at(op, 'a', a, m * k);
     const pb = this.at(op, 'b', b, k * n);
     const pc = this.at(op, 'c', c, m * n);
-    this.fn.gemm(transA, transB, pa, pb, pc, m, k, n, accumulate ? 1 : 0, this.scratch(this.fn.gemmScratchFloats(transA, m, k) * 4));
+    const scratch = this.scratch(this.fn.gemmScratchFloats(transA, m, k) * 4);
+    this.fn.gemm(transA, transB, pa, pb, pc, m, k, n, accumulate ? 1 : 0, scratch, skipZeroColumnsOfA ? 1 : 0);
   }
 
   /** A byte range for packed operands; kept between calls and only ever enlarged. */

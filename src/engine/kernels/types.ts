@@ -20,10 +20,16 @@ export interface Kernels {
    */
   free(array: Float32Array): void;
 
-  /** c(m×n) = a(m×k) · b(k×n); with `accumulate`, c += a · b. */
-  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+  /**
+   * c(m×n) = a(m×k) · b(k×n); with `accumulate`, c += a · b.
+   * `skipZeroColumnsOfA` (here and in matmulTN) says that `a` is a layer's input, whose columns
+   * are often zero in every row of a batch (pixels that no image of it lights, features no sample
+   * has). A backend may then leave those columns out; the result has the same bits (for finite b).
+   * The native backends do; the others compute the whole product.
+   */
+  matmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean, skipZeroColumnsOfA?: boolean): void;
   /** c(m×n) = aᵀ · b with a stored k×m and b stored k×n (weight gradient Xᵀ·dY). */
-  matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
+  matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean, skipZeroColumnsOfA?: boolean): void;
   /** c(m×n) = a · bᵀ with a stored m×k and b stored n×k (input gradient dY·Wᵀ). */
   matmulNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
 

@@ -207,6 +207,42 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
     });
   });
 
+  test.each(['matmul', 'matmulTN'] as const)('%s told that a is a layer input gives the bits of the whole product, whichever columns of a are zero', (product) => {
+    const random = rng(31);
+    const shapes: [number, number, number][] = [[5, 7, 3], [13, 200, 300], [37, 230, 530], [128, 784, 60]];
+    for (const [m, k, n] of shapes) {
+      // a as stored: m×k for matmul, k×m for matmulTN; its columns are k or m.
+      const [aRows, aCols] = product === 'matmul' ? [m, k] : [k, m];
+      for (const zeroShare of [0, 0.33, 1]) {
+        const zero = Array.from({ length: aCols }, () => random() < zeroShare);
+        const a = kernels.alloc(m * k);
+        // Sparse like pixels: most entries zero, and the chosen columns zero in every row.
+        for (let r = 0; r < aRows; r++) for (let j = 0; j < aCols; j++) a[r * aCols + j] = zero[j] || random() < 0.7 ? 0 : random() - 0.5;
+        if (zeroShare === 0) for (let j = 0; j < aCols; j++) a[j] = 0.25;
+        const b = filled(kernels, k * n, random);
+        for (const accumulate of [false, true]) {
+          const start = filled(kernels, m * n, random);
+          const whole = kernels.alloc(m * n);
+          whole.set(start);
+          const skipping = kernels.alloc(m * n);
+          skipping.set(start);
+          kernels[product](a, b, whole, m, k, n, accumulate);
+          kernels[product](a, b, skipping, m, k, n, accumulate, true);
+          const context = `${m}×${k}×${n}, ${zeroShare} of a's columns zero, accumulate=${accumulate}`;
+          // ±0 compare equal: a sum of nothing but zero products may differ in the sign of its zero.
+          const firstDifference = whole.findIndex((v, i) => v !== skipping[i]);
+          expect(`${context}: ${firstDifference < 0 ? 'same bits' : `element ${firstDifference}: ${whole[firstDifference]} vs ${skipping[firstDifference]}`}`).toBe(`${context}: same bits`);
+          const expected = copyOf(start);
+          reference[product](a, b, expected, m, k, n, accumulate);
+          expectClose(skipping, expected, m * n, 1e-4, 1e-5);
+          for (const x of [start, whole, skipping]) kernels.free(x);
+        }
+        kernels.free(a);
+        kernels.free(b);
+      }
+    }
+  });
+
   const activations: ElementwiseActivation[] = ['identity', 'relu', 'leakyRelu', 'sigmoid', 'tanh'];
   const special = [0, 1e-4, -1e-4, 0.2499, 0.25, -0.2501, 1e-30, 30, -30, 88.5, -88.5, 100, -100, 1000, -1000];
 
@@ -445,6 +481,32 @@ for (const backend of NATIVE_BACKENDS) {
       expect(Math.fround(1e-39)).toBeGreaterThan(0);
     });
 
+    test('leaves out the columns of a layer input that are zero in every row (a NaN they would meet in b does not reach c)', async () => {
+      // The one observable difference from the whole product: here, that the columns are skipped.
+      const kernels = await loadKernels({ backend, threads: 2, memoryBytes: MEMORY });
+      const [m, k, n] = [128, 784, 64];
+      const random = rng(8);
+      const x = filled(kernels, m * k, random);
+      for (let r = 0; r < m; r++) x[r * k + 5] = 0;
+      const w = filled(kernels, k * n, random);
+      w[5 * n + 3] = Number.NaN;
+      const z = kernels.alloc(m * n);
+      kernels.matmul(x, w, z, m, k, n, false, true);
+      expect(z.every(Number.isFinite)).toBe(true);
+      kernels.matmul(x, w, z, m, k, n);
+      expect(Number.isNaN(z[3])).toBe(true);
+      // xᵀ·dZ: the weight gradient's row 5 is zero, not NaN, and the others are computed.
+      const dZ = filled(kernels, m * n, random);
+      dZ[7 * n] = Number.NaN;
+      const g = filled(kernels, k * n, random);
+      x[7 * k + 9] = 0.5;
+      for (let r = 0; r < m; r++) if (r !== 7) x[r * k + 9] = 0;
+      kernels.matmulTN(x, dZ, g, k, m, n, false, true);
+      expect(Array.from(g.subarray(5 * n, 6 * n)).every((v) => v === 0)).toBe(true);
+      expect(Number.isNaN(g[9 * n])).toBe(true);
+      expect(Number.isNaN(g[0])).toBe(true);
+    });
+
     test('the same seed trains the same model, bit for bit, on 1 and 2 threads', async () => {
       const spec: ModelSpec = {
         inputSize: 300,
@@ -454,7 +516,8 @@ for (const backend of NATIVE_BACKENDS) {
         optimizer: { kind: 'momentum', learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
       };
       const random = rng(11);
-      const x = Float32Array.from({ length: 64 * 300 }, () => random());
+      // A third of the input's columns zero in every sample, as pixels are: the first layer skips them.
+      const x = Float32Array.from({ length: 64 * 300 }, (_, i) => (i % 3 === 0 ? 0 : random()));
       const y = new Float32Array(64 * 10);
       for (let r = 0; r < 64; r++) y[r * 10 + (r % 10)] = 1;
       const trained = await Promise.all([1, 2].map(async (threads) => {
