@@ -33,9 +33,7 @@ typedef struct {
   /* op(A) packed once for the threads of a product that splits its columns (grown as needed). */
   float *whole_a;
   size_t whole_a_bytes;
-  /* A layer's input without its all-zero columns, and where its columns were (skip_zero_columns). */
-  float *compact_a;
-  size_t compact_a_bytes;
+  /* The columns of a layer's input that are not zero in every row (skip_zero_columns). */
   int *column_index;
   size_t column_index_bytes;
 } context;
@@ -170,21 +168,21 @@ static float *whole_a_buffer(context *c, size_t floats) {
 /*
  * A product whose A is a layer's input (gemm's skipZeroColumnsOfA): the columns of A, as
  * stored, that are zero in every row of the batch add nothing, so the product runs over the
- * others only. A third of MNIST's pixel columns are zero across a batch of 128 (the borders of
- * the digits), so the first layer's two products (x·W and xᵀ·dZ) do a third less work.
+ * others only (gemm_args.a_columns; the packing gathers them). A third of MNIST's pixel
+ * columns are zero across a batch of 128 (the borders of the digits), so the first layer's two
+ * products (x·W and xᵀ·dZ) do a third less work.
  *  - matmul (A m×k): the product over the k′ non-zero columns of A and the same rows of B;
  *  - matmulTN (A k×m, C = Aᵀ·B): only the m′ rows of C those columns give; C's other rows
  *    are zero (kept when accumulating).
  * The chains of fused multiply-adds lose only steps that add ±0 to a sum started at +0, so C
- * has the bits of the full product (for finite B). A is copied without those columns (into the
- * context), not read in place. Returns 0 where nothing is skipped (no zero column, a transposed
- * B, or no memory for the copy): the caller runs the full product.
+ * has the bits of the whole product (for finite B). Leaves g as it was where nothing is
+ * skipped (no zero column, a transposed B, or no memory for the index).
  */
-static int skip_zero_columns(context *c, gemm_args *g) {
+static void skip_zero_columns(context *c, gemm_args *g) {
   const long rows = g->trans_a ? g->k : g->m, cols = g->trans_a ? g->m : g->k;
-  if (g->trans_b || rows <= 0 || cols <= 0) return 0;
+  if (g->trans_b || rows <= 0 || cols <= 0) return;
   int *index = context_buffer((void **)&c->column_index, &c->column_index_bytes, (size_t)cols * sizeof(int));
-  if (!index) return 0;
+  if (!index) return;
   /* Any non-zero bit but the sign, column by column (a loop the compiler vectorizes). */
   unsigned *seen = (unsigned *)index;
   memset(seen, 0, (size_t)cols * sizeof(unsigned));
@@ -197,29 +195,16 @@ static int skip_zero_columns(context *c, gemm_args *g) {
   for (long j = 0; j < cols; j++) {
     if (seen[j]) index[kept++] = (int)j;
   }
-  if (kept == cols) return 0;
-  float *compact = kept ? context_buffer((void **)&c->compact_a, &c->compact_a_bytes, (size_t)(rows * kept) * sizeof(float)) : NULL;
-  if (kept && !compact) return 0;
-  for (long r = 0; r < rows; r++) {
-    const float *row = g->a + r * cols;
-    float *out = compact + r * kept;
-    for (long j = 0; j < kept; j++) out[j] = row[index[j]];
-  }
-  g->a = compact;
+  if (kept == cols) return;
+  g->a_columns = index;
+  g->a_stride = cols;
   if (!g->trans_a) {
     g->k = kept;
-    g->b_rows = index;
-    return 1;
+    return;
   }
-  if (!g->accumulate) {
-    for (long i = 0, next = 0; i < cols; i++) {
-      if (next < kept && index[next] == i) next++;
-      else memset(g->c + i * g->n, 0, (size_t)g->n * sizeof(float));
-    }
-  }
+  g->c_rows_total = g->m;
   g->m = kept;
-  g->c_rows = index;
-  return 1;
+  if (kept == 0 && !g->accumulate) memset(g->c, 0, (size_t)(g->c_rows_total * g->n) * sizeof(float));
 }
 
 /* One task type for the elementwise kernels: which, and their arguments. */
@@ -356,7 +341,6 @@ static void finalize_context(napi_env env, void *data, void *hint) {
   context *c = data;
   pool_destroy(c->pool);
   free(c->whole_a);
-  free(c->compact_a);
   free(c->column_index);
   free(c);
 }

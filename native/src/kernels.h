@@ -20,11 +20,16 @@ typedef struct {
   float *c;
   long m, k, n;
   int accumulate;
-  /* NULL, or where the product's rows of B (step p of op(B), B not transposed) and of C (row i)
-   * are: b_rows[p] and c_rows[i] (ascending), for a product over some columns of a layer's
-   * input only (addon.c, skip_zero_columns). */
-  const int *b_rows;
-  const int *c_rows;
+  /*
+   * NULL, or the columns of A (as stored, ascending) that the product uses: a layer's input
+   * whose other columns are zero (addon.c, skip_zero_columns). A's rows are then a_stride
+   * floats apart. Without trans_a they are op(A)'s k columns and go with the same rows of B;
+   * with trans_a they are op(A)'s m rows and give the same rows of C, whose other rows (of
+   * c_rows_total) are zeroed, or kept when accumulating.
+   */
+  const int *a_columns;
+  long a_stride;
+  long c_rows_total;
 } gemm_args;
 
 /* Activation codes, the same numbers as the WebAssembly kernels and ../src/engine/kernels/native.ts. */

@@ -16,20 +16,22 @@
 /* ------------------------------------------------------------------------------------------ */
 
 /*
- * C[mr×NR] (+)= op(A)[mr×kc] · Bpanel over kc steps; B's step p is the NR floats at b + p·NR
- * (packed). op(A)'s row r at step p is a[p·MR + r] (A_PACKED: a packed strip), a[r·lda + p]
- * (A_ROWS: A stored m×k, read in place) or a[p·lda + r] (A_TRANSPOSED: stored k×m, in place).
+ * C[mr×NR] (+)= op(A)[mr×kc] · Bpanel over kc steps, row r of the tile at c + rows[r]·ldc
+ * (rows NULL: at c + r·ldc; rows come only with a packed A, see tile_dispatch). B's step p is
+ * the NR floats at b + p·NR (packed). op(A)'s row r at step p is a[p·MR + r] (A_PACKED: a
+ * packed strip), a[r·lda + p] (A_ROWS: A stored m×k, read in place) or a[p·lda + r]
+ * (A_TRANSPOSED: stored k×m, in place).
  * mr and mode are compile-time constants at every call (see tile_dispatch), so the row loops
  * unroll into 2·mr accumulators held in registers.
  */
 enum { A_PACKED, A_ROWS, A_TRANSPOSED };
 
-INLINE void tile(const int mr, const int mode, const float *a, long lda, const float *b, float *c, long ldc, long kc, int load_c) {
+INLINE void tile(const int mr, const int mode, const float *a, long lda, const float *b, float *c, const int *rows, long ldc, long kc, int load_c) {
   VF c0[MR], c1[MR];
   _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
     if (r < mr) {
-      c0[r] = load_c ? vload(c + r * ldc) : vzero();
-      c1[r] = load_c ? vload(c + r * ldc + VL) : vzero();
+      c0[r] = load_c ? vload(c + (rows ? rows[r] : r) * ldc) : vzero();
+      c1[r] = load_c ? vload(c + (rows ? rows[r] : r) * ldc + VL) : vzero();
     }
   }
   for (long p = 0; p < kc; p++) {
@@ -46,20 +48,24 @@ INLINE void tile(const int mr, const int mode, const float *a, long lda, const f
   }
   _Pragma("GCC unroll 16") for (int r = 0; r < MR; r++) {
     if (r < mr) {
-      vstore(c + r * ldc, c0[r]);
-      vstore(c + r * ldc + VL, c1[r]);
+      vstore(c + (rows ? rows[r] : r) * ldc, c0[r]);
+      vstore(c + (rows ? rows[r] : r) * ldc + VL, c1[r]);
     }
   }
 }
 
+/* Rows of C given by a table (a product over some columns of A, gemm_args.a_columns) only
+ * with a packed A; the other calls get the tile whose rows are evenly spaced at compile time
+ * (a table for them too measured 3–4% slower for x·W). */
 #define TILE_CASE(R)                                                            \
   case R:                                                                       \
-    if (mode == A_PACKED) tile(R, A_PACKED, a, lda, b, c, ldc, kc, load_c);     \
-    else if (mode == A_ROWS) tile(R, A_ROWS, a, lda, b, c, ldc, kc, load_c);    \
-    else tile(R, A_TRANSPOSED, a, lda, b, c, ldc, kc, load_c);                  \
+    if (rows) tile(R, A_PACKED, a, lda, b, c, rows, ldc, kc, load_c);                 \
+    else if (mode == A_PACKED) tile(R, A_PACKED, a, lda, b, c, NULL, ldc, kc, load_c); \
+    else if (mode == A_ROWS) tile(R, A_ROWS, a, lda, b, c, NULL, ldc, kc, load_c);    \
+    else tile(R, A_TRANSPOSED, a, lda, b, c, NULL, ldc, kc, load_c);                  \
     return;
 
-static void tile_dispatch(int mr, int mode, const float *a, long lda, const float *b, float *c, long ldc, long kc, int load_c) {
+static void tile_dispatch(int mr, int mode, const float *a, long lda, const float *b, float *c, const int *rows, long ldc, long kc, int load_c) {
   switch (mr) {
     TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
 #if MR > 6
@@ -94,12 +100,15 @@ INLINE void transpose8x8(const float *src, long lds, float *dst, long ldd) {
   _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/* Step p of op(B) stored k×n, and row i of C. */
+/* Step p of op(B) stored k×n, and row i of C (a product over some columns of A: gemm_args). */
 INLINE const float *b_row(const gemm_args *g, long p) {
-  return g->b + (g->b_rows ? g->b_rows[p] : p) * g->n;
+  return g->b + (g->a_columns && !g->trans_a ? g->a_columns[p] : p) * g->n;
+}
+INLINE int c_rows_spread(const gemm_args *g) {
+  return g->a_columns && g->trans_a;
 }
 INLINE float *c_row(const gemm_args *g, long i) {
-  return g->c + (g->c_rows ? g->c_rows[i] : i) * g->n;
+  return g->c + (c_rows_spread(g) ? g->a_columns[i] : i) * g->n;
 }
 
 /* Rows p0…p0+kc, columns j0…j0+cols of op(B) into dst as kc rows of NR floats, zero past cols. */
@@ -166,6 +175,28 @@ static void pack_a(const gemm_args *g, long p0, long kc, long i0, long rows, flo
   const long m = g->m, k = g->k;
   for (long s = 0; s < rows; s += MR, dst += MR * kc) {
     const long mr = MIN(MR, rows - s);
+    if (g->a_columns) {
+      /* Some columns of A only: gathered (A's rows a_stride apart). */
+      const int *columns = g->a_columns;
+      const long stride = g->a_stride;
+      if (g->trans_a) {
+        for (long p = 0; p < kc; p++) {
+          const float *row = g->a + (p0 + p) * stride;
+          float *d = dst + p * MR;
+          for (long r = 0; r < MR; r++) d[r] = r < mr ? row[columns[i0 + s + r]] : 0.0f;
+        }
+      } else {
+        for (long r = 0; r < MR; r++) {
+          if (r >= mr) {
+            for (long p = 0; p < kc; p++) dst[p * MR + r] = 0.0f;
+            continue;
+          }
+          const float *row = g->a + (i0 + s + r) * stride;
+          for (long p = 0; p < kc; p++) dst[p * MR + r] = row[columns[p0 + p]];
+        }
+      }
+      continue;
+    }
     if (g->trans_a) {
       const float *src = g->a + p0 * m + i0 + s;
       for (long p = 0; p < kc; p++, src += m) {
@@ -219,6 +250,20 @@ static void NAME(pack_a_strips)(const gemm_args *g, long s0, long s1, float *dst
   }
 }
 
+/* Columns [col0, col1) of the rows of C that no row of the product gives (gemm_args.a_columns
+ * with trans_a): product row i clears those after its own up to the next one's, row 0 also
+ * those before it, so every such row is cleared once whichever rows a thread computes. */
+static void zero_other_c_rows(const gemm_args *g, long row0, long row1, long col0, long col1) {
+  const size_t bytes = (size_t)(col1 - col0) * sizeof(float);
+  if (row0 == 0) {
+    for (long r = 0; r < g->a_columns[0]; r++) memset(g->c + r * g->n + col0, 0, bytes);
+  }
+  for (long i = row0; i < row1; i++) {
+    const long end = i + 1 < g->m ? g->a_columns[i + 1] : g->c_rows_total;
+    for (long r = g->a_columns[i] + 1; r < end; r++) memset(g->c + r * g->n + col0, 0, bytes);
+  }
+}
+
 /*
  * Rows [row0, row1) × columns [col0, col1) of C. `whole_a` is op(A) packed whole (pack_a_strips),
  * shared by the threads of one product, or NULL: each call then packs the rows it needs itself
@@ -240,8 +285,10 @@ static void gemm_blocks(const gemm_args *g, const float *whole_a, long row0, lon
    * NC, so the packed B block stays in L2 while every strip of A passes it. */
   const long kcs = k_block(k);
   const long mp = (m + MR - 1) / MR * MR;
-  /* Packing A pays off over several B panels; one panel (a narrow product) reads A in place. */
-  const int packed = whole_a != NULL || col1 - col0 > NR;
+  /* Packing A pays off over several B panels; one panel (a narrow product) reads A in place,
+   * unless only some columns of A count. */
+  const int packed = whole_a != NULL || col1 - col0 > NR || g->a_columns != NULL;
+  if (c_rows_spread(g) && !g->accumulate) zero_other_c_rows(g, row0, row1, col0, col1);
   const int mode = packed ? A_PACKED : g->trans_a ? A_TRANSPOSED : A_ROWS;
   const long lda = packed ? MR : g->trans_a ? m : k;
   for (long p0 = 0; p0 < k; p0 += kcs) {
@@ -260,18 +307,19 @@ static void gemm_blocks(const gemm_args *g, const float *whole_a, long row0, lon
           for (long i = i0; i < i1; i += MR) {
             const int mr = (int)MIN(MR, i1 - i);
             const float *ap = packed ? ablock + (i - i0) * kc : g->trans_a ? g->a + p0 * m + i : g->a + i * k + p0;
-            if (cols == NR && !g->c_rows) {
-              tile_dispatch(mr, mode, ap, lda, bp, g->c + i * n + j0, n, kc, load_c);
+            if (cols == NR) {
+              if (c_rows_spread(g)) tile_dispatch(mr, mode, ap, lda, bp, g->c + j0, g->a_columns + i, n, kc, load_c);
+              else tile_dispatch(mr, mode, ap, lda, bp, g->c + i * n + j0, NULL, n, kc, load_c);
               continue;
             }
-            /* A narrow tile, or rows of C that are not evenly spaced: through the edge tile. */
+            /* A narrow tile: through the edge tile. */
             if (load_c) {
               for (int r = 0; r < mr; r++) {
                 const float *cp = c_row(g, i + r) + j0;
                 for (long j = 0; j < NR; j++) edge[r * NR + j] = j < cols ? cp[j] : 0.0f;
               }
             }
-            tile_dispatch(mr, mode, ap, lda, bp, edge, NR, kc, load_c);
+            tile_dispatch(mr, mode, ap, lda, bp, edge, NULL, NR, kc, load_c);
             for (int r = 0; r < mr; r++) memcpy(c_row(g, i + r) + j0, edge + r * NR, (size_t)cols * sizeof(float));
           }
         }
