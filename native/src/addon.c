@@ -11,6 +11,7 @@
 #define NAPI_VERSION 8
 #include <math.h>
 #include <node_api.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,21 +181,11 @@ static float *whole_a_buffer(context *c, size_t floats) {
  */
 static void skip_zero_columns(context *c, gemm_args *g) {
   const long rows = g->trans_a ? g->k : g->m, cols = g->trans_a ? g->m : g->k;
-  if (g->trans_b || rows <= 0 || cols <= 0) return;
+  /* The packing gathers with 32-bit offsets of up to 16 rows. */
+  if (g->trans_b || rows <= 0 || cols <= 0 || cols > INT_MAX / 16) return;
   int *index = context_buffer((void **)&c->column_index, &c->column_index_bytes, (size_t)cols * sizeof(int));
   if (!index) return;
-  /* Any non-zero bit but the sign, column by column (a loop the compiler vectorizes). */
-  unsigned *seen = (unsigned *)index;
-  memset(seen, 0, (size_t)cols * sizeof(unsigned));
-  const unsigned *bits = (const unsigned *)g->a;
-  for (long r = 0; r < rows; r++) {
-    const unsigned *row = bits + r * cols;
-    for (long j = 0; j < cols; j++) seen[j] |= row[j] << 1;
-  }
-  long kept = 0;
-  for (long j = 0; j < cols; j++) {
-    if (seen[j]) index[kept++] = (int)j;
-  }
+  const long kept = c->isa->nonzero_columns(g->a, rows, cols, index);
   if (kept == cols) return;
   g->a_columns = index;
   g->a_stride = cols;

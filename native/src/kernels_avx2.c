@@ -50,5 +50,11 @@ typedef __m256i VI;
 #define vi_shrv(v, s) _mm256_srlv_epi32(v, s)
 #define vi_iota() _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
 #define vsel_ilt(a, b, t, f) _mm256_blendv_ps(f, t, _mm256_castsi256_ps(_mm256_cmpgt_epi32(b, a)))
+#define vi_load(p) _mm256_loadu_si256((const __m256i *)(p))
+/* Lanes i < n: base[index[i]]; the others 0 (and not read). */
+#define vgather_first(base, index, n) \
+  _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, index, _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), vi_iota())), 4)
+/* The first MR lanes of v at p. */
+#define vstore_mr(p, v) _mm256_maskstore_ps(p, _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0), v)
 
 #include "simd_impl.h"

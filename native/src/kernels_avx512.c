@@ -47,5 +47,10 @@ typedef __m512i VI;
 #define vi_shrv(v, s) _mm512_srlv_epi32(v, s)
 #define vi_iota() _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 #define vsel_ilt(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmplt_epi32_mask(a, b), f, t)
+#define vi_load(p) _mm512_loadu_si512((const void *)(p))
+/* Lanes i < n: base[index[i]]; the others 0 (and not read). */
+#define vgather_first(base, index, n) _mm512_mask_i32gather_ps(_mm512_setzero_ps(), (__mmask16)((1u << (n)) - 1), index, base, 4)
+/* The first MR lanes of v at p. */
+#define vstore_mr(p, v) _mm512_mask_storeu_ps(p, (__mmask16)((1u << MR) - 1), v)
 
 #include "simd_impl.h"

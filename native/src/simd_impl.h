@@ -176,24 +176,21 @@ static void pack_a(const gemm_args *g, long p0, long kc, long i0, long rows, flo
   for (long s = 0; s < rows; s += MR, dst += MR * kc) {
     const long mr = MIN(MR, rows - s);
     if (g->a_columns) {
-      /* Some columns of A only: gathered (A's rows a_stride apart). */
+      /* Some columns of A only (A's rows a_stride apart): a step's MR values by one gather,
+       * of the strip's rows at one column (A as stored) or of one row at the strip's columns
+       * (transposed). mr ≤ MR ≤ VL; addon.c keeps MR·a_stride within an int. */
       const int *columns = g->a_columns;
       const long stride = g->a_stride;
+      int lanes[VL] = { 0 };
       if (g->trans_a) {
-        for (long p = 0; p < kc; p++) {
-          const float *row = g->a + (p0 + p) * stride;
-          float *d = dst + p * MR;
-          for (long r = 0; r < MR; r++) d[r] = r < mr ? row[columns[i0 + s + r]] : 0.0f;
-        }
+        for (long r = 0; r < mr; r++) lanes[r] = columns[i0 + s + r];
+        const VI index = vi_load(lanes);
+        for (long p = 0; p < kc; p++) vstore_mr(dst + p * MR, vgather_first(g->a + (p0 + p) * stride, index, (int)mr));
       } else {
-        for (long r = 0; r < MR; r++) {
-          if (r >= mr) {
-            for (long p = 0; p < kc; p++) dst[p * MR + r] = 0.0f;
-            continue;
-          }
-          const float *row = g->a + (i0 + s + r) * stride;
-          for (long p = 0; p < kc; p++) dst[p * MR + r] = row[columns[p0 + p]];
-        }
+        for (long r = 0; r < mr; r++) lanes[r] = (int)(r * stride);
+        const VI index = vi_load(lanes);
+        const float *rows = g->a + (i0 + s) * stride;
+        for (long p = 0; p < kc; p++) vstore_mr(dst + p * MR, vgather_first(rows + columns[p0 + p], index, (int)mr));
       }
       continue;
     }
@@ -571,6 +568,34 @@ static void NAME(dropout)(const float *x, float *y, float *mask, long i0, long i
   }
 }
 
+/* The columns of a rows×cols matrix with a non-zero (of either sign) in some row, ascending,
+ * into index (room for cols); returns how many. The bits of |a| are or-ed down each column in
+ * index's memory first. */
+static long NAME(nonzero_columns)(const float *a, long rows, long cols, int *index) {
+  float *const seen = (float *)index;
+  memset(seen, 0, (size_t)cols * sizeof(float));
+  const VF sign = vset1(-0.0f);
+  for (long r = 0; r < rows; r++) {
+    const float *row = a + r * cols;
+    long j = 0;
+    for (; j + VL <= cols; j += VL) vstore(seen + j, vor(vload(seen + j), vandnot(sign, vload(row + j))));
+    for (; j < cols; j++) {
+      unsigned bits, so_far;
+      memcpy(&bits, row + j, sizeof bits);
+      memcpy(&so_far, seen + j, sizeof so_far);
+      so_far |= bits << 1;
+      memcpy(seen + j, &so_far, sizeof so_far);
+    }
+  }
+  long kept = 0;
+  for (long j = 0; j < cols; j++) {
+    unsigned bits;
+    memcpy(&bits, seen + j, sizeof bits);
+    if (bits) index[kept++] = (int)j;
+  }
+  return kept;
+}
+
 const isa_kernels NAME(horn_kernels) = {
   .name = ISA_NAME,
   .mr = MR,
@@ -581,6 +606,7 @@ const isa_kernels NAME(horn_kernels) = {
   .packed_a_floats = NAME(packed_a_floats),
   .pack_a_strips = NAME(pack_a_strips),
   .gemm_columns_packed = NAME(gemm_columns_packed),
+  .nonzero_columns = NAME(nonzero_columns),
   .activate = NAME(activate),
   .activate_backward = NAME(activate_backward),
   .add_row_vector = NAME(add_row_vector),
