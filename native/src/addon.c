@@ -188,14 +188,13 @@ static void skip_zero_columns(context *c, gemm_args *g) {
   const long kept = c->isa->nonzero_columns(g->a, rows, cols, index);
   if (kept == cols) return;
   g->a_columns = index;
-  g->a_stride = cols;
+  g->a_columns_total = cols;
   if (!g->trans_a) {
     g->k = kept;
     return;
   }
-  g->c_rows_total = g->m;
   g->m = kept;
-  if (kept == 0 && !g->accumulate) memset(g->c, 0, (size_t)(g->c_rows_total * g->n) * sizeof(float));
+  if (kept == 0 && !g->accumulate) memset(g->c, 0, (size_t)(cols * g->n) * sizeof(float));
 }
 
 /* One task type for the elementwise kernels: which, and their arguments. */

@@ -22,14 +22,13 @@ typedef struct {
   int accumulate;
   /*
    * NULL, or the columns of A (as stored, ascending) that the product uses: a layer's input
-   * whose other columns are zero (addon.c, skip_zero_columns). A's rows are then a_stride
-   * floats apart. Without trans_a they are op(A)'s k columns and go with the same rows of B;
-   * with trans_a they are op(A)'s m rows and give the same rows of C, whose other rows (of
-   * c_rows_total) are zeroed, or kept when accumulating.
+   * whose other columns are zero (addon.c, skip_zero_columns). a_columns_total is how many A
+   * has, so its rows are that many floats apart. Without trans_a they are op(A)'s k columns and
+   * go with the same rows of B; with trans_a they are op(A)'s m rows and give the same rows of
+   * C, whose other rows (C has a_columns_total) are zeroed, or kept when accumulating.
    */
   const int *a_columns;
-  long a_stride;
-  long c_rows_total;
+  long a_columns_total;
 } gemm_args;
 
 /* Activation codes, the same numbers as the WebAssembly kernels and ../src/engine/kernels/native.ts. */

@@ -176,11 +176,11 @@ static void pack_a(const gemm_args *g, long p0, long kc, long i0, long rows, flo
   for (long s = 0; s < rows; s += MR, dst += MR * kc) {
     const long mr = MIN(MR, rows - s);
     if (g->a_columns) {
-      /* Some columns of A only (A's rows a_stride apart): a step's MR values by one gather,
-       * of the strip's rows at one column (A as stored) or of one row at the strip's columns
-       * (transposed). mr ≤ MR ≤ VL; addon.c keeps MR·a_stride within an int. */
+      /* Some columns of A only (A's rows a_columns_total apart): a step's MR values by one
+       * gather, of the strip's rows at one column (A as stored) or of one row at the strip's
+       * columns (transposed). mr ≤ MR ≤ VL; addon.c keeps MR·a_columns_total within an int. */
       const int *columns = g->a_columns;
-      const long stride = g->a_stride;
+      const long stride = g->a_columns_total;
       int lanes[VL] = { 0 };
       if (g->trans_a) {
         for (long r = 0; r < mr; r++) lanes[r] = columns[i0 + s + r];
@@ -256,7 +256,7 @@ static void zero_other_c_rows(const gemm_args *g, long row0, long row1, long col
     for (long r = 0; r < g->a_columns[0]; r++) memset(g->c + r * g->n + col0, 0, bytes);
   }
   for (long i = row0; i < row1; i++) {
-    const long end = i + 1 < g->m ? g->a_columns[i + 1] : g->c_rows_total;
+    const long end = i + 1 < g->m ? g->a_columns[i + 1] : g->a_columns_total;
     for (long r = g->a_columns[i] + 1; r < end; r++) memset(g->c + r * g->n + col0, 0, bytes);
   }
 }
