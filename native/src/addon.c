@@ -34,9 +34,15 @@ typedef struct {
   /* op(A) packed once for the threads of a product that splits its columns (grown as needed). */
   float *whole_a;
   size_t whole_a_bytes;
-  /* The columns of a layer's input that are not zero in every row (skip_zero_columns). */
+  /* The columns of a layer's input that are not zero in every row (skip_zero_columns), and the
+   * threads' or-ed bits of them. */
   int *column_index;
   size_t column_index_bytes;
+  float *column_bits;
+  size_t column_bits_bytes;
+  /* Cᵀ of a narrow Aᵀ·B (gemm_tn_transposed). */
+  float *transposed_c;
+  size_t transposed_c_bytes;
 } context;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -107,10 +113,13 @@ typedef struct {
  *  - Chunks handed to whichever thread was free moved columns between the cores every call;
  *    owned shares ran two-thread training steps 2–11% faster than that (paired medians of
  *    ten interleaved runs, the two addons in both orders).
+ *  - One panel a chunk rather than two: the last chunk, that one thread finishes while the
+ *    other has none left, is half as long. Two-thread steps 0.3–1.7% faster (−0.3 to +1.7,
+ *    six paired runs of forty interleaved windows each).
  * The results do not depend on the split: every element of C is the same chain of fused
  * multiply-adds whichever thread computes it (kernels.h).
  */
-#define GEMM_CHUNK_PANELS 2
+#define GEMM_CHUNK_PANELS 1
 
 static void gemm_task(void *ctx, int tid, int threads, float *scratch) {
   gemm_job *job = ctx;
@@ -167,6 +176,60 @@ static float *whole_a_buffer(context *c, size_t floats) {
 }
 
 /*
+ * The scan of skip_zero_columns over a rows×cols A as stored, split over the threads the way
+ * the product's packing of op(A) splits (gemm_task): row strips for A as stored, columns for a
+ * transposed A (whose strips are columns). Each thread then packs what it has just read, from
+ * its own cache: scanned by thread 0 alone, the other thread's packing of x took two to three
+ * times as long as thread 0's, and thread 0 waited for it.
+ */
+typedef struct {
+  const isa_kernels *isa;
+  const float *a;
+  long rows, cols;
+  int by_columns;
+  /* by_columns: one row of cols bit patterns; else one per thread, `stride` floats apart. */
+  float *bits;
+  long stride;
+} column_scan;
+
+static void column_scan_task(void *ctx, int tid, int threads, float *scratch) {
+  (void)scratch;
+  const column_scan *j = ctx;
+  if (j->by_columns) {
+    const long c0 = aligned_part(j->cols, tid, threads), c1 = aligned_part(j->cols, tid + 1, threads);
+    if (c0 < c1) j->isa->or_columns(j->a, j->cols, 0, j->rows, c0, c1, j->bits);
+    return;
+  }
+  const long mr = j->isa->mr, strips = (j->rows + mr - 1) / mr;
+  const long r0 = part(strips, tid, threads) * mr, r1 = part(strips, tid + 1, threads) * mr;
+  j->isa->or_columns(j->a, j->cols, r0 < j->rows ? r0 : j->rows, r1 < j->rows ? r1 : j->rows, 0, j->cols, j->bits + tid * j->stride);
+}
+
+/* The columns of A (stored rows×cols) that are not ±0 in every row, ascending, into index;
+ * returns how many, or -1 without memory for the scan. */
+static long nonzero_columns(context *c, const float *a, long rows, long cols, int by_columns, int *index) {
+  const int threads = pool_threads(c->pool) > 1 && rows * cols >= PARALLEL_ELEMENTS ? pool_threads(c->pool) : 1;
+  const long stride = (cols + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+  const int copies = by_columns ? 1 : threads;
+  float *bits = context_buffer((void **)&c->column_bits, &c->column_bits_bytes, (size_t)(copies * stride) * sizeof(float));
+  if (!bits) return -1;
+  column_scan job = { .isa = c->isa, .a = a, .rows = rows, .cols = cols, .by_columns = by_columns, .bits = bits, .stride = stride };
+  if (threads == 1) column_scan_task(&job, 0, 1, NULL);
+  else pool_run(c->pool, column_scan_task, &job);
+  long kept = 0;
+  for (long j = 0; j < cols; j++) {
+    unsigned any = 0;
+    for (int t = 0; t < copies; t++) {
+      unsigned word;
+      memcpy(&word, bits + t * stride + j, sizeof word);
+      any |= word;
+    }
+    if (any) index[kept++] = (int)j;
+  }
+  return kept;
+}
+
+/*
  * A product whose A is a layer's input (gemm's skipZeroColumnsOfA): the columns of A, as
  * stored, that are zero in every row of the batch add nothing, so the product runs over the
  * others only (gemm_args.a_columns; the packing gathers them). A third of MNIST's pixel
@@ -185,8 +248,8 @@ static void skip_zero_columns(context *c, gemm_args *g) {
   if (g->trans_b || rows <= 0 || cols <= 0 || cols > INT_MAX / 16) return;
   int *index = context_buffer((void **)&c->column_index, &c->column_index_bytes, (size_t)cols * sizeof(int));
   if (!index) return;
-  const long kept = c->isa->nonzero_columns(g->a, rows, cols, index);
-  if (kept == cols) return;
+  const long kept = nonzero_columns(c, g->a, rows, cols, g->trans_a, index);
+  if (kept < 0 || kept == cols) return;
   g->a_columns = index;
   g->a_columns_total = cols;
   if (!g->trans_a) {
@@ -332,6 +395,8 @@ static void finalize_context(napi_env env, void *data, void *hint) {
   pool_destroy(c->pool);
   free(c->whole_a);
   free(c->column_index);
+  free(c->column_bits);
+  free(c->transposed_c);
   free(c);
 }
 
@@ -399,6 +464,52 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* One product on the pool (or on thread 0 alone where it is small). */
+static void run_gemm(context *ctx, gemm_job *job) {
+  const gemm_args *g = &job->g;
+  const long panels = (g->n + job->isa->nr - 1) / job->isa->nr, strips = (g->m + job->isa->mr - 1) / job->isa->mr;
+  /* Whole column panels where there are enough for every thread (each thread then packs only
+   * its own B panels, measured 5–10% faster than row strips for Aᵀ·B 784×128·128×500), else row strips. */
+  job->split_columns = panels >= 2L * pool_threads(ctx->pool) || panels >= strips;
+  if (pool_threads(ctx->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) {
+    /* Wider than one packed B block, gemm_tiles would pack op(A) again for every block of columns. */
+    if (g->n > job->isa->nc && g->k > 0 && panels > 1) {
+      float *whole = whole_a_buffer(ctx, job->isa->packed_a_floats(g));
+      if (whole) {
+        job->isa->pack_a_strips(g, 0, strips, whole);
+        job->isa->gemm_columns_packed(g, whole, 0, g->n, pool_scratch(ctx->pool, 0));
+        return;
+      }
+    }
+    job->isa->gemm_tiles(g, 0, g->m, 0, g->n, pool_scratch(ctx->pool, 0));
+    return;
+  }
+  if (job->split_columns && panels > 1 && g->k > 0) job->whole_a = whole_a_buffer(ctx, job->isa->packed_a_floats(g));
+  pool_run(ctx->pool, gemm_task, job);
+}
+
+/*
+ * C = Aᵀ·B narrower than a register tile (the output layer's weight gradient, 500×10): its
+ * tiles would be mostly padding. Cᵀ = Bᵀ·A is wide, so it is computed instead, in a buffer,
+ * and transposed into C. Each element is the same chain of fused multiply-adds (the two
+ * factors of a product swap places, which does not change it), so C has the same bits.
+ * Returns 0 where it does not apply (no memory for Cᵀ).
+ */
+static int gemm_tn_transposed(context *ctx, const gemm_args *g) {
+  const long m = g->m, n = g->n;
+  float *t = context_buffer((void **)&ctx->transposed_c, &ctx->transposed_c_bytes, (size_t)(m * n) * sizeof(float));
+  if (!t) return 0;
+  if (g->accumulate) {
+    for (long i = 0; i < m; i++)
+      for (long j = 0; j < n; j++) t[j * m + i] = g->c[i * n + j];
+  }
+  gemm_job job = { .isa = ctx->isa, .g = { .trans_a = 1, .a = g->b, .b = g->a, .c = t, .m = n, .k = g->k, .n = m, .accumulate = g->accumulate } };
+  run_gemm(ctx, &job);
+  for (long i = 0; i < m; i++)
+    for (long j = 0; j < n; j++) g->c[i * n + j] = t[j * m + i];
+  return 1;
+}
+
 /* gemm(h, transA, transB, a, b, c, m, k, n, accumulate, scratch (unused), skipZeroColumnsOfA) */
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
   call c;
@@ -412,25 +523,9 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if (g->m <= 0 || g->n <= 0) return undefined(env);
   if (c.argc > 11 && integer(&c, 10) != 0 && g->k > 0) skip_zero_columns(c.c, &job.g);
   if (g->m == 0) return undefined(env);
-  const long panels = (g->n + job.isa->nr - 1) / job.isa->nr, strips = (g->m + job.isa->mr - 1) / job.isa->mr;
-  /* Whole column panels where there are enough for every thread (each thread then packs only
-   * its own B panels, measured 5–10% faster than row strips for Aᵀ·B 784×128·128×500), else row strips. */
-  job.split_columns = panels >= 2L * pool_threads(c.c->pool) || panels >= strips;
-  if (pool_threads(c.c->pool) == 1 || g->m * g->n * (g->k > 0 ? g->k : 1) < PARALLEL_GEMM_MACS) {
-    /* Wider than one packed B block, gemm_tiles would pack op(A) again for every block of columns. */
-    if (g->n > job.isa->nc && g->k > 0 && panels > 1) {
-      float *whole = whole_a_buffer(c.c, job.isa->packed_a_floats(g));
-      if (whole) {
-        job.isa->pack_a_strips(g, 0, strips, whole);
-        job.isa->gemm_columns_packed(g, whole, 0, g->n, pool_scratch(c.c->pool, 0));
-        return undefined(env);
-      }
-    }
-    job.isa->gemm_tiles(g, 0, g->m, 0, g->n, pool_scratch(c.c->pool, 0));
-    return undefined(env);
-  }
-  if (job.split_columns && panels > 1 && g->k > 0) job.whole_a = whole_a_buffer(c.c, job.isa->packed_a_floats(g));
-  pool_run(c.c->pool, gemm_task, &job);
+  const long nr = job.isa->nr;
+  if (g->trans_a && !g->trans_b && !g->a_columns && g->k > 0 && g->n < nr && g->m >= 4 * nr && gemm_tn_transposed(c.c, g)) return undefined(env);
+  run_gemm(c.c, &job);
   return undefined(env);
 }
 

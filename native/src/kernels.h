@@ -56,9 +56,9 @@ typedef struct {
   size_t (*packed_a_floats)(const gemm_args *g);
   void (*pack_a_strips)(const gemm_args *g, long s0, long s1, float *dst);
   void (*gemm_columns_packed)(const gemm_args *g, const float *whole_a, long col0, long col1, float *scratch);
-  /* The columns of a rows×cols matrix that are not zero in every row, ascending, into index
-   * (room for cols ints); returns their count. */
-  long (*nonzero_columns)(const float *a, long rows, long cols, int *index);
+  /* seen[c0…c1) of a matrix `cols` wide: zero exactly where column j is ±0 in every row of
+   * [r0, r1) (its |bits| or-ed down those rows). */
+  void (*or_columns)(const float *a, long cols, long r0, long r1, long c0, long c1, float *seen);
   void (*activate)(int kind, const float *x, float *y, long n, float alpha);
   void (*activate_backward)(int kind, const float *y, const float *dy, float *dx, long n, float alpha);
   void (*add_row_vector)(float *x, const float *bias, long rows, long cols);

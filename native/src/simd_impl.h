@@ -568,18 +568,16 @@ static void NAME(dropout)(const float *x, float *y, float *mask, long i0, long i
   }
 }
 
-/* The columns of a rows×cols matrix with a non-zero (of either sign) in some row, ascending,
- * into index (room for cols); returns how many. The bits of |a| are or-ed down each column in
- * index's memory first. */
-static long NAME(nonzero_columns)(const float *a, long rows, long cols, int *index) {
-  float *const seen = (float *)index;
-  memset(seen, 0, (size_t)cols * sizeof(float));
+/* seen[j] for columns [c0, c1) of rows [r0, r1) of a matrix `cols` wide: the bits of |a[r, j]|
+ * or-ed down the rows (zero exactly where all of them are ±0). */
+static void NAME(or_columns)(const float *a, long cols, long r0, long r1, long c0, long c1, float *seen) {
+  memset(seen + c0, 0, (size_t)(c1 - c0) * sizeof(float));
   const VF sign = vset1(-0.0f);
-  for (long r = 0; r < rows; r++) {
+  for (long r = r0; r < r1; r++) {
     const float *row = a + r * cols;
-    long j = 0;
-    for (; j + VL <= cols; j += VL) vstore(seen + j, vor(vload(seen + j), vandnot(sign, vload(row + j))));
-    for (; j < cols; j++) {
+    long j = c0;
+    for (; j + VL <= c1; j += VL) vstore(seen + j, vor(vload(seen + j), vandnot(sign, vload(row + j))));
+    for (; j < c1; j++) {
       unsigned bits, so_far;
       memcpy(&bits, row + j, sizeof bits);
       memcpy(&so_far, seen + j, sizeof so_far);
@@ -587,13 +585,6 @@ static long NAME(nonzero_columns)(const float *a, long rows, long cols, int *ind
       memcpy(seen + j, &so_far, sizeof so_far);
     }
   }
-  long kept = 0;
-  for (long j = 0; j < cols; j++) {
-    unsigned bits;
-    memcpy(&bits, seen + j, sizeof bits);
-    if (bits) index[kept++] = (int)j;
-  }
-  return kept;
 }
 
 const isa_kernels NAME(horn_kernels) = {
@@ -606,7 +597,7 @@ const isa_kernels NAME(horn_kernels) = {
   .packed_a_floats = NAME(packed_a_floats),
   .pack_a_strips = NAME(pack_a_strips),
   .gemm_columns_packed = NAME(gemm_columns_packed),
-  .nonzero_columns = NAME(nonzero_columns),
+  .or_columns = NAME(or_columns),
   .activate = NAME(activate),
   .activate_backward = NAME(activate_backward),
   .add_row_vector = NAME(add_row_vector),

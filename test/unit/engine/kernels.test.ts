@@ -141,6 +141,8 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
     [9, 17, 15], [33, 65, 17], [64, 31, 24], [3, 2, 10], [128, 21, 10], [127, 501, 10], [2, 500, 12], [128, 500, 13], [6, 6, 6], [12, 3, 4], [18, 9, 20], [25, 4, 3],
     // Wider than one packed block of B (256 columns), over several blocks of K: the native kernels pack op(A) once for all of them.
     [13, 200, 300], [37, 230, 530],
+    // The output layer's weight gradient, Aᵀ·B 500×128·128×10: narrower than a register tile.
+    [500, 128, 10],
   ];
   const products = ['matmul', 'matmulTN', 'matmulNT'] as const;
 
@@ -423,7 +425,7 @@ for (const backend of NATIVE_BACKENDS) {
     const outputs = runs.map((kernels) => {
       const random = rng(99);
       const results: Float32Array[] = [];
-      for (const [product, m, k, n] of [['matmul', 128, 784, 500], ['matmulTN', 784, 128, 500], ['matmulNT', 128, 500, 784], ['matmul', 500, 128, 10], ['matmulNT', 133, 37, 61]] as const) {
+      for (const [product, m, k, n] of [['matmul', 128, 784, 500], ['matmulTN', 784, 128, 500], ['matmulNT', 128, 500, 784], ['matmul', 500, 128, 10], ['matmulTN', 500, 128, 10], ['matmulNT', 133, 37, 61]] as const) {
         const a = filled(kernels, m * k, random);
         const b = filled(kernels, k * n, random);
         const c = filled(kernels, m * n, random);
@@ -479,6 +481,33 @@ for (const backend of NATIVE_BACKENDS) {
       const tiny = Number('4e-320');
       expect(tiny * 2).toBe(8e-320);
       expect(Math.fround(1e-39)).toBeGreaterThan(0);
+    });
+
+    test('a narrow Aᵀ·B (the output layer\'s weight gradient, computed as its transpose) has the bits of A·B with the transpose of a written out', async () => {
+      for (const threads of [1, 2]) {
+        const kernels = await loadKernels({ backend, threads, memoryBytes: MEMORY });
+        const random = rng(510);
+        for (const [m, k, n] of [[500, 128, 10], [300, 37, 1], [256, 64, 31]] as const) {
+          const a = filled(kernels, k * m, random);
+          const b = filled(kernels, k * n, random);
+          const aT = kernels.alloc(m * k);
+          for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) aT[i * k + p] = a[p * m + i];
+          for (const accumulate of [false, true]) {
+            const start = filled(kernels, m * n, random);
+            const viaTN = kernels.alloc(m * n);
+            viaTN.set(start);
+            const viaNN = kernels.alloc(m * n);
+            viaNN.set(start);
+            kernels.matmulTN(a, b, viaTN, m, k, n, accumulate);
+            kernels.matmul(aT, b, viaNN, m, k, n, accumulate);
+            const context = `${threads} thread(s), ${m}×${k}×${n}, accumulate=${accumulate}`;
+            const firstDifference = viaNN.findIndex((v, i) => !Object.is(v, viaTN[i]));
+            expect(`${context}: ${firstDifference < 0 ? 'same bits' : `element ${firstDifference}: ${viaNN[firstDifference]} vs ${viaTN[firstDifference]}`}`).toBe(`${context}: same bits`);
+            for (const x of [start, viaTN, viaNN]) kernels.free(x);
+          }
+          for (const x of [a, b, aT]) kernels.free(x);
+        }
+      }
     });
 
     test('leaves out the columns of a layer input that are zero in every row (a NaN they would meet in b does not reach c)', async () => {
