@@ -69,6 +69,8 @@ static int has_avx512(void) {
 /* Partition: contiguous, balanced, a function of (total, threads) only.                    */
 /* ---------------------------------------------------------------------------------------- */
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
 static long part(long total, int t, int threads) {
   return (long)(((__int128)total * t) / threads);
 }
@@ -660,6 +662,42 @@ static napi_value js_halves_encode(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/*
+ * loadRows(h, dst, src: Float32Array, rows, cols): the first rows×cols floats of src (a batch
+ * the caller assembled, in JavaScript's memory) into dst. Each thread copies the row strips it
+ * then scans and packs for the first layer's product (skip_zero_columns, gemm_task), so those
+ * reads find the rows in its own cache; copied by the calling thread alone, the other thread's
+ * packing of x took two to three times as long as its own.
+ */
+typedef struct {
+  float *dst;
+  const float *src;
+  long rows, cols;
+  long mr;
+} rows_copy;
+
+static void rows_copy_task(void *ctx, int tid, int threads, float *scratch) {
+  (void)scratch;
+  const rows_copy *j = ctx;
+  const long strips = (j->rows + j->mr - 1) / j->mr;
+  const long r0 = MIN(part(strips, tid, threads) * j->mr, j->rows), r1 = MIN(part(strips, tid + 1, threads) * j->mr, j->rows);
+  if (r0 < r1) memcpy(j->dst + r0 * j->cols, j->src + r0 * j->cols, (size_t)((r1 - r0) * j->cols) * sizeof(float));
+}
+
+static napi_value js_load_rows(napi_env env, napi_callback_info info) {
+  call c;
+  if (!begin(env, info, 4, &c)) return NULL;
+  size_t length = 0;
+  const float *src = typed(env, c.argv[2], napi_float32_array, &length);
+  if (!src) return NULL;
+  rows_copy job = { .dst = ptr(&c, 0), .src = src, .rows = integer(&c, 2), .cols = integer(&c, 3), .mr = c.c->isa->mr };
+  if (job.rows <= 0 || job.cols <= 0) return undefined(env);
+  if ((size_t)(job.rows * job.cols) > length) return throw_error(env, "loadRows: src holds fewer than rows × cols floats"), NULL;
+  if (pool_threads(c.c->pool) == 1 || job.rows * job.cols < PARALLEL_ELEMENTS) rows_copy_task(&job, 0, 1, NULL);
+  else pool_run(c.c->pool, rows_copy_task, &job);
+  return undefined(env);
+}
+
 /* halvesDecode(halves: Uint16Array, out: Float32Array, accumulate: boolean): out.length values. */
 static napi_value js_halves_decode(napi_env env, napi_callback_info info) {
   size_t argc = 3, nh = 0, nf = 0;
@@ -712,7 +750,7 @@ static napi_value with_flushed_denormals(napi_env env, napi_callback_info info) 
 static napi_value init(napi_env env, napi_value exports) {
   /* flush: computes through with_flushed_denormals (not the fp16 conversions, exact by contract). */
   const struct { const char *name; napi_callback fn; int flush; } functions[] = {
-    { "create", js_create, 0 }, { "cpu", js_cpu, 0 }, { "gemm", js_gemm, 1 }, { "addRowVector", js_add_row_vector, 1 }, { "sumRows", js_sum_rows, 1 },
+    { "create", js_create, 0 }, { "cpu", js_cpu, 0 }, { "gemm", js_gemm, 1 }, { "loadRows", js_load_rows, 0 }, { "addRowVector", js_add_row_vector, 1 }, { "sumRows", js_sum_rows, 1 },
     { "activate", js_activate, 1 }, { "activateBackward", js_activate_backward, 1 }, { "softmaxCrossEntropy", js_softmax_cross_entropy, 1 },
     { "multiply", js_multiply, 1 }, { "dropout", js_dropout, 1 }, { "axpy", js_axpy, 1 }, { "scale", js_scale, 1 }, { "sgdStep", js_sgd_step, 1 },
     { "adamStep", js_adam_step, 1 }, { "halvesEncode", js_halves_encode, 0 }, { "halvesDecode", js_halves_decode, 0 },

@@ -72,7 +72,8 @@ export class DenseLayer {
     return buf.subarray(off);
   }
 
-  forward(k: Kernels, x: Float32Array, rows: number, training: boolean, rng: Rng): Float32Array {
+  /** `probabilitiesFromLoss`: a softmax layer leaves `a` to the fused loss that follows (Kernels.softmaxCrossEntropy writes the probabilities there). */
+  forward(k: Kernels, x: Float32Array, rows: number, training: boolean, rng: Rng, probabilitiesFromLoss = false): Float32Array {
     const n = rows * this.size;
     const { weights, bias } = this.params;
     if (this.runner) {
@@ -80,7 +81,9 @@ export class DenseLayer {
     } else {
       k.matmul(x, weights, this.z, rows, this.inputSize, this.size, false, this.readsModelInput);
       k.addRowVector(this.z, bias, rows, this.size);
-      if (this.activation === 'softmax') softmaxRows(this.z, this.a, rows, this.size);
+      if (this.activation === 'softmax') {
+        if (!probabilitiesFromLoss) softmaxRows(this.z, this.a, rows, this.size);
+      }
       else k.activate(this.activation ?? 'identity', this.z, this.a, n, this.alpha);
     }
     this.maskActive = training && this.dropout > 0;

@@ -14,6 +14,8 @@ export interface OffsetKernelFunctions {
   gemm(transA: number, transB: number, a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number, scratch: number, skipZeroColumnsOfA: number): void;
   /** Floats of scratch memory gemm needs (0: the backend brings its own). */
   gemmScratchFloats(transA: number, m: number, k: number): number;
+  /** src is an array anywhere (not an offset). Absent from the WebAssembly modules: MemoryKernels then copies with TypedArray.set. */
+  loadRows?(dst: number, src: Float32Array, rows: number, cols: number): void;
   addRowVector(x: number, bias: number, rows: number, cols: number): void;
   sumRows(x: number, out: number, rows: number, cols: number, accumulate: number): void;
   activate(kind: number, x: number, y: number, length: number, alpha: number): void;
@@ -87,6 +89,16 @@ export class MemoryKernels implements Kernels {
 
   matmulNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
     this.gemm('matmulNT', 0, 1, a, b, c, m, k, n, accumulate, false);
+  }
+
+  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
+    const op = 'loadRows';
+    const length = rows * cols;
+    const to = this.at(op, 'dst', dst, length);
+    if (src.length < length) throw new KernelArgumentError(op, 'src', `holds ${src.length} floats, the shape needs ${length}`);
+    // TypedArray.set also handles a src that overlaps dst in this memory.
+    if (this.fn.loadRows && src.buffer !== this.buffer) this.fn.loadRows(to, src, rows, cols);
+    else dst.set(src.subarray(0, length));
   }
 
   addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {

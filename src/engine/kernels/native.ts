@@ -34,7 +34,7 @@ interface NativeAddon extends Readonly<{ [K in NativeFunctionName]: WithHandle<O
 }
 
 const NATIVE_FUNCTIONS: readonly NativeFunctionName[] = [
-  'gemm', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy', 'multiply', 'dropout', 'axpy', 'scale', 'sgdStep', 'adamStep',
+  'gemm', 'loadRows', 'addRowVector', 'sumRows', 'activate', 'activateBackward', 'softmaxCrossEntropy', 'multiply', 'dropout', 'axpy', 'scale', 'sgdStep', 'adamStep',
 ];
 
 export type NativeStatus =

@@ -25,6 +25,10 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
+  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
+    dst.set(src.subarray(0, rows * cols));
+  }
+
   matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {

@@ -33,6 +33,13 @@ export interface Kernels {
   /** c(m×n) = a · bᵀ with a stored m×k and b stored n×k (input gradient dY·Wᵀ). */
   matmulNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate?: boolean): void;
 
+  /**
+   * dst = the first rows×cols floats of src, which may be any array (a batch the caller
+   * assembled). The native backends copy on their threads, each the rows it then packs for the
+   * first layer's product.
+   */
+  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number): void;
+
   /** x[r, :] += bias for every row r of a rows×cols matrix. */
   addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;
   /** out[c] = Σ_r x[r, c] (bias gradient); with `accumulate`, out += that sum. */

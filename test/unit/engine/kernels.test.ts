@@ -69,6 +69,19 @@ function copyOf(x: Float32Array): Float32Array {
   return Float32Array.from(x);
 }
 
+/** Two arrays from alloc, each a copy of `start` (the outputs of two ways to one product). */
+function twoCopies(kernels: Kernels, start: Float32Array): [Float32Array, Float32Array] {
+  const copies = [kernels.alloc(start.length), kernels.alloc(start.length)] as [Float32Array, Float32Array];
+  for (const c of copies) c.set(start);
+  return copies;
+}
+
+/** Fails, naming the first differing element, unless `b` has the bits of `a` (±0 equal unless `signedZeros`). */
+function expectSameBits(context: string, a: Float32Array, b: Float32Array, signedZeros: boolean): void {
+  const first = a.findIndex((v, i) => (signedZeros ? !Object.is(v, b[i]) : v !== b[i]));
+  expect(`${context}: ${first < 0 ? 'same bits' : `element ${first}: ${a[first]} vs ${b[first]}`}`).toBe(`${context}: same bits`);
+}
+
 /** Fails with the first index where |actual − expected| > abs + rel·|expected|. */
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, length: number, abs: number, rel: number): void {
   for (let i = 0; i < length; i++) {
@@ -209,6 +222,31 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
     });
   });
 
+  test('loadRows copies a batch from any array into these kernels\' memory, and checks both lengths', () => {
+    const random = rng(1234);
+    for (const [rows, cols] of [[3, 5], [128, 784], [37, 500]] as const) {
+      const src = new Float32Array(rows * cols + 9).map(() => random() - 0.5);
+      const dst = kernels.alloc(rows * cols + 4);
+      dst.fill(7);
+      kernels.loadRows(dst, src.subarray(2), rows, cols);
+      expect(Array.from(dst.subarray(0, rows * cols))).toEqual(Array.from(src.subarray(2, 2 + rows * cols)));
+      expect(Array.from(dst.subarray(rows * cols))).toEqual([7, 7, 7, 7]);
+      // From an array in the same memory that overlaps dst.
+      const inside = dst.subarray(1, 1 + rows * cols);
+      const expected = Array.from(inside);
+      kernels.loadRows(dst, inside, rows, cols);
+      expect(Array.from(dst.subarray(0, rows * cols))).toEqual(expected);
+      kernels.free(dst);
+    }
+    if (kernels.backend !== 'typescript') {
+      const dst = kernels.alloc(12);
+      expect(() => kernels.loadRows(dst, new Float32Array(11), 3, 4)).toThrow(KernelArgumentError);
+      expect(() => kernels.loadRows(dst, new Float32Array(12), 3, 4)).not.toThrow();
+      expect(() => kernels.loadRows(new Float32Array(12), new Float32Array(12), 3, 4)).toThrow(KernelArgumentError);
+      kernels.free(dst);
+    }
+  });
+
   test.each(['matmul', 'matmulTN'] as const)('%s told that a is a layer input gives the bits of the whole product, whichever columns of a are zero', (product) => {
     const random = rng(31);
     const shapes: [number, number, number][] = [[5, 7, 3], [13, 200, 300], [37, 230, 530], [128, 784, 60]];
@@ -224,16 +262,11 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
         const b = filled(kernels, k * n, random);
         for (const accumulate of [false, true]) {
           const start = filled(kernels, m * n, random);
-          const whole = kernels.alloc(m * n);
-          whole.set(start);
-          const skipping = kernels.alloc(m * n);
-          skipping.set(start);
+          const [whole, skipping] = twoCopies(kernels, start);
           kernels[product](a, b, whole, m, k, n, accumulate);
           kernels[product](a, b, skipping, m, k, n, accumulate, true);
-          const context = `${m}×${k}×${n}, ${zeroShare} of a's columns zero, accumulate=${accumulate}`;
           // ±0 compare equal: a sum of nothing but zero products may differ in the sign of its zero.
-          const firstDifference = whole.findIndex((v, i) => v !== skipping[i]);
-          expect(`${context}: ${firstDifference < 0 ? 'same bits' : `element ${firstDifference}: ${whole[firstDifference]} vs ${skipping[firstDifference]}`}`).toBe(`${context}: same bits`);
+          expectSameBits(`${m}×${k}×${n}, ${zeroShare} of a's columns zero, accumulate=${accumulate}`, whole, skipping, false);
           const expected = copyOf(start);
           reference[product](a, b, expected, m, k, n, accumulate);
           expectClose(skipping, expected, m * n, 1e-4, 1e-5);
@@ -494,15 +527,10 @@ for (const backend of NATIVE_BACKENDS) {
           for (let p = 0; p < k; p++) for (let i = 0; i < m; i++) aT[i * k + p] = a[p * m + i];
           for (const accumulate of [false, true]) {
             const start = filled(kernels, m * n, random);
-            const viaTN = kernels.alloc(m * n);
-            viaTN.set(start);
-            const viaNN = kernels.alloc(m * n);
-            viaNN.set(start);
+            const [viaTN, viaNN] = twoCopies(kernels, start);
             kernels.matmulTN(a, b, viaTN, m, k, n, accumulate);
             kernels.matmul(aT, b, viaNN, m, k, n, accumulate);
-            const context = `${threads} thread(s), ${m}×${k}×${n}, accumulate=${accumulate}`;
-            const firstDifference = viaNN.findIndex((v, i) => !Object.is(v, viaTN[i]));
-            expect(`${context}: ${firstDifference < 0 ? 'same bits' : `element ${firstDifference}: ${viaNN[firstDifference]} vs ${viaTN[firstDifference]}`}`).toBe(`${context}: same bits`);
+            expectSameBits(`${threads} thread(s), ${m}×${k}×${n}, accumulate=${accumulate}`, viaNN, viaTN, true);
             for (const x of [start, viaTN, viaNN]) kernels.free(x);
           }
           for (const x of [a, b, aT]) kernels.free(x);
