@@ -204,7 +204,7 @@ static void column_scan_task(void *ctx, int tid, int threads, float *scratch) {
   }
   const long mr = j->isa->mr, strips = (j->rows + mr - 1) / mr;
   const long r0 = part(strips, tid, threads) * mr, r1 = part(strips, tid + 1, threads) * mr;
-  j->isa->or_columns(j->a, j->cols, r0 < j->rows ? r0 : j->rows, r1 < j->rows ? r1 : j->rows, 0, j->cols, j->bits + tid * j->stride);
+  j->isa->or_columns(j->a, j->cols, MIN(r0, j->rows), MIN(r1, j->rows), 0, j->cols, j->bits + tid * j->stride);
 }
 
 /* The columns of A (stored rows×cols) that are not ±0 in every row, ascending, into index;
@@ -666,8 +666,8 @@ static napi_value js_halves_encode(napi_env env, napi_callback_info info) {
  * loadRows(h, dst, src: Float32Array, rows, cols): the first rows×cols floats of src (a batch
  * the caller assembled, in JavaScript's memory) into dst. Each thread copies the row strips it
  * then scans and packs for the first layer's product (skip_zero_columns, gemm_task), so those
- * reads find the rows in its own cache; copied by the calling thread alone, the other thread's
- * packing of x took two to three times as long as its own.
+ * reads find the rows in its own cache rather than in the calling thread's. Two-thread training
+ * steps 0.4–0.9% faster than with TypedArray.set on the calling thread (three of four paired runs).
  */
 typedef struct {
   float *dst;
