@@ -5,7 +5,7 @@ export { Model, classOf } from './model';
 export type { Batch, StepResult, Evaluation, ModelOptions, ModelState } from './model';
 export type { LayerParameters } from './layer';
 export { Trainer, defaultStep, passOver, checkEpochSums } from './trainer';
-export type { BatchSource, TrainerOptions, TrainerState, EpochSums, TrainingProgress, EpochSummary, TrainingSummary, StepFunction } from './trainer';
+export type { BatchSource, TrainerOptions, TrainerState, EpochSums, TrainingProgress, EpochSummary, TrainingSummary, StepFunction, BatchRows } from './trainer';
 export { Optimizer, scheduledLearningRate, momentCount } from './optimizer';
 export type { ParameterSegment, OptimizerState } from './optimizer';
 export { validateModelSpec, validateOptimizerSpec, DEFAULT_OPTIMIZER } from './spec';

@@ -122,10 +122,14 @@ export class Model {
     return classes;
   }
 
-  /** Forward and backward in training mode; gradients() then holds ∂(mean loss)/∂parameters. */
-  computeGradients(x: Float32Array, y: Float32Array, count?: number): StepResult {
-    const rows = this.loadInputs(x, count);
-    this.loadTargets(y, rows);
+  /**
+   * Forward and backward in training mode; gradients() then holds ∂(mean loss)/∂parameters.
+   * With `order`, sample i of the batch is row order[i] of x and y (a shuffled batch taken
+   * straight from the data set); count defaults to its length.
+   */
+  computeGradients(x: Float32Array, y: Float32Array, count?: number, order?: Int32Array): StepResult {
+    const rows = this.loadInputs(x, count ?? order?.length, order);
+    this.loadTargets(y, rows, order);
     this.forwardLoaded(rows, true, true);
     const loss = this.lossAndOutputGradient(rows);
     this.backward(rows);
@@ -246,18 +250,19 @@ export class Model {
     }
   }
 
-  private loadInputs(x: Float32Array, count: number | undefined): number {
+  /** `order`: as computeGradients'; the kernels check that its entries are rows of x. */
+  private loadInputs(x: Float32Array, count: number | undefined, order?: Int32Array): number {
     const rows = count ?? x.length / this.inputSize;
     if (!Number.isInteger(rows) || rows <= 0) throw new BatchShapeError('count', Math.max(1, Math.round(x.length / this.inputSize)), rows);
-    if (x.length < rows * this.inputSize) throw new BatchShapeError('x', rows * this.inputSize, x.length);
+    if (!order && x.length < rows * this.inputSize) throw new BatchShapeError('x', rows * this.inputSize, x.length);
     this.ensureCapacity(rows);
-    this.kernels.loadRows(this.xBuf, x, rows, this.inputSize);
+    this.kernels.loadRows(this.xBuf, x, rows, this.inputSize, order);
     return rows;
   }
 
-  private loadTargets(y: Float32Array, rows: number): void {
-    if (y.length < rows * this.outputSize) throw new BatchShapeError('y', rows * this.outputSize, y.length);
-    this.targets.set(y.subarray(0, rows * this.outputSize));
+  private loadTargets(y: Float32Array, rows: number, order?: Int32Array): void {
+    if (!order && y.length < rows * this.outputSize) throw new BatchShapeError('y', rows * this.outputSize, y.length);
+    this.kernels.loadRows(this.targets, y, rows, this.outputSize, order);
   }
 
   /**

@@ -48,7 +48,18 @@ export interface TrainingSummary {
   validation?: Evaluation;
 }
 
-export type StepFunction = (model: Model, batch: Batch) => StepResult | Promise<StepResult>;
+/**
+ * A shuffled training batch as row numbers of the data it comes from: sample i is row rows[i] of
+ * `from.x` and `from.y`. The kernels gather the rows (Model.computeGradients' `order`), so a batch
+ * is never first copied in JavaScript. `from` and `rows` are valid until the next batch.
+ */
+export interface BatchRows {
+  readonly from: Batch;
+  readonly rows: Int32Array;
+  readonly count: number;
+}
+
+export type StepFunction = (model: Model, batch: BatchRows) => StepResult | Promise<StepResult>;
 
 export interface TrainerOptions {
   epochs: number;
@@ -97,7 +108,7 @@ export interface TrainerState extends EpochSums {
 }
 
 export const defaultStep: StepFunction = (model, batch) => {
-  const r = model.computeGradients(batch.x, batch.y, batch.count);
+  const r = model.computeGradients(batch.from.x, batch.from.y, batch.count, batch.rows);
   model.applyGradients();
   return r;
 };
@@ -194,22 +205,20 @@ export class Trainer {
   /**
    * One epoch of batches of exactly `batchSize` samples (the last may be smaller), shuffled with
    * the trainer's seed, without its first `skip` batches (a resumed epoch; the generator draws as
-   * for the whole epoch). The yielded arrays are reused between batches.
+   * for the whole epoch).
    */
-  async *batches(source: BatchSource, skip = 0): AsyncGenerator<Batch> {
+  async *batches(source: BatchSource, skip = 0): AsyncGenerator<BatchRows> {
     const inputSize = this.model.inputSize;
     const outputSize = this.model.outputSize;
     const { batchSize } = this.options;
     const shuffle = this.options.shuffle ?? true;
-    const x = new Float32Array(batchSize * inputSize);
-    const y = new Float32Array(batchSize * outputSize);
     if (typeof source !== 'function') {
       checkBatch(source, inputSize, outputSize);
       const order = identity(source.count);
       if (shuffle) this.rng.shuffle(order);
       const batchCount = Math.ceil(source.count / batchSize);
       if (skip > batchCount) throw pastTheEnd(skip, batchCount);
-      yield* gather(source, order, Math.min(source.count, skip * batchSize), source.count, batchSize, x, y, inputSize, outputSize);
+      yield* batchesOf(source, order, Math.min(source.count, skip * batchSize), source.count, batchSize);
       return;
     }
     let toSkip = skip;
@@ -218,7 +227,7 @@ export class Trainer {
     const capacity = Math.max(this.options.shuffleBuffer ?? 65536, batchSize);
     const buf: Batch = { x: new Float32Array(capacity * inputSize), y: new Float32Array(capacity * outputSize), count: 0 };
     const order = new Int32Array(capacity);
-    const drain = async function* (this: Trainer, final: boolean): AsyncGenerator<Batch> {
+    const drain = async function* (this: Trainer, final: boolean): AsyncGenerator<BatchRows> {
       const n = buf.count;
       for (let i = 0; i < n; i++) order[i] = i;
       if (shuffle) this.rng.shuffle(order.subarray(0, n));
@@ -228,7 +237,7 @@ export class Trainer {
       const skipped = Math.min(toSkip, batchCount);
       toSkip -= skipped;
       seen += batchCount;
-      yield* gather(buf, order, Math.min(emit, skipped * batchSize), emit, batchSize, x, y, inputSize, outputSize);
+      yield* batchesOf(buf, order, Math.min(emit, skipped * batchSize), emit, batchSize);
       // Keep the samples not emitted (already in shuffled order) at the front of the buffer.
       const rest = n - emit;
       const keptX = new Float32Array(rest * inputSize);
@@ -292,15 +301,10 @@ export function checkEpochSums(s: EpochSums, field: string): void {
   if (typeof s.lossSum !== 'number') throw new StateMismatchError(`${field}.lossSum`, 'a number', String(s.lossSum));
 }
 
-function* gather(src: Batch, order: Int32Array, from: number, to: number, batchSize: number, x: Float32Array, y: Float32Array, inputSize: number, outputSize: number): Generator<Batch> {
+function* batchesOf(src: Batch, order: Int32Array, from: number, to: number, batchSize: number): Generator<BatchRows> {
   for (let start = from; start < to; start += batchSize) {
     const count = Math.min(batchSize, to - start);
-    for (let i = 0; i < count; i++) {
-      const s = order[start + i];
-      x.set(src.x.subarray(s * inputSize, (s + 1) * inputSize), i * inputSize);
-      y.set(src.y.subarray(s * outputSize, (s + 1) * outputSize), i * outputSize);
-    }
-    yield { x, y, count };
+    yield { from: src, rows: order.subarray(start, start + count), count };
   }
 }
 

@@ -127,8 +127,6 @@ const BALANCED_PROGRESS_EVERY_MS = 250;
 export async function trainDistributed(run: DistributedRun): Promise<DistributedSummary> {
   const { model, data, batchSize: b, epochs, stepsPerEpoch: K, exchange, resume } = run;
   const now = run.now ?? (() => performance.now());
-  const inputs = model.inputSize;
-  const outputs = model.outputSize;
   const rng = new Rng(run.seed, RngStream.shuffle);
   if (resume) checkWorkerState(resume, run);
   const order = new WrappingOrder(data.count, (a) => rng.shuffle(a), resume?.order);
@@ -141,8 +139,6 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
   const stepTimes = new Float64Array(K);
   let timedSteps = 0;
   const indices = new Int32Array(most);
-  const x = new Float32Array(most * inputs);
-  const y = new Float32Array(most * outputs);
   /**
    * Own time per step and compute per sample (with any test slowdown) of the last steps: what the
    * coordinator balances batches by. Medians, not a running mean: on a shared machine a burst of
@@ -191,13 +187,8 @@ export async function trainDistributed(run: DistributedRun): Promise<Distributed
       const batch = run.batchAt?.(clock) ?? { size: b };
       const n = Math.max(1, Math.min(most, batch.size));
       order.next(n, indices);
-      for (let i = 0; i < n; i++) {
-        const r = indices[i]!;
-        x.set(data.x.subarray(r * inputs, (r + 1) * inputs), i * inputs);
-        y.set(data.y.subarray(r * outputs, (r + 1) * outputs), i * outputs);
-      }
       const t0 = now();
-      const result = model.computeGradients(x, y, n);
+      const result = model.computeGradients(data.x, data.y, n, indices);
       const gradientMs = now() - t0;
       computeMs += gradientMs;
       if (run.slow && run.slow.factor > 1 && clock >= run.slow.fromClock && clock < (run.slow.untilClock ?? Infinity)) blockFor((run.slow.factor - 1) * gradientMs);

@@ -1,6 +1,7 @@
 import { Arena } from './arena';
 import { dropoutInto } from './dropout';
 import { KernelArgumentError } from './errors';
+import { checkRowOrder, copyRows } from './reference';
 import type { ElementwiseActivation, KernelBackendName, Kernels } from './types';
 
 // Kernels that compute on one fixed block of memory addressed by byte offsets: the WebAssembly
@@ -14,8 +15,8 @@ export interface OffsetKernelFunctions {
   gemm(transA: number, transB: number, a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number, scratch: number, skipZeroColumnsOfA: number): void;
   /** Floats of scratch memory gemm needs (0: the backend brings its own). */
   gemmScratchFloats(transA: number, m: number, k: number): number;
-  /** src is an array anywhere (not an offset). Absent from the WebAssembly modules: MemoryKernels then copies with TypedArray.set. */
-  loadRows?(dst: number, src: Float32Array, rows: number, cols: number): void;
+  /** src (and order) are arrays anywhere, not offsets. Absent from the WebAssembly modules: MemoryKernels then copies with TypedArray.set. */
+  loadRows?(dst: number, src: Float32Array, rows: number, cols: number, order?: Int32Array): void;
   addRowVector(x: number, bias: number, rows: number, cols: number): void;
   sumRows(x: number, out: number, rows: number, cols: number, accumulate: number): void;
   activate(kind: number, x: number, y: number, length: number, alpha: number): void;
@@ -91,14 +92,15 @@ export class MemoryKernels implements Kernels {
     this.gemm('matmulNT', 0, 1, a, b, c, m, k, n, accumulate, false);
   }
 
-  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
+  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void {
     const op = 'loadRows';
     const length = rows * cols;
     const to = this.at(op, 'dst', dst, length);
-    if (src.length < length) throw new KernelArgumentError(op, 'src', `holds ${src.length} floats, the shape needs ${length}`);
-    // TypedArray.set also handles a src that overlaps dst in this memory.
-    if (this.fn.loadRows && src.buffer !== this.buffer) this.fn.loadRows(to, src, rows, cols);
-    else dst.set(src.subarray(0, length));
+    if (order) checkRowOrder(op, order, rows, Math.floor(src.length / cols));
+    else if (src.length < length) throw new KernelArgumentError(op, 'src', `holds ${src.length} floats, the shape needs ${length}`);
+    // A src in this memory may overlap dst: without order, TypedArray.set copies it as if through a buffer.
+    if (this.fn.loadRows && src.buffer !== this.buffer) this.fn.loadRows(to, src, rows, cols, order);
+    else copyRows(dst, src, rows, cols, order);
   }
 
   addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void {
@@ -194,3 +196,4 @@ export class MemoryKernels implements Kernels {
     return array.byteOffset;
   }
 }
+

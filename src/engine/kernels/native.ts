@@ -12,7 +12,7 @@ import { MemoryKernels, type OffsetKernelFunctions } from './memory';
 export const NATIVE_KERNELS_FILE = 'horn-kernels.node';
 
 /** The call convention this loader speaks; the addon reports its own (HORN_NATIVE_ABI in addon.c). */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 export type NativeIsa = 'avx512' | 'avx2';
 export type NativeBackendName = `native-${NativeIsa}`;

@@ -1,5 +1,6 @@
 import type { ElementwiseActivation, Kernels } from './types';
 import { dropoutInto } from './dropout';
+import { KernelArgumentError } from './errors';
 
 // Straight-line loops that define what every backend must compute. Tests compare the fast
 // backends against these; the engine may use them where nothing faster is available.
@@ -25,8 +26,10 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
-  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
-    dst.set(src.subarray(0, rows * cols));
+  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void {
+    // Checked here too, unlike the shapes: a wrong row number would otherwise train on zeros.
+    if (order) checkRowOrder('loadRows', order, rows, Math.floor(src.length / cols));
+    copyRows(dst, src, rows, cols, order);
   }
 
   matmulTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate = false): void {
@@ -144,5 +147,26 @@ export function activationDerivativeFromOutput(kind: ElementwiseActivation, y: n
     case 'leakyRelu': return y > 0 ? 1 : alpha;
     case 'sigmoid': return y * (1 - y);
     case 'tanh': return 1 - y * y;
+  }
+}
+
+/** Kernels.loadRows in JavaScript; TypedArray.set also handles a src that overlaps dst. */
+export function copyRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void {
+  if (!order) {
+    dst.set(src.subarray(0, rows * cols));
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    const r = order[i]!;
+    dst.set(src.subarray(r * cols, (r + 1) * cols), i * cols);
+  }
+}
+
+/** Every one of the first `rows` entries of `order` is a row of a source of `sourceRows` rows. */
+export function checkRowOrder(op: string, order: Int32Array, rows: number, sourceRows: number): void {
+  if (order.length < rows) throw new KernelArgumentError(op, 'order', `holds ${order.length} row numbers, the batch has ${rows} rows`);
+  for (let i = 0; i < rows; i++) {
+    const r = order[i]!;
+    if (r < 0 || r >= sourceRows) throw new KernelArgumentError(op, 'order', `order[${i}] = ${r} is not a row of src (it has ${sourceRows})`);
   }
 }

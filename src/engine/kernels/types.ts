@@ -35,10 +35,11 @@ export interface Kernels {
 
   /**
    * dst = the first rows×cols floats of src, which may be any array (a batch the caller
-   * assembled). The native backends copy on their threads, each the rows it then packs for the
-   * first layer's product.
+   * assembled); with `order`, row i of dst is row order[i] of src (a shuffled batch gathered
+   * straight from the data set; src must then not overlap dst). The native backends copy on their threads, each the rows it
+   * then packs for the first layer's product.
    */
-  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number): void;
+  loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void;
 
   /** x[r, :] += bias for every row r of a rows×cols matrix. */
   addRowVector(x: Float32Array, bias: Float32Array, rows: number, cols: number): void;

@@ -247,6 +247,34 @@ describe.each(CONFIGURATIONS)('%s kernels on %i thread(s)', (backend, threads) =
     }
   });
 
+  test('loadRows with an order gathers those rows of any array, and checks every row number', () => {
+    const random = rng(4321);
+    for (const [rows, cols, sourceRows] of [[3, 5, 7], [128, 784, 1000], [37, 500, 40], [1, 10, 1]] as const) {
+      const src = new Float32Array(sourceRows * cols).map(() => random() - 0.5);
+      // Any rows, in any order, some twice; the order array longer than the batch.
+      const order = new Int32Array(rows + 3).map(() => Math.floor(random() * sourceRows));
+      order[0] = sourceRows - 1;
+      const dst = kernels.alloc(rows * cols + 4);
+      dst.fill(7);
+      kernels.loadRows(dst, src, rows, cols, order);
+      const expected = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) expected.set(src.subarray(order[i] * cols, (order[i] + 1) * cols), i * cols);
+      expectSameBits(`${rows} rows of ${cols}`, dst.subarray(0, rows * cols), expected, true);
+      expect(Array.from(dst.subarray(rows * cols))).toEqual([7, 7, 7, 7]);
+      kernels.free(dst);
+    }
+    {
+      // Every backend checks the row numbers (a wrong one would train on zeros), the reference too.
+      const dst = kernels.alloc(12);
+      const src = new Float32Array(5 * 4);
+      expect(() => kernels.loadRows(dst, src, 3, 4, new Int32Array([0, 4, 2]))).not.toThrow();
+      expect(() => kernels.loadRows(dst, src, 3, 4, new Int32Array([0, 5, 2]))).toThrow(/order\[1\] = 5 is not a row of src \(it has 5\)/);
+      expect(() => kernels.loadRows(dst, src, 3, 4, new Int32Array([0, -1, 2]))).toThrow(KernelArgumentError);
+      expect(() => kernels.loadRows(dst, src, 3, 4, new Int32Array([0, 1]))).toThrow(/order: holds 2 row numbers, the batch has 3 rows/);
+      kernels.free(dst);
+    }
+  });
+
   test.each(['matmul', 'matmulTN'] as const)('%s told that a is a layer input gives the bits of the whole product, whichever columns of a are zero', (product) => {
     const random = rng(31);
     const shapes: [number, number, number][] = [[5, 7, 3], [13, 200, 300], [37, 230, 530], [128, 784, 60]];
@@ -535,6 +563,24 @@ for (const backend of NATIVE_BACKENDS) {
           }
           for (const x of [a, b, aT]) kernels.free(x);
         }
+      }
+    });
+
+    test('the addon itself refuses a row number outside src, on one thread and two (no read past the array)', () => {
+      const status = nativeKernelsStatus();
+      if (!status.available) throw new Error(`native kernels expected: ${status.reason}`);
+      const isa = backend === 'native-avx512' ? 'avx512' : 'avx2';
+      for (const threads of [1, 2]) {
+        const [handle] = status.addon.create(1 << 20, threads, isa);
+        const src = new Float32Array(200 * 100);
+        const order = new Int32Array(200).map((_, i) => 199 - i);
+        expect(() => status.addon.loadRows(handle, 0, src, 200, 100, order)).not.toThrow();
+        for (const bad of [200, -1, 1 << 30]) {
+          order[150] = bad;
+          expect(() => status.addon.loadRows(handle, 0, src, 200, 100, order)).toThrow(/loadRows: an entry of order is not a row of src/);
+        }
+        expect(() => status.addon.loadRows(handle, 0, src, 200, 100, order.subarray(0, 199))).toThrow(/order holds fewer than rows entries/);
+        expect(() => status.addon.loadRows(handle, 0, src, 200, 100, new Float32Array(200) as unknown as Int32Array)).toThrow(/expected an Int32Array/);
       }
     });
 

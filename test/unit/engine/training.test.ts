@@ -167,7 +167,7 @@ describe('trainer', () => {
       const sizes: number[] = [];
       for await (const b of trainer.batches(source)) {
         sizes.push(b.count);
-        for (let i = 0; i < b.count; i++) seen.push(b.x[i * 8]);
+        for (let i = 0; i < b.count; i++) seen.push(b.from.x[b.rows[i] * 8]);
       }
       expect([...seen].sort((p, q) => p - q)).toEqual(Array.from({ length: 103 }, (_, i) => i));
       expect(seen).not.toEqual(Array.from({ length: 103 }, (_, i) => i));
@@ -206,7 +206,7 @@ describe('trainer', () => {
       epochs: 1, batchSize: 100,
       step: (model, batch) => {
         calls++;
-        return model.computeGradients(batch.x, batch.y, batch.count); // gradients "sent", nothing applied
+        return model.computeGradients(batch.from.x, batch.from.y, batch.count, batch.rows); // gradients "sent", nothing applied
       },
     }).train(all);
     expect(calls).toBe(4);
@@ -215,6 +215,27 @@ describe('trainer', () => {
 });
 
 describe('model API', () => {
+  test('computeGradients with an order gives the bits of the same rows copied out first; a row outside x or y is refused', () => {
+    const order = Int32Array.from([399, 3, 250, 3, 0, 117, 42]);
+    const x = new Float32Array(order.length * 8);
+    const y = new Float32Array(order.length * 4);
+    order.forEach((r, i) => {
+      x.set(data.x.subarray(r * 8, (r + 1) * 8), i * 8);
+      y.set(data.y.subarray(r * 4, (r + 1) * 4), i * 4);
+    });
+    const gathered = new Model(spec({ kind: 'momentum', learningRate: 0.1 }), kernels);
+    const copied = new Model(spec({ kind: 'momentum', learningRate: 0.1 }), kernels);
+    const a = gathered.computeGradients(data.x, data.y, undefined, order);
+    const b = copied.computeGradients(x, y, order.length);
+    expect(a).toEqual(b);
+    expect(a.count).toBe(order.length);
+    expect(gathered.gradients()).toEqual(copied.gradients());
+    // The first three rows only.
+    expect(gathered.computeGradients(data.x, data.y, 3, order)).toEqual(copied.computeGradients(x, y, 3));
+    expect(() => gathered.computeGradients(data.x, data.y, 2, Int32Array.from([0, 400]))).toThrow(/order\[1\] = 400 is not a row of src \(it has 400\)/);
+    expect(() => gathered.computeGradients(data.x, data.y.subarray(0, 4 * 100), 2, Int32Array.from([0, 150]))).toThrow(/order\[1\] = 150 is not a row of src \(it has 100\)/);
+  });
+
   test('gradients, setGradients and applyGradients split a step like a worker and a server', () => {
     const a = new Model(spec({ kind: 'momentum', learningRate: 0.1 }), kernels);
     const b = new Model(spec({ kind: 'momentum', learningRate: 0.1 }), kernels);
