@@ -669,7 +669,8 @@ static napi_value js_halves_encode(napi_env env, napi_callback_info info) {
  * Each thread copies the row strips it then scans and packs for the first layer's product
  * (skip_zero_columns, gemm_task), so those reads find the rows in its own cache rather than in
  * the calling thread's. Two-thread training steps 0.4–0.9% faster than with TypedArray.set on
- * the calling thread (three of four paired runs).
+ * the calling thread (three of four paired runs); gathering a shuffled batch here rather than
+ * row by row in JavaScript first: steps 2–5% faster on one and two threads (four paired runs).
  */
 typedef struct {
   float *dst;

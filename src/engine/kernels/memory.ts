@@ -196,4 +196,3 @@ export class MemoryKernels implements Kernels {
     return array.byteOffset;
   }
 }
-

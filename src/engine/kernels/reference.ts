@@ -150,7 +150,7 @@ export function activationDerivativeFromOutput(kind: ElementwiseActivation, y: n
   }
 }
 
-/** Kernels.loadRows in JavaScript; TypedArray.set also handles a src that overlaps dst. */
+/** Kernels.loadRows in JavaScript; without `order`, TypedArray.set also handles a src that overlaps dst. */
 export function copyRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void {
   if (!order) {
     dst.set(src.subarray(0, rows * cols));

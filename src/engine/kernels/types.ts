@@ -36,8 +36,8 @@ export interface Kernels {
   /**
    * dst = the first rows×cols floats of src, which may be any array (a batch the caller
    * assembled); with `order`, row i of dst is row order[i] of src (a shuffled batch gathered
-   * straight from the data set; src must then not overlap dst). The native backends copy on their threads, each the rows it
-   * then packs for the first layer's product.
+   * straight from the data set; src must then not overlap dst). The native backends copy on
+   * their threads, each the rows it then packs for the first layer's product.
    */
   loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void;
 
