@@ -96,7 +96,7 @@ export class MemoryKernels implements Kernels {
     const op = 'loadRows';
     const length = rows * cols;
     const to = this.at(op, 'dst', dst, length);
-    if (order) checkRowOrder(op, order, rows, Math.floor(src.length / cols));
+    if (order) checkRowOrder(op, order, rows, src, cols);
     else if (src.length < length) throw new KernelArgumentError(op, 'src', `holds ${src.length} floats, the shape needs ${length}`);
     // A src in this memory may overlap dst: without order, TypedArray.set copies it as if through a buffer.
     if (this.fn.loadRows && src.buffer !== this.buffer) this.fn.loadRows(to, src, rows, cols, order);

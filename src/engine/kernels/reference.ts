@@ -28,7 +28,7 @@ export class ReferenceKernels implements Kernels {
 
   loadRows(dst: Float32Array, src: Float32Array, rows: number, cols: number, order?: Int32Array): void {
     // Checked here too, unlike the shapes: a wrong row number would otherwise train on zeros.
-    if (order) checkRowOrder('loadRows', order, rows, Math.floor(src.length / cols));
+    if (order) checkRowOrder('loadRows', order, rows, src, cols);
     copyRows(dst, src, rows, cols, order);
   }
 
@@ -162,8 +162,9 @@ export function copyRows(dst: Float32Array, src: Float32Array, rows: number, col
   }
 }
 
-/** Every one of the first `rows` entries of `order` is a row of a source of `sourceRows` rows. */
-export function checkRowOrder(op: string, order: Int32Array, rows: number, sourceRows: number): void {
+/** Every one of the first `rows` entries of `order` is a row of src, whose rows are `cols` wide. */
+export function checkRowOrder(op: string, order: Int32Array, rows: number, src: Float32Array, cols: number): void {
+  const sourceRows = Math.floor(src.length / cols);
   if (order.length < rows) throw new KernelArgumentError(op, 'order', `holds ${order.length} row numbers, the batch has ${rows} rows`);
   for (let i = 0; i < rows; i++) {
     const r = order[i]!;
