@@ -8,7 +8,11 @@
 //     jobs running at once, which is what two workers that never communicate get from this machine
 //     (the ceiling of any 2-worker scheme here). The 2-vs-1 ratios and the workers' share of time
 //     in communication and waiting, from the jobs' results.
-// Usage: node build/bench-distributed.js [--rounds R] [--epochs E] [--training-rounds T] [--skip-cluster]
+//  3. A worker's threads on the local cluster: the reference job (examples/mnist.yaml) with one
+//     worker of 1 vcore and one of 2 vcores, in pairs whose order alternates; samples/s from each
+//     job's result, the ratio pair by pair and of the medians, and the kernels each worker reported.
+// Usage: node build/bench-distributed.js [--rounds R] [--epochs E] [--training-rounds T]
+//          [--vcores-rounds V] [--vcores-epochs E] [--only-vcores] [--skip-cluster]
 import { spawn, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +28,7 @@ const P = 648_010;
 const REPO = join(__dirname, '..');
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
+  const i = args.lastIndexOf(name);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 
@@ -132,7 +136,7 @@ async function wire(rounds: number): Promise<void> {
 interface Result {
   testAccuracy: number;
   samplesPerSecond: number;
-  containers: Array<{ role: string; shares?: { compute: number; communication: number; waiting: number } }>;
+  containers: Array<{ role: string; kernels?: string; shares?: { compute: number; communication: number; waiting: number } }>;
 }
 
 async function submit(file: string): Promise<Result> {
@@ -201,18 +205,62 @@ async function training(epochs: number, rounds: number): Promise<void> {
   console.log(`two workers that never exchange anything: ${(m[1]! / m[0]!).toFixed(2)}× 1 worker; the all-reduce reaches ${((100 * m[2]!) / m[1]!).toFixed(0)}% of that (fp16 ${((100 * m[3]!) / m[1]!).toFixed(0)}%)`);
 }
 
+/**
+ * One-worker jobs of the reference network with 1 and 2 vcores, `rounds` pairs, the order within
+ * a pair alternating (on a shared host the second job of a pair is not always the luckier one).
+ * A one-vcore worker trains on one thread and leaves the machine's other core to the cluster's
+ * own processes; a two-vcore worker shares its cores with them: this is the ratio a user sees.
+ */
+async function workerThreads(epochs: number, rounds: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'horn-bench-'));
+  const base = parse(readFileSync(join(REPO, 'examples', 'mnist.yaml'), 'utf8')) as Record<string, any>;
+  const file = (vcores: number): string => {
+    const job = structuredClone(base);
+    job.name = `bench-1w-${vcores}vc`;
+    job.training = { ...job.training, epochs };
+    job.cluster = { ...job.cluster, worker: { ...job.cluster.worker, vcores } };
+    job.output = { model: 'bench-models/{name}/{appId}', overwrite: 'overwrite' };
+    delete job.input.local;
+    const path = join(dir, `${job.name}.yaml`);
+    writeFileSync(path, stringify(job));
+    return path;
+  };
+  const files = [file(1), file(2)];
+  console.log(`== a worker's threads on the local cluster (examples/mnist.yaml, ${epochs} epochs, 1 worker of 1 and of 2 vcores; ${rounds} pairs, order alternating)`);
+  const rates: number[][] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? [0, 1] : [1, 0];
+    const pair: number[] = [];
+    for (const i of order) {
+      const result = await submit(files[i]!);
+      const worker = result.containers.find((c) => c.role === 'worker');
+      pair[i] = result.samplesPerSecond;
+      rates[i]!.push(result.samplesPerSecond);
+      console.log(`  pair ${r + 1}: ${i + 1} vcore${i ? 's' : ' '}  ${Math.round(result.samplesPerSecond).toLocaleString('en-US').padStart(7)} samples/s   ${worker?.kernels ?? 'kernels not reported'}, test accuracy ${(result.testAccuracy * 100).toFixed(2)}%`);
+    }
+    console.log(`  pair ${r + 1}: 2 vcores / 1 vcore ${(pair[1]! / pair[0]!).toFixed(2)}×`);
+  }
+  const ratios = rates[0]!.map((one, r) => rates[1]![r]! / one);
+  console.log(`1 vcore  ${Math.round(median(rates[0]!)).toLocaleString('en-US').padStart(7)} samples/s (median)`);
+  console.log(`2 vcores ${Math.round(median(rates[1]!)).toLocaleString('en-US').padStart(7)} samples/s (median)`);
+  console.log(`2 vcores / 1 vcore: ${(median(rates[1]!) / median(rates[0]!)).toFixed(2)}× by the medians; pair by pair ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`);
+}
+
 function one(r: Result, wire: string): { rate: number; detail: string } {
   return { rate: r.samplesPerSecond, detail: `${wire ? `${wire}, ` : ''}${communicationShares(r)}, test accuracy ${(r.testAccuracy * 100).toFixed(2)}%` };
 }
 
 async function main(): Promise<void> {
   if (args[0] === '--echo') return echoChild(args[1]!);
-  await wire(flag('--rounds', 3));
+  const onlyVcores = args.includes('--only-vcores');
+  if (!onlyVcores) await wire(flag('--rounds', 3));
   if (args.includes('--skip-cluster') || !process.env.HADOOP_CONF_DIR) {
     console.log('== training on the local cluster: skipped (no HADOOP_CONF_DIR; run `eval "$(scripts/cluster env)"` first)');
     return;
   }
-  await training(flag('--epochs', 3), flag('--training-rounds', 2));
+  if (!onlyVcores) await training(flag('--epochs', 3), flag('--training-rounds', 2));
+  const vcoreRounds = flag('--vcores-rounds', 2);
+  if (vcoreRounds > 0) await workerThreads(flag('--vcores-epochs', 5), vcoreRounds);
 }
 
 void main().catch((err: unknown) => {
