@@ -5,7 +5,8 @@
  * as an ArrayBuffer together with a handle (the kernel set and its thread pool). The JavaScript
  * side allocates arrays inside that buffer and passes byte offsets, so nothing is copied and no
  * typed array is inspected per call. Every kernel call is synchronous: it splits its output
- * over the pool with a fixed partition and returns when all threads are done.
+ * into units with a fixed partition, the threads of the pool take them (take_unit), and it
+ * returns when all are done.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -43,6 +44,9 @@ typedef struct {
   /* Cᵀ of a narrow Aᵀ·B (gemm_tn_transposed). */
   float *transposed_c;
   size_t transposed_c_bytes;
+  /* Two sets of per-thread counters (take_unit), one thread's `threads` counters a set. One
+   * call runs at a time per context, so its counters live here rather than in every call's job. */
+  struct share_counter *shares;
 } context;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -71,8 +75,51 @@ static int has_avx512(void) {
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-static long part(long total, int t, int threads) {
-  return (long)(((__int128)total * t) / threads);
+static long part(long total, long t, long parts) {
+  return (long)(((__int128)total * t) / parts);
+}
+
+/*
+ * How a call's units reach the threads. Thread t owns the contiguous share
+ * [part(units, t, threads), part(units, t + 1, threads)) and takes its own units first, then what
+ * is left of the others' shares in turn. So when every thread runs, each keeps the same part of
+ * a layer's arrays from call to call (in its own cache); when one is slow, the others finish its
+ * share; and when one does not start at all before the caller is done (the pool then leaves it
+ * out: pool.c), the caller has taken every unit itself. Every unit is taken exactly once, and
+ * what a unit computes does not depend on which thread takes it, so results do not either.
+ */
+typedef struct share_counter {
+  _Atomic long taken;
+  /* Alone on its cache line: a thread taking from its own share does not invalidate another's. */
+  char pad[64 - sizeof(long)];
+} share_counter;
+
+/* Set `set` (0 or 1) of the context's counters, zeroed for a new call. */
+static share_counter *fresh_shares(context *c, int set) {
+  const int threads = pool_threads(c->pool);
+  share_counter *s = c->shares + (size_t)set * (size_t)threads;
+  for (int t = 0; t < threads; t++) atomic_store_explicit(&s[t].taken, 0, memory_order_relaxed);
+  return s;
+}
+
+/* The next unit for thread tid, or -1 when all are taken; *visited starts at 0. */
+static long take_unit(share_counter *shares, long units, int tid, int threads, int *visited) {
+  for (; *visited < threads; ++*visited) {
+    const int owner = (tid + *visited) % threads;
+    const long first = part(units, owner, threads), end = part(units, owner + 1, threads);
+    if (first >= end) continue;
+    const long u = first + atomic_fetch_add_explicit(&shares[owner].taken, 1, memory_order_relaxed);
+    if (u < end) return u;
+  }
+  return -1;
+}
+
+/* Units of an elementwise call, per thread: a slow thread's share is finished by the others in
+ * quarters. With one thread a call is one unit. */
+#define UNITS_PER_THREAD 4L
+
+static long units_for(int threads) {
+  return threads == 1 ? 1 : threads * UNITS_PER_THREAD;
 }
 
 /* Below these sizes a call runs on thread 0 alone: waking the pool would cost more than it saves.
@@ -83,25 +130,26 @@ static long part(long total, int t, int threads) {
 /* Elementwise ranges start on 64-byte boundaries of the arrays. */
 #define ALIGN_FLOATS 16L
 
-static long aligned_part(long n, int t, int threads) {
-  if (t == threads) return n;
-  const long units = (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS;
-  const long at = part(units, t, threads) * ALIGN_FLOATS;
+static long aligned_part(long n, long t, long parts) {
+  if (t == parts) return n;
+  const long blocks = (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS;
+  const long at = part(blocks, t, parts) * ALIGN_FLOATS;
   return at < n ? at : n;
 }
 
-/* The most threads a pool may have (the per-owner chunk counters of a product); MAX_KERNEL_THREADS in src/engine/kernels/index.ts. */
+/* The most threads a pool may have; MAX_KERNEL_THREADS in src/engine/kernels/index.ts. */
 #define MAX_THREADS 256
 
 typedef struct {
   const isa_kernels *isa;
   gemm_args g;
   int split_columns;
-  /* Splitting columns: op(A) packed once, shared (NULL where it could not be had: a fixed split). */
+  /* Splitting columns: op(A) packed once, shared (NULL where it could not be had: one unit a thread). */
   float *whole_a;
-  _Atomic int packed;
-  /* Chunks taken so far from each thread's share. */
-  _Atomic long taken[MAX_THREADS];
+  /* Strips of op(A) packed so far. */
+  _Atomic long packed;
+  /* take_unit's counters: of the strips of op(A) to pack, and of the product's units. */
+  share_counter *strip_shares, *shares;
 } gemm_job;
 
 /*
@@ -129,29 +177,32 @@ static void gemm_task(void *ctx, int tid, int threads, float *scratch) {
   const isa_kernels *isa = job->isa;
   const long mr = isa->mr, nr = isa->nr;
   const long panels = (g->n + nr - 1) / nr, strips = (g->m + mr - 1) / mr;
+  int visited = 0;
   if (job->whole_a && threads > 1) {
-    /* Every thread packs its share of A's strips, then waits for the others' (a short spin). */
-    isa->pack_a_strips(g, part(strips, tid, threads), part(strips, tid + 1, threads), job->whole_a);
-    atomic_fetch_add_explicit(&job->packed, 1, memory_order_acq_rel);
-    while (atomic_load_explicit(&job->packed, memory_order_acquire) < threads) _mm_pause();
+    /* Every thread packs strips of A (its own first), then waits until all are packed (a short
+     * spin: the strips still being packed are in the hands of a thread that is running). */
+    long packed_here = 0;
+    for (long s; (s = take_unit(job->strip_shares, strips, tid, threads, &visited)) >= 0; packed_here++) isa->pack_a_strips(g, s, s + 1, job->whole_a);
+    if (packed_here > 0) atomic_fetch_add_explicit(&job->packed, packed_here, memory_order_acq_rel);
+    while (atomic_load_explicit(&job->packed, memory_order_acquire) < strips) _mm_pause();
     const long chunks = (panels + GEMM_CHUNK_PANELS - 1) / GEMM_CHUNK_PANELS;
-    /* Its own share first, then the others' in turn. */
-    for (int v = 0; v < threads; v++) {
-      const int owner = (tid + v) % threads;
-      const long first = part(chunks, owner, threads), end = part(chunks, owner + 1, threads);
-      for (long c; (c = first + atomic_fetch_add_explicit(&job->taken[owner], 1, memory_order_relaxed)) < end;) {
-        const long j0 = c * GEMM_CHUNK_PANELS * nr, j1 = j0 + GEMM_CHUNK_PANELS * nr;
-        isa->gemm_columns_packed(g, job->whole_a, j0, j1 < g->n ? j1 : g->n, scratch);
-      }
+    visited = 0;
+    for (long c; (c = take_unit(job->shares, chunks, tid, threads, &visited)) >= 0;) {
+      const long j0 = c * GEMM_CHUNK_PANELS * nr, j1 = j0 + GEMM_CHUNK_PANELS * nr;
+      isa->gemm_columns_packed(g, job->whole_a, j0, j1 < g->n ? j1 : g->n, scratch);
     }
     return;
   }
-  if (job->split_columns) {
-    const long j0 = part(panels, tid, threads) * nr, j1 = part(panels, tid + 1, threads) * nr;
-    if (j0 < j1) isa->gemm_tiles(g, 0, g->m, j0, j1 < g->n ? j1 : g->n, scratch);
-  } else {
-    const long i0 = part(strips, tid, threads) * mr, i1 = part(strips, tid + 1, threads) * mr;
-    if (i0 < i1) isa->gemm_tiles(g, i0, i1 < g->m ? i1 : g->m, 0, g->n, scratch);
+  /* Without a shared op(A), one unit a thread: each unit packs the op(A) it needs itself, and
+   * finer units would pack it again and again. */
+  for (long u; (u = take_unit(job->shares, threads, tid, threads, &visited)) >= 0;) {
+    if (job->split_columns) {
+      const long j0 = part(panels, u, threads) * nr, j1 = part(panels, u + 1, threads) * nr;
+      if (j0 < j1) isa->gemm_tiles(g, 0, g->m, j0, j1 < g->n ? j1 : g->n, scratch);
+    } else {
+      const long i0 = part(strips, u, threads) * mr, i1 = part(strips, u + 1, threads) * mr;
+      if (i0 < i1) isa->gemm_tiles(g, i0, i1 < g->m ? i1 : g->m, 0, g->n, scratch);
+    }
   }
 }
 
@@ -189,39 +240,44 @@ typedef struct {
   const float *a;
   long rows, cols;
   int by_columns;
-  /* by_columns: one row of cols bit patterns; else one per thread, `stride` floats apart. */
+  /* by_columns: one row of cols bit patterns; else one per unit, `stride` floats apart. */
   float *bits;
   long stride;
+  long units;
+  share_counter *shares;
 } column_scan;
 
 static void column_scan_task(void *ctx, int tid, int threads, float *scratch) {
   (void)scratch;
   const column_scan *j = ctx;
-  if (j->by_columns) {
-    const long c0 = aligned_part(j->cols, tid, threads), c1 = aligned_part(j->cols, tid + 1, threads);
-    if (c0 < c1) j->isa->or_columns(j->a, j->cols, 0, j->rows, c0, c1, j->bits);
-    return;
-  }
   const long mr = j->isa->mr, strips = (j->rows + mr - 1) / mr;
-  const long r0 = part(strips, tid, threads) * mr, r1 = part(strips, tid + 1, threads) * mr;
-  j->isa->or_columns(j->a, j->cols, MIN(r0, j->rows), MIN(r1, j->rows), 0, j->cols, j->bits + tid * j->stride);
+  int visited = 0;
+  for (long u; (u = take_unit(j->shares, j->units, tid, threads, &visited)) >= 0;) {
+    if (j->by_columns) {
+      const long c0 = aligned_part(j->cols, u, j->units), c1 = aligned_part(j->cols, u + 1, j->units);
+      if (c0 < c1) j->isa->or_columns(j->a, j->cols, 0, j->rows, c0, c1, j->bits);
+    } else {
+      const long r0 = part(strips, u, j->units) * mr, r1 = part(strips, u + 1, j->units) * mr;
+      j->isa->or_columns(j->a, j->cols, MIN(r0, j->rows), MIN(r1, j->rows), 0, j->cols, j->bits + u * j->stride);
+    }
+  }
 }
 
 /* The columns of A (stored rows×cols) that are not ±0 in every row, ascending, into index;
  * returns how many, or -1 without memory for the scan. */
 static long nonzero_columns(context *c, const float *a, long rows, long cols, int by_columns, int *index) {
   const int threads = pool_threads(c->pool) > 1 && rows * cols >= PARALLEL_ELEMENTS ? pool_threads(c->pool) : 1;
-  const long stride = (cols + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-  const int copies = by_columns ? 1 : threads;
+  const long stride = (cols + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS, units = units_for(threads);
+  const long copies = by_columns ? 1 : units;
   float *bits = context_buffer((void **)&c->column_bits, &c->column_bits_bytes, (size_t)(copies * stride) * sizeof(float));
   if (!bits) return -1;
-  column_scan job = { .isa = c->isa, .a = a, .rows = rows, .cols = cols, .by_columns = by_columns, .bits = bits, .stride = stride };
+  column_scan job = { .isa = c->isa, .a = a, .rows = rows, .cols = cols, .by_columns = by_columns, .bits = bits, .stride = stride, .units = units, .shares = fresh_shares(c, 0) };
   if (threads == 1) column_scan_task(&job, 0, 1, NULL);
   else pool_run(c->pool, column_scan_task, &job);
   long kept = 0;
   for (long j = 0; j < cols; j++) {
     unsigned any = 0;
-    for (int t = 0; t < copies; t++) {
+    for (long t = 0; t < copies; t++) {
       unsigned word;
       memcpy(&word, bits + t * stride + j, sizeof word);
       any |= word;
@@ -274,23 +330,24 @@ typedef struct {
   long n, rows, cols;
   float f[9];
   unsigned u[3];
+  share_counter *shares;
 } ew_job;
 
-static void ew_task(void *ctx, int tid, int threads, float *scratch) {
-  (void)scratch;
-  const ew_job *j = ctx;
+/* Unit u of `units` of an elementwise call: rows of addRowVector, columns of sumRows, else a
+ * range of elements (64-byte aligned). */
+static void ew_unit(const ew_job *j, long u, long units) {
   const isa_kernels *k = j->isa;
   if (j->op == EW_ADD_ROW) {
-    const long r0 = part(j->rows, tid, threads), r1 = part(j->rows, tid + 1, threads);
+    const long r0 = part(j->rows, u, units), r1 = part(j->rows, u + 1, units);
     if (r0 < r1) k->add_row_vector(j->p[0] + r0 * j->cols, j->p[1], r1 - r0, j->cols);
     return;
   }
   if (j->op == EW_SUM_ROWS) {
-    const long c0 = aligned_part(j->cols, tid, threads), c1 = aligned_part(j->cols, tid + 1, threads);
+    const long c0 = aligned_part(j->cols, u, units), c1 = aligned_part(j->cols, u + 1, units);
     if (c0 < c1) k->sum_rows(j->p[0], j->p[1], j->rows, j->cols, c0, c1, j->flag);
     return;
   }
-  const long i0 = aligned_part(j->n, tid, threads), i1 = aligned_part(j->n, tid + 1, threads);
+  const long i0 = aligned_part(j->n, u, units), i1 = aligned_part(j->n, u + 1, units);
   const long n = i1 - i0;
   if (n <= 0) return;
   float *const *p = j->p;
@@ -308,8 +365,17 @@ static void ew_task(void *ctx, int tid, int threads, float *scratch) {
   }
 }
 
+static void ew_task(void *ctx, int tid, int threads, float *scratch) {
+  (void)scratch;
+  const ew_job *j = ctx;
+  const long units = units_for(threads);
+  int visited = 0;
+  for (long u; (u = take_unit(j->shares, units, tid, threads, &visited)) >= 0;) ew_unit(j, u, units);
+}
+
 static void run_ew(context *c, ew_job *job, long size) {
   job->isa = c->isa;
+  job->shares = fresh_shares(c, 0);
   if (size < PARALLEL_ELEMENTS || pool_threads(c->pool) == 1) ew_task(job, 0, 1, NULL);
   else pool_run(c->pool, ew_task, job);
 }
@@ -399,6 +465,7 @@ static void finalize_context(napi_env env, void *data, void *hint) {
   free(c->column_index);
   free(c->column_bits);
   free(c->transposed_c);
+  free(c->shares);
   free(c);
 }
 
@@ -440,14 +507,17 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
     return NULL;
   }
   context *c = calloc(1, sizeof(context));
-  pool *p = c ? pool_create(threads, isa->scratch_floats) : NULL;
+  share_counter *shares = NULL;
+  if (posix_memalign((void **)&shares, 64, 2 * (size_t)threads * sizeof(share_counter)) != 0) shares = NULL;
+  pool *p = c && shares ? pool_create(threads, isa->scratch_floats) : NULL;
   if (!p) {
+    free(shares);
     free(c);
     munmap(base, bytes);
     throw_error(env, "could not start the kernel threads");
     return NULL;
   }
-  *c = (context){ .isa = isa, .pool = p, .base = base, .bytes = bytes };
+  *c = (context){ .isa = isa, .pool = p, .base = base, .bytes = bytes, .shares = shares };
   napi_value handle, buffer, result;
   if (napi_create_external(env, c, finalize_context, NULL, &handle) != napi_ok) {
     finalize_context(env, c, NULL);
@@ -487,6 +557,8 @@ static void run_gemm(context *ctx, gemm_job *job) {
     return;
   }
   if (job->split_columns && panels > 1 && g->k > 0) job->whole_a = whole_a_buffer(ctx, job->isa->packed_a_floats(g));
+  job->strip_shares = fresh_shares(ctx, 0);
+  job->shares = fresh_shares(ctx, 1);
   pool_run(ctx->pool, gemm_task, job);
 }
 
@@ -678,19 +750,23 @@ typedef struct {
   const int32_t *order;
   long rows, cols;
   long mr;
+  share_counter *shares;
 } rows_copy;
 
 static void rows_copy_task(void *ctx, int tid, int threads, float *scratch) {
   (void)scratch;
   const rows_copy *j = ctx;
-  const long strips = (j->rows + j->mr - 1) / j->mr;
-  const long r0 = MIN(part(strips, tid, threads) * j->mr, j->rows), r1 = MIN(part(strips, tid + 1, threads) * j->mr, j->rows);
+  const long strips = (j->rows + j->mr - 1) / j->mr, units = units_for(threads);
   const size_t row_bytes = (size_t)j->cols * sizeof(float);
-  if (!j->order) {
-    if (r0 < r1) memcpy(j->dst + r0 * j->cols, j->src + r0 * j->cols, (size_t)(r1 - r0) * row_bytes);
-    return;
+  int visited = 0;
+  for (long u; (u = take_unit(j->shares, units, tid, threads, &visited)) >= 0;) {
+    const long r0 = MIN(part(strips, u, units) * j->mr, j->rows), r1 = MIN(part(strips, u + 1, units) * j->mr, j->rows);
+    if (!j->order) {
+      if (r0 < r1) memcpy(j->dst + r0 * j->cols, j->src + r0 * j->cols, (size_t)(r1 - r0) * row_bytes);
+      continue;
+    }
+    for (long r = r0; r < r1; r++) memcpy(j->dst + r * j->cols, j->src + (long)j->order[r] * j->cols, row_bytes);
   }
-  for (long r = r0; r < r1; r++) memcpy(j->dst + r * j->cols, j->src + (long)j->order[r] * j->cols, row_bytes);
 }
 
 static napi_value js_load_rows(napi_env env, napi_callback_info info) {
@@ -699,7 +775,7 @@ static napi_value js_load_rows(napi_env env, napi_callback_info info) {
   size_t length = 0;
   const float *src = typed(env, c.argv[2], napi_float32_array, &length);
   if (!src) return NULL;
-  rows_copy job = { .dst = ptr(&c, 0), .src = src, .rows = integer(&c, 2), .cols = integer(&c, 3), .mr = c.c->isa->mr };
+  rows_copy job = { .dst = ptr(&c, 0), .src = src, .rows = integer(&c, 2), .cols = integer(&c, 3), .mr = c.c->isa->mr, .shares = fresh_shares(c.c, 0) };
   if (job.rows <= 0 || job.cols <= 0) return undefined(env);
   napi_valuetype order_type = napi_undefined;
   if (c.argc > 5) napi_typeof(env, c.argv[5], &order_type);

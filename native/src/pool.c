@@ -1,9 +1,13 @@
 /*
- * The thread pool behind the kernels. One task at a time: the caller publishes it by bumping
- * `generation`, runs its own share as thread 0, then waits for `remaining` to reach zero.
- * Kernel calls come in bursts (a training step is ~25 of them, 10 µs – 1 ms each), so idle
- * threads first spin for a short while (a futex wake-up costs more than most gaps between
- * calls) and then sleep on a futex, so an idle pool costs no CPU.
+ * The thread pool behind the kernels. One task at a time: the caller publishes it (`state`: the
+ * task's number and whether it is open), runs it as thread 0, closes it, and waits only for
+ * the threads that joined it. A thread joins a task only while it is open, so one that starts
+ * late (descheduled by the host, or by another process on its core) skips it rather than holding
+ * up the caller: every task is written so that the threads taking part, the caller among them,
+ * do all of it between them (addon.c, take_unit). Kernel calls come in bursts (a training step
+ * is ~25 of them, 10 µs – 1 ms each), so idle threads first spin for a short while (a futex
+ * wake-up costs more than most gaps between calls) and then sleep on a futex, so an idle pool
+ * costs no CPU.
  */
 #define _GNU_SOURCE
 #include "pool.h"
@@ -27,9 +31,13 @@ struct pool {
   pthread_t *ids;
   float *scratch;
   size_t scratch_stride;
-  _Atomic unsigned generation;
-  _Atomic unsigned remaining;
+  /* Twice the task's number, plus one while it is open to joiners. */
+  _Atomic unsigned state;
+  /* Threads inside the current task (joined, not yet returned). */
+  _Atomic unsigned active;
+  /* Workers asleep on `state`, and the caller asleep on `active`: wake-ups only for them. */
   _Atomic int sleepers;
+  _Atomic int caller_sleeping;
   _Atomic int stop;
   pool_task task;
   void *ctx;
@@ -75,10 +83,15 @@ static void *worker_main(void *arg) {
   _mm_setcsr(_mm_getcsr() | FLUSH_DENORMALS);
   unsigned seen = 0;
   for (;;) {
-    seen = wait_change(&p->generation, seen, &p->sleepers);
+    seen = wait_change(&p->state, seen, &p->sleepers);
     if (atomic_load(&p->stop)) return NULL;
-    p->task(p->ctx, tid, p->threads, pool_scratch(p, tid));
-    if (atomic_fetch_sub(&p->remaining, 1) == 1) futex_wake(&p->remaining);
+    if (!(seen & 1u)) continue; /* closed before this thread got here */
+    /* Joined, then the task checked still open: the caller closes it and then reads `active`
+     * (both sequentially consistent), so either it waits for this thread or this thread sees
+     * the task closed and leaves it alone. */
+    atomic_fetch_add(&p->active, 1);
+    if (atomic_load(&p->state) == seen) p->task(p->ctx, tid, p->threads, pool_scratch(p, tid));
+    if (atomic_fetch_sub(&p->active, 1) == 1 && atomic_load(&p->caller_sleeping)) futex_wake(&p->active);
   }
 }
 
@@ -122,21 +135,20 @@ void pool_run(pool *p, pool_task task, void *ctx) {
   }
   p->task = task;
   p->ctx = ctx;
-  atomic_store(&p->remaining, (unsigned)p->threads - 1);
-  atomic_fetch_add(&p->generation, 1);
-  if (atomic_load(&p->sleepers) > 0) futex_wake(&p->generation);
+  const unsigned open = (atomic_load(&p->state) | 1u) + 2u;
+  atomic_store(&p->state, open);
+  if (atomic_load(&p->sleepers) > 0) futex_wake(&p->state);
   task(ctx, 0, p->threads, pool_scratch(p, 0));
-  unsigned left;
-  while ((left = atomic_load(&p->remaining)) != 0) {
-    wait_change(&p->remaining, left, NULL);
-  }
+  atomic_store(&p->state, open - 1u);
+  unsigned inside;
+  while ((inside = atomic_load(&p->active)) != 0) wait_change(&p->active, inside, &p->caller_sleeping);
 }
 
 void pool_destroy(pool *p) {
   if (!p) return;
   atomic_store(&p->stop, 1);
-  atomic_fetch_add(&p->generation, 1);
-  futex_wake(&p->generation);
+  atomic_fetch_add(&p->state, 2u);
+  futex_wake(&p->state);
   for (int t = 1; t < p->threads; t++) pthread_join(p->ids[t], NULL);
   free(p->ids);
   free(p->scratch);
