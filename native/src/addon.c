@@ -184,7 +184,7 @@ static void gemm_task(void *ctx, int tid, int threads, float *scratch) {
     long packed_here = 0;
     for (long s; (s = take_unit(job->strip_shares, strips, tid, threads, &visited)) >= 0; packed_here++) isa->pack_a_strips(g, s, s + 1, job->whole_a);
     if (packed_here > 0) atomic_fetch_add_explicit(&job->packed, packed_here, memory_order_acq_rel);
-    while (atomic_load_explicit(&job->packed, memory_order_acquire) < strips) _mm_pause();
+    for (unsigned spins = 1; atomic_load_explicit(&job->packed, memory_order_acquire) < strips; spins++) pool_pause(spins);
     const long chunks = (panels + GEMM_CHUNK_PANELS - 1) / GEMM_CHUNK_PANELS;
     visited = 0;
     for (long c; (c = take_unit(job->shares, chunks, tid, threads, &visited)) >= 0;) {
