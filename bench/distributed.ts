@@ -151,10 +151,15 @@ async function submit(file: string): Promise<Result> {
 /** A training job of the benchmark: the reference network with `workers` workers in one group and `servers` servers. */
 function benchJob(dir: string, base: Record<string, any>, epochs: number, name: string, workers: number, servers: number, wire: 'fp32' | 'fp16'): string {
   const job = structuredClone(base);
-  job.name = name;
   job.training = { ...job.training, epochs, batchSize: 128, consistency: 'bsp', wire };
   delete job.training.staleness;
   job.cluster = { ...job.cluster, workers, groups: 1, parameterServers: { count: servers, memoryMb: 512, vcores: 1 } };
+  return writeBenchJob(dir, name, job);
+}
+
+/** Writes `job` as dir/name.yaml for the cluster: its model to bench-models/, overwritten; no local inputs. */
+function writeBenchJob(dir: string, name: string, job: Record<string, any>): string {
+  job.name = name;
   job.output = { model: 'bench-models/{name}/{appId}', overwrite: 'overwrite' };
   delete job.input.local;
   const file = join(dir, `${name}.yaml`);
@@ -216,29 +221,21 @@ async function workerThreads(epochs: number, rounds: number): Promise<void> {
   const base = parse(readFileSync(join(REPO, 'examples', 'mnist.yaml'), 'utf8')) as Record<string, any>;
   const file = (vcores: number): string => {
     const job = structuredClone(base);
-    job.name = `bench-1w-${vcores}vc`;
     job.training = { ...job.training, epochs };
     job.cluster = { ...job.cluster, worker: { ...job.cluster.worker, vcores } };
-    job.output = { model: 'bench-models/{name}/{appId}', overwrite: 'overwrite' };
-    delete job.input.local;
-    const path = join(dir, `${job.name}.yaml`);
-    writeFileSync(path, stringify(job));
-    return path;
+    return writeBenchJob(dir, `bench-1w-${vcores}vc`, job);
   };
   const files = [file(1), file(2)];
   console.log(`== a worker's threads on the local cluster (examples/mnist.yaml, ${epochs} epochs, 1 worker of 1 and of 2 vcores; ${rounds} pairs, order alternating)`);
   const rates: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? [0, 1] : [1, 0];
-    const pair: number[] = [];
-    for (const i of order) {
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
       const result = await submit(files[i]!);
       const worker = result.containers.find((c) => c.role === 'worker');
-      pair[i] = result.samplesPerSecond;
-      rates[i]!.push(result.samplesPerSecond);
+      rates[i]![r] = result.samplesPerSecond;
       console.log(`  pair ${r + 1}: ${i + 1} vcore${i ? 's' : ' '}  ${Math.round(result.samplesPerSecond).toLocaleString('en-US').padStart(7)} samples/s   ${worker?.kernels ?? 'kernels not reported'}, test accuracy ${(result.testAccuracy * 100).toFixed(2)}%`);
     }
-    console.log(`  pair ${r + 1}: 2 vcores / 1 vcore ${(pair[1]! / pair[0]!).toFixed(2)}×`);
+    console.log(`  pair ${r + 1}: 2 vcores / 1 vcore ${(rates[1]![r]! / rates[0]![r]!).toFixed(2)}×`);
   }
   const ratios = rates[0]!.map((one, r) => rates[1]![r]! / one);
   console.log(`1 vcore  ${Math.round(median(rates[0]!)).toLocaleString('en-US').padStart(7)} samples/s (median)`);
