@@ -5,9 +5,11 @@
 //
 // Run (esbuild bundles the .wasm kernels):
 //   npx esbuild bench/training.ts --bundle --platform=node --target=node20 --loader:.wasm=binary --outfile=build/bench-training.js \
-//     && node build/bench-training.js [--backend B] [--threads N] [--seconds S] [--windows W] [--epochs E] [--job FILE] [--paired N] [--json]
+//     && node build/bench-training.js [--backend B] [--threads N] [--seconds S] [--windows W] [--epochs E] [--job FILE] [--paired N [--phases]] [--json]
 // --backend defaults to HORN_KERNELS, else the fastest; --threads to 1.
-// --paired N measures 1 and N threads in the same process, in W pairs of adjacent windows.
+// --paired N measures 1 and N threads in the same process, in W pairs of adjacent windows;
+// with --phases it also prints the time of each kernel call of a step (products by shape) on 1
+// and on N threads, to show which part of a step the threads speed up least.
 // --epochs E trains E full epochs with the Trainer and evaluates on the 10,000 test images;
 // --job FILE takes the network, optimizer, batch size and epochs from a job file instead.
 
@@ -52,9 +54,37 @@ interface Measurement {
   steps: number;
 }
 
+/** Microseconds spent in each kind of kernel call (products keyed by their M×N×K), while `on`. */
+interface CallTimes {
+  on: boolean;
+  readonly micros: Map<string, number>;
+}
+
+/**
+ * `kernels` with every call timed into `times`. The Model reaches its kernels only through this
+ * interface, so a proxy sees every call a step makes; it adds about 0.1 µs to each.
+ */
+function timedKernels(kernels: Kernels, times: CallTimes): Kernels {
+  return new Proxy(kernels, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || property === 'alloc' || property === 'free') return value;
+      const name = String(property);
+      return (...args: unknown[]): unknown => {
+        if (!times.on) return value.apply(target, args);
+        const start = performance.now();
+        const result: unknown = value.apply(target, args);
+        const key = name.startsWith('matmul') ? `${name} ${args.slice(3, 6).join('×')}` : name;
+        times.micros.set(key, (times.micros.get(key) ?? 0) + (performance.now() - start) * 1000);
+        return result;
+      };
+    },
+  });
+}
+
 /** Timed windows of training steps on one model: each call runs steps for `ms` and returns samples/s. */
-function stepper(kernels: Kernels, train: Batch): { window(ms: number): number; steps: number } {
-  const model = new Model(spec(0), kernels);
+function stepper(kernels: Kernels, train: Batch, times?: CallTimes): { window(ms: number): number; steps: number } {
+  const model = new Model(spec(0), times ? timedKernels(kernels, times) : kernels);
   let offset = 0;
   const step = (): void => {
     if (offset + BATCH > train.count) offset = 0;
@@ -66,11 +96,13 @@ function stepper(kernels: Kernels, train: Batch): { window(ms: number): number; 
     steps: 0,
     window(ms: number): number {
       let n = 0;
+      if (times) times.on = true;
       const start = performance.now();
       while (performance.now() - start < ms) {
         step();
         n++;
       }
+      if (times) times.on = false;
       state.steps += n;
       return (n * BATCH) / ((performance.now() - start) / 1000);
     },
@@ -92,6 +124,8 @@ interface PairedMeasurement {
   many: number[];
   /** many[i] / one[i] */
   ratios: number[];
+  /** With phases: µs per step in each kind of kernel call, on 1 thread and on `threads`; `step` the whole step. */
+  phases?: { calls: Array<{ call: string; one: number; many: number }>; step: { one: number; many: number } };
 }
 
 /**
@@ -100,8 +134,9 @@ interface PairedMeasurement {
  * a ratio of windows seconds apart says little; a ratio of neighbouring windows says how much
  * the threads gain at that moment.
  */
-function measurePaired(one: Kernels, many: Kernels, train: Batch, seconds: number, pairs: number): PairedMeasurement {
-  const [a, b] = [stepper(one, train), stepper(many, train)];
+function measurePaired(one: Kernels, many: Kernels, train: Batch, seconds: number, pairs: number, phases = false): PairedMeasurement {
+  const times: [CallTimes, CallTimes] | undefined = phases ? [{ on: false, micros: new Map() }, { on: false, micros: new Map() }] : undefined;
+  const [a, b] = [stepper(one, train, times?.[0]), stepper(many, train, times?.[1])];
   const ms = (seconds * 1000) / (2 * pairs);
   const result: PairedMeasurement = { backend: many.backend, threads: many.threads, one: [], many: [], ratios: [] };
   for (let p = 0; p < pairs; p++) {
@@ -117,7 +152,23 @@ function measurePaired(one: Kernels, many: Kernels, train: Batch, seconds: numbe
     result.many.push(rateMany);
     result.ratios.push(rateMany / rateOne);
   }
+  if (times) {
+    const [t1, tn] = times;
+    const calls = [...t1.micros.keys()]
+      .map((call) => ({ call, one: t1.micros.get(call)! / a.steps, many: (tn.micros.get(call) ?? 0) / b.steps }))
+      .sort((p, q) => q.one - p.one);
+    result.phases = { calls, step: { one: (pairs * ms * 1000) / a.steps, many: (pairs * ms * 1000) / b.steps } };
+  }
   return result;
+}
+
+function printPhases({ calls, step }: NonNullable<PairedMeasurement['phases']>, threads: number): void {
+  const width = Math.max(...calls.map((p) => p.call.length), 'whole step (windows / steps)'.length);
+  console.log(`${'kernel call'.padEnd(width)}  1 thread µs/step  ${threads} threads µs/step  gain`);
+  const line = (call: string, one: number, many: number) => console.log(`${call.padEnd(width)}  ${one.toFixed(0).padStart(16)}  ${many.toFixed(0).padStart(17)}  ${(one / many).toFixed(2)}×`);
+  for (const p of calls) line(p.call, p.one, p.many);
+  line('all kernel calls', calls.reduce((s, p) => s + p.one, 0), calls.reduce((s, p) => s + p.many, 0));
+  line('whole step (windows / steps)', step.one, step.many);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -129,6 +180,7 @@ async function main(argv: string[]): Promise<void> {
   let backend: KernelBackendName | 'auto' | undefined;
   let jobFile: string | undefined;
   let paired = 0;
+  let phases = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--seconds') seconds = Number(argv[++i]);
@@ -142,14 +194,19 @@ async function main(argv: string[]): Promise<void> {
       paired = Number(argv[++i]);
       if (!Number.isInteger(paired) || paired < 2) throw new Error(`bench/training: --paired ${argv[i]}: expected a thread count of at least 2`);
     }
-    else throw new Error(`bench/training: unknown argument ${a} (expected --backend B, --threads N, --seconds S, --windows W, --epochs E, --job FILE, --paired N, --json)`);
+    else if (a === '--phases') phases = true;
+    else throw new Error(`bench/training: unknown argument ${a} (expected --backend B, --threads N, --seconds S, --windows W, --epochs E, --job FILE, --paired N, --phases, --json)`);
   }
+  if (phases && paired === 0) throw new Error('bench/training: --phases needs --paired N (it compares the calls of a step on 1 and on N threads)');
   const train = await loadIdx('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
   if (paired > 0) {
-    const m = measurePaired(await loadKernels({ backend, threads: 1 }), await loadKernels({ backend, threads: paired }), train, seconds, windows);
+    const m = measurePaired(await loadKernels({ backend, threads: 1 }), await loadKernels({ backend, threads: paired }), train, seconds, windows, phases);
     const sorted = [...m.ratios].sort((p, q) => p - q);
     if (json) console.log(JSON.stringify({ network: '784-500-500-10 relu, softmax CE, batch 128, momentum', paired: m }));
-    else console.log(`${m.backend}: ${paired} threads / 1 thread in ${windows} adjacent pairs of windows: median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}× [${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)}]`);
+    else {
+      console.log(`${m.backend}: ${paired} threads / 1 thread in ${windows} adjacent pairs of windows: median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)}× [${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)}]`);
+      if (m.phases) printPhases(m.phases, paired);
+    }
     return;
   }
   const kernels = await loadKernels({ backend, threads });
