@@ -82,8 +82,8 @@ function timedKernels(kernels: Kernels, times: CallTimes): Kernels {
   });
 }
 
-/** Timed windows of training steps on one model: each call runs steps for `ms` and returns samples/s. */
-function stepper(kernels: Kernels, train: Batch, times?: CallTimes): { window(ms: number): number; steps: number } {
+/** Timed windows of training steps on one model: each call runs steps for `ms` and returns samples/s; `steps` and `ms` add up the windows. */
+function stepper(kernels: Kernels, train: Batch, times?: CallTimes): { window(ms: number): number; steps: number; ms: number } {
   const model = new Model(spec(0), times ? timedKernels(kernels, times) : kernels);
   let offset = 0;
   const step = (): void => {
@@ -94,6 +94,7 @@ function stepper(kernels: Kernels, train: Batch, times?: CallTimes): { window(ms
   for (let i = 0; i < 10; i++) step(); // warm-up: JIT, first touch of buffers, thread start
   const state = {
     steps: 0,
+    ms: 0,
     window(ms: number): number {
       let n = 0;
       if (times) times.on = true;
@@ -103,8 +104,10 @@ function stepper(kernels: Kernels, train: Batch, times?: CallTimes): { window(ms
         n++;
       }
       if (times) times.on = false;
+      const elapsed = performance.now() - start;
       state.steps += n;
-      return (n * BATCH) / ((performance.now() - start) / 1000);
+      state.ms += elapsed;
+      return (n * BATCH) / (elapsed / 1000);
     },
   };
   return state;
@@ -157,18 +160,18 @@ function measurePaired(one: Kernels, many: Kernels, train: Batch, seconds: numbe
     const calls = [...t1.micros.keys()]
       .map((call) => ({ call, one: t1.micros.get(call)! / a.steps, many: (tn.micros.get(call) ?? 0) / b.steps }))
       .sort((p, q) => q.one - p.one);
-    result.phases = { calls, step: { one: (pairs * ms * 1000) / a.steps, many: (pairs * ms * 1000) / b.steps } };
+    result.phases = { calls, step: { one: (a.ms * 1000) / a.steps, many: (b.ms * 1000) / b.steps } };
   }
   return result;
 }
 
 function printPhases({ calls, step }: NonNullable<PairedMeasurement['phases']>, threads: number): void {
-  const width = Math.max(...calls.map((p) => p.call.length), 'whole step (windows / steps)'.length);
+  const width = Math.max(...calls.map((p) => p.call.length), 'all kernel calls'.length);
   console.log(`${'kernel call'.padEnd(width)}  1 thread µs/step  ${threads} threads µs/step  gain`);
   const line = (call: string, one: number, many: number) => console.log(`${call.padEnd(width)}  ${one.toFixed(0).padStart(16)}  ${many.toFixed(0).padStart(17)}  ${(one / many).toFixed(2)}×`);
   for (const p of calls) line(p.call, p.one, p.many);
   line('all kernel calls', calls.reduce((s, p) => s + p.one, 0), calls.reduce((s, p) => s + p.many, 0));
-  line('whole step (windows / steps)', step.one, step.many);
+  line('whole step', step.one, step.many);
 }
 
 async function main(argv: string[]): Promise<void> {
