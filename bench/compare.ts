@@ -1,9 +1,10 @@
 // horn beside the reference frameworks, each run as its own process and interleaved round by
 // round so that load from other processes hits all alike; one core (taskset -c 0) and then all
 // cores. Prints GEMM GFLOPS per backend beside numpy/OpenBLAS, and training samples/s per
-// backend beside JAX (jit) and PyTorch (eager), with the ratios measured in this run; and the
-// ratio of all threads to one measured in adjacent windows of one process, which the host's
-// drift between processes does not blur.
+// backend beside JAX (jit) and PyTorch (eager), with the ratios measured in this run; each
+// one's ratio of all threads to one (the peers' show what the host lets any framework gain); and
+// horn's measured in adjacent windows of one process, which the host's drift between processes
+// does not blur.
 //
 //   node build/bench-compare.js [--rounds R] [--seconds S] [--python PATH]
 // Without --python (the venv scripts/bench --peers makes), only horn's own numbers are printed.
@@ -167,9 +168,14 @@ function training(options: Options): void {
   });
   printTable(['threads', 'what', 'samples/s', 'best', `horn ${fastest} / it`, 'best / best'], rows);
   if (threadCounts.length > 1) {
-    const one = index(`horn ${fastest}`, 1);
-    const all = index(`horn ${fastest}`, cores);
-    console.log(`horn ${fastest}: ${cores} threads / 1 thread = ${fmt(med[all] / med[one], 2)}× (medians), ${fmt(bests[all] / bests[one], 2)}× (best windows)`);
+    // The peers' own ratios are the host's reference: what it let other frameworks gain from the
+    // same threads in the same rounds.
+    for (const label of [`horn ${fastest}`, ...(options.python ? ['jax', 'torch'] : [])]) {
+      const one = index(label, 1);
+      const all = index(label, cores);
+      const name = label.startsWith('horn') ? label : names[one];
+      console.log(`${name}: ${cores} threads / 1 thread = ${fmt(med[all] / med[one], 2)}× (medians), ${fmt(bests[all] / bests[one], 2)}× (best windows)`);
+    }
     console.log(`horn ${fastest}: ${cores} threads / 1 thread in one process, adjacent windows of ${fmt((options.seconds / (2 * PAIRS_PER_ROUND)), 2)} s = ${fmt(median(pairedRatios), 2)}× (median of ${pairedRatios.length} pairs) [${fmt(Math.min(...pairedRatios), 2)}–${fmt(Math.max(...pairedRatios), 2)}]`);
   }
 }

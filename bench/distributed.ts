@@ -10,7 +10,9 @@
 //     in communication and waiting, from the jobs' results.
 //  3. A worker's threads on the local cluster: the reference job (examples/mnist.yaml) with one
 //     worker of 1 vcore and one of 2 vcores, in pairs whose order alternates; samples/s from each
-//     job's result, the ratio pair by pair and of the medians, and the kernels each worker reported.
+//     job's result, the ratio pair by pair and of the medians, and the kernels each worker reported;
+//     beside them the same job in one process (horn train --local) on 1 and 2 threads after each
+//     pair, the reference for what the host let a second thread give at that time.
 // Usage: node build/bench-distributed.js [--rounds R] [--epochs E] [--training-rounds T]
 //          [--vcores-rounds V] [--vcores-epochs E] [--only-vcores] [--skip-cluster]
 import { spawn, fork } from 'node:child_process';
@@ -18,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { connectWire, WireServer } from '../src/wire/channel';
 import { nativeHalfConversions } from '../src/engine/kernels/native';
@@ -215,32 +217,70 @@ async function training(epochs: number, rounds: number): Promise<void> {
  * a pair alternating (on a shared host the second job of a pair is not always the luckier one).
  * A one-vcore worker trains on one thread and leaves the machine's other core to the cluster's
  * own processes; a two-vcore worker shares its cores with them: this is the ratio a user sees.
+ * After each pair, the reference: the same job trained in one process here (`horn train --local`,
+ * the cluster idle) on 1 and on 2 threads, what the host let a process gain from a second thread
+ * at that time.
  */
 async function workerThreads(epochs: number, rounds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'horn-bench-'));
-  const base = parse(readFileSync(join(REPO, 'examples', 'mnist.yaml'), 'utf8')) as Record<string, any>;
+  const examples = join(REPO, 'examples');
+  const base = parse(readFileSync(join(examples, 'mnist.yaml'), 'utf8')) as Record<string, any>;
+  base.training = { ...base.training, epochs };
   const file = (vcores: number): string => {
     const job = structuredClone(base);
-    job.training = { ...job.training, epochs };
     job.cluster = { ...job.cluster, worker: { ...job.cluster.worker, vcores } };
     return writeBenchJob(dir, `bench-1w-${vcores}vc`, job);
   };
   const files = [file(1), file(2)];
-  console.log(`== a worker's threads on the local cluster (examples/mnist.yaml, ${epochs} epochs, 1 worker of 1 and of 2 vcores; ${rounds} pairs, order alternating)`);
+  const localJob = structuredClone(base);
+  localJob.input.local = absolutePaths(localJob.input.local, examples);
+  const localFile = join(dir, 'bench-local.yaml');
+  writeFileSync(localFile, stringify(localJob));
+  console.log(`== a worker's threads on the local cluster (examples/mnist.yaml, ${epochs} epochs, 1 worker of 1 and of 2 vcores; ${rounds} pairs, order alternating; after each pair the same job in one process, horn train --local, on 1 and 2 threads)`);
   const rates: number[][] = [[], []];
+  const local: number[][] = [[], []];
   for (let r = 0; r < rounds; r++) {
-    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+    const order = r % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
       const result = await submit(files[i]!);
       const worker = result.containers.find((c) => c.role === 'worker');
       rates[i]![r] = result.samplesPerSecond;
       console.log(`  pair ${r + 1}: ${i + 1} vcore${i ? 's' : ' '}  ${Math.round(result.samplesPerSecond).toLocaleString('en-US').padStart(7)} samples/s   ${worker?.kernels ?? 'kernels not reported'}, test accuracy ${(result.testAccuracy * 100).toFixed(2)}%`);
     }
-    console.log(`  pair ${r + 1}: 2 vcores / 1 vcore ${(rates[1]![r]! / rates[0]![r]!).toFixed(2)}×`);
+    for (const i of order) {
+      const summary = await trainLocally(localFile, i + 1, join(dir, 'local.model'));
+      local[i]![r] = summary.samplesPerSecond;
+      console.log(`  pair ${r + 1}: local ${i + 1} thread${i ? 's' : ' '} ${Math.round(summary.samplesPerSecond).toLocaleString('en-US').padStart(7)} samples/s   ${summary.kernels} on ${summary.threads} thread${summary.threads > 1 ? 's' : ''}, test accuracy ${(summary.testAccuracy * 100).toFixed(2)}%`);
+    }
+    console.log(`  pair ${r + 1}: 2 vcores / 1 vcore ${(rates[1]![r]! / rates[0]![r]!).toFixed(2)}×; local 2 threads / 1 thread ${(local[1]![r]! / local[0]![r]!).toFixed(2)}×`);
   }
-  const ratios = rates[0]!.map((one, r) => rates[1]![r]! / one);
-  console.log(`1 vcore  ${Math.round(median(rates[0]!)).toLocaleString('en-US').padStart(7)} samples/s (median)`);
-  console.log(`2 vcores ${Math.round(median(rates[1]!)).toLocaleString('en-US').padStart(7)} samples/s (median)`);
-  console.log(`2 vcores / 1 vcore: ${(median(rates[1]!) / median(rates[0]!)).toFixed(2)}× by the medians; pair by pair ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`);
+  const summarize = (what: string, [one, two]: number[][]): number => {
+    const ratios = one!.map((x, r) => two![r]! / x);
+    console.log(`${what}: 1 ${Math.round(median(one!)).toLocaleString('en-US')}, 2 ${Math.round(median(two!)).toLocaleString('en-US')} samples/s (medians); ${(median(two!) / median(one!)).toFixed(2)}× by the medians; pair by pair ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`);
+    return median(two!) / median(one!);
+  };
+  const containers = summarize('containers of 1 and 2 vcores', rates);
+  const reference = summarize('one process on 1 and 2 threads (reference)', local);
+  console.log(`the containers' ratio is ${((100 * containers) / reference).toFixed(0)}% of the one process's in the same run`);
+}
+
+/** `files` (input.local of a job) with every path made absolute against `baseDir`. */
+function absolutePaths(files: unknown, baseDir: string): unknown {
+  if (typeof files === 'string') return resolve(baseDir, files);
+  if (files && typeof files === 'object') return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, absolutePaths(v, baseDir)]));
+  return files;
+}
+
+interface LocalSummary { samplesPerSecond: number; kernels: string; threads: number; testAccuracy: number }
+
+/** `horn train --local` of `file` on `threads` threads; its JSON summary. */
+async function trainLocally(file: string, threads: number, model: string): Promise<LocalSummary> {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'horn.js'), 'train', '--local', file, '--threads', String(threads), '--json', '-o', model], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
+  if (code !== 0) throw new Error(`horn train --local ${file} --threads ${threads} exited ${code}`);
+  return JSON.parse(out) as LocalSummary;
 }
 
 function one(r: Result, wire: string): { rate: number; detail: string } {
