@@ -142,12 +142,17 @@ interface Result {
 }
 
 async function submit(file: string): Promise<Result> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'horn.js'), 'submit', file, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return ((await horn(['submit', file, '--json'])) as { result: Result }).result;
+}
+
+/** The horn command with `args`, its progress on this process's stderr; the JSON it prints. */
+async function horn(args: string[]): Promise<unknown> {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'horn.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
-  if (code !== 0) throw new Error(`horn submit ${file} exited ${code}`);
-  return JSON.parse(out).result as Result;
+  if (code !== 0) throw new Error(`horn ${args.join(' ')} exited ${code}`);
+  return JSON.parse(out);
 }
 
 /** A training job of the benchmark: the reference network with `workers` workers in one group and `servers` servers. */
@@ -275,12 +280,7 @@ interface LocalSummary { samplesPerSecond: number; kernels: string; threads: num
 
 /** `horn train --local` of `file` on `threads` threads; its JSON summary. */
 async function trainLocally(file: string, threads: number, model: string): Promise<LocalSummary> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'horn.js'), 'train', '--local', file, '--threads', String(threads), '--json', '-o', model], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const code: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
-  if (code !== 0) throw new Error(`horn train --local ${file} --threads ${threads} exited ${code}`);
-  return JSON.parse(out) as LocalSummary;
+  return (await horn(['train', '--local', file, '--threads', String(threads), '--json', '-o', model])) as LocalSummary;
 }
 
 function one(r: Result, wire: string): { rate: number; detail: string } {
