@@ -261,8 +261,9 @@ async function workerThreads(epochs: number, rounds: number): Promise<void> {
   }
   const summarize = (what: string, [one, two]: number[][]): number => {
     const ratios = one!.map((x, r) => two![r]! / x);
-    console.log(`${what}: 1 ${Math.round(median(one!)).toLocaleString('en-US')}, 2 ${Math.round(median(two!)).toLocaleString('en-US')} samples/s (medians); ${(median(two!) / median(one!)).toFixed(2)}× by the medians; pair by pair ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`);
-    return median(two!) / median(one!);
+    const [m1, m2] = [median(one!), median(two!)];
+    console.log(`${what}: 1 ${Math.round(m1).toLocaleString('en-US')}, 2 ${Math.round(m2).toLocaleString('en-US')} samples/s (medians); ${(m2 / m1).toFixed(2)}× by the medians; pair by pair ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×)`);
+    return m2 / m1;
   };
   const containers = summarize('containers of 1 and 2 vcores', rates);
   const reference = summarize('one process on 1 and 2 threads (reference)', local);
